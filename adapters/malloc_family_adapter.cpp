@@ -1,0 +1,109 @@
+// glibc, jemalloc, tcmalloc and mimalloc through the standard malloc API.
+//
+// The four differ only in which library provides `malloc` in the process: the
+// build links allocbench_cell_<name> against the Debian library, so it replaces
+// malloc for the whole child. The adapter asks the dynamic linker which object
+// really defines `malloc` (verify()) so a mis-linked cell fails loudly instead
+// of silently measuring glibc.
+#include <dlfcn.h>
+#include <gnu/libc-version.h>
+#include <stdlib.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "adapters/adapter.h"
+
+namespace allocbench {
+namespace {
+
+constexpr size_t kMallocAlignment = alignof(std::max_align_t);
+
+// The version the allocator reports about itself, looked up at run time so
+// that the same code serves every cell.
+std::string system_allocator_version(const std::string& name) {
+  char buf[64];
+  if (name == "glibc") return gnu_get_libc_version();
+  if (name == "jemalloc") {
+    using MallctlFn = int (*)(const char*, void*, size_t*, void*, size_t);
+    auto fn = reinterpret_cast<MallctlFn>(dlsym(RTLD_DEFAULT, "mallctl"));
+    const char* v = nullptr;
+    size_t len = sizeof v;
+    if (fn != nullptr && fn("version", &v, &len, nullptr, 0) == 0 && v != nullptr) return v;
+  } else if (name == "tcmalloc") {
+    using TcVersionFn = const char* (*)(int*, int*, const char**);
+    auto fn = reinterpret_cast<TcVersionFn>(dlsym(RTLD_DEFAULT, "tc_version"));
+    int major = 0, minor = 0;
+    const char* patch = nullptr;
+    if (fn != nullptr) {
+      fn(&major, &minor, &patch);
+      std::snprintf(buf, sizeof buf, "%d.%d%s", major, minor, patch ? patch : "");
+      return buf;
+    }
+  } else if (name == "mimalloc") {
+    using MiVersionFn = int (*)();
+    auto fn = reinterpret_cast<MiVersionFn>(dlsym(RTLD_DEFAULT, "mi_version"));
+    if (fn != nullptr) {
+      int v = fn();
+      std::snprintf(buf, sizeof buf, "%d.%d.%d", v / 100, (v / 10) % 10, v % 10);
+      return buf;
+    }
+  }
+  return "unknown";
+}
+
+
+// Thread-safe (the malloc implementations are).
+class MallocFamilyAdapter : public Adapter {
+ public:
+  MallocFamilyAdapter(const char* name, const char* library) : name_(name), library_(library) {}
+
+  // Fast path: one call into the allocator under test.
+  void* allocate(size_t size, size_t alignment) override {
+    if (alignment <= kMallocAlignment) return malloc(size);
+    void* p = nullptr;
+    return posix_memalign(&p, alignment, size) == 0 ? p : nullptr;
+  }
+  void deallocate(void* p, size_t, size_t) override { free(p); }
+  void* reallocate(void* p, size_t old_size, size_t new_size, size_t alignment) override {
+    if (alignment <= kMallocAlignment) return realloc(p, new_size);
+    return Adapter::reallocate(p, old_size, new_size, alignment);
+  }
+
+  std::string verify() const override {
+    void* sym = dlsym(RTLD_DEFAULT, "malloc");
+    Dl_info info;
+    if (sym == nullptr || dladdr(sym, &info) == 0 || info.dli_fname == nullptr) {
+      return "cannot tell which library defines malloc";
+    }
+    if (std::strstr(info.dli_fname, library_) == nullptr) {
+      return std::string("adapter '") + name_ + "' expects malloc from " + library_ +
+             " but this process gets it from " + info.dli_fname;
+    }
+    return "";
+  }
+
+  std::string version() const override { return system_allocator_version(name_); }
+
+ private:
+  const char* name_;
+  const char* library_;  // Substring of the path of the object that must define malloc.
+};
+
+}  // namespace
+
+std::unique_ptr<Adapter> create_glibc_adapter() {
+  return std::make_unique<MallocFamilyAdapter>("glibc", "libc.so");
+}
+std::unique_ptr<Adapter> create_jemalloc_adapter() {
+  return std::make_unique<MallocFamilyAdapter>("jemalloc", "libjemalloc");
+}
+std::unique_ptr<Adapter> create_tcmalloc_adapter() {
+  return std::make_unique<MallocFamilyAdapter>("tcmalloc", "libtcmalloc");
+}
+std::unique_ptr<Adapter> create_mimalloc_adapter() {
+  return std::make_unique<MallocFamilyAdapter>("mimalloc", "libmimalloc");
+}
+
+}  // namespace allocbench

@@ -1,0 +1,80 @@
+// The explicit list of adapters. To add one: write adapters/<name>_adapter.cpp
+// with a factory function, declare the factory below and add one line to the
+// table. See README "Adding an adapter".
+#include <cstdlib>
+#include <cstring>
+
+#include "adapters/adapter.h"
+
+namespace allocbench {
+
+std::unique_ptr<Adapter> create_glibc_adapter();
+std::unique_ptr<Adapter> create_jemalloc_adapter();
+std::unique_ptr<Adapter> create_tcmalloc_adapter();
+std::unique_ptr<Adapter> create_mimalloc_adapter();
+std::unique_ptr<Adapter> create_pmr_monotonic_adapter();
+std::unique_ptr<Adapter> create_pmr_unsync_pool_adapter();
+std::unique_ptr<Adapter> create_pmr_sync_pool_adapter();
+std::unique_ptr<Adapter> create_null_adapter();
+std::unique_ptr<Adapter> create_test_crash_adapter();
+std::unique_ptr<Adapter> create_test_hang_adapter();
+std::unique_ptr<Adapter> create_test_oom_adapter();
+// --- factories of in-house adapters: add declarations below this line ---
+
+namespace {
+
+constexpr Capabilities kMalloc{};
+constexpr Capabilities kPerThread{Threading::kPerThreadInstance};
+constexpr Capabilities kPerThreadResetOnly{Threading::kPerThreadInstance, SIZE_MAX, 0, false};
+constexpr Capabilities kNull{Threading::kPerThreadInstance, size_t{8} << 20, 0, true, 1u << 16,
+                             false};
+
+bool test_adapters_enabled() {
+  const char* v = std::getenv("ALLOCBENCH_TEST_ADAPTERS");
+  return v != nullptr && std::strcmp(v, "1") == 0;
+}
+
+std::vector<AdapterInfo> build_registry() {
+  std::vector<AdapterInfo> all = {
+      {"glibc", "system", "", "glibc ptmalloc2, the Debian libc malloc", kMalloc,
+       create_glibc_adapter, false},
+      {"jemalloc", "system", "jemalloc", "jemalloc (Debian libjemalloc)", kMalloc,
+       create_jemalloc_adapter, false},
+      {"tcmalloc", "system", "tcmalloc", "gperftools tcmalloc_minimal (Debian)", kMalloc,
+       create_tcmalloc_adapter, false},
+      {"mimalloc", "system", "mimalloc", "mimalloc (Debian libmimalloc)", kMalloc,
+       create_mimalloc_adapter, false},
+      {"pmr_monotonic", "pmr", "", "std::pmr::monotonic_buffer_resource, one per thread",
+       kPerThreadResetOnly, create_pmr_monotonic_adapter, false},
+      {"pmr_unsync_pool", "pmr", "", "std::pmr::unsynchronized_pool_resource, one per thread",
+       kPerThread, create_pmr_unsync_pool_adapter, false},
+      {"pmr_sync_pool", "pmr", "", "std::pmr::synchronized_pool_resource, shared", kMalloc,
+       create_pmr_sync_pool_adapter, false},
+      {"null", "calibration", "", "no allocator: measures the harness's own cost per op", kNull,
+       create_null_adapter, false},
+      // --- in-house adapters: add entries below this line ---
+      {"test_crash", "test", "", "raises SIGSEGV after 1000 allocations", kMalloc,
+       create_test_crash_adapter, true},
+      {"test_hang", "test", "", "hangs after 1000 allocations", kMalloc, create_test_hang_adapter,
+       true},
+      {"test_oom", "test", "", "returns nullptr after 1000 allocations", kMalloc,
+       create_test_oom_adapter, true},
+  };
+  if (!test_adapters_enabled()) {
+    std::vector<AdapterInfo> kept;
+    for (const AdapterInfo& a : all) {
+      if (!a.test_only) kept.push_back(a);
+    }
+    return kept;
+  }
+  return all;
+}
+
+}  // namespace
+
+const std::vector<AdapterInfo>& adapter_registry() {
+  static const std::vector<AdapterInfo> registry = build_registry();
+  return registry;
+}
+
+}  // namespace allocbench

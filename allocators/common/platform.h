@@ -1,0 +1,62 @@
+// OS page primitives: the only place in the project that calls mmap, munmap,
+// madvise or sysconf. Every function is async-signal-safe in the sense that it
+// never calls malloc, so the interposing allocator may use it during its own
+// initialisation.
+//
+// Contract (modelled on mimalloc's prim.h): each primitive states its
+// preconditions; failures return nullptr or an errno value, never throw.
+#ifndef ALLOCBENCH_ALLOCATORS_COMMON_PLATFORM_H_
+#define ALLOCBENCH_ALLOCATORS_COMMON_PLATFORM_H_
+
+#include <cstddef>
+#include <cstdint>
+
+namespace allocbench {
+namespace platform {
+
+// The OS page size in bytes (a power of two). Cached after the first call.
+size_t page_size();
+
+// Number of online CPUs (at least 1).
+int cpu_count();
+
+// Maps `bytes` of zeroed, readable and writable anonymous memory, committed on
+// first touch. `bytes` is rounded up to the page size. Returns nullptr on
+// failure with errno set.
+void* map_pages(size_t bytes);
+
+// As map_pages, but the returned address is a multiple of `alignment`
+// (a power of two, at least the page size). The excess is unmapped.
+void* map_aligned(size_t bytes, size_t alignment);
+
+// Unmaps a range returned by map_pages/map_aligned (or a page-aligned part of
+// it). `p` must be page-aligned. Returns 0 or an errno value.
+int unmap_pages(void* p, size_t bytes);
+
+// Gives the physical pages of a mapped range back to the OS; the range stays
+// mapped and reads as zero afterwards (MADV_DONTNEED). `p` page-aligned.
+// Returns 0 or an errno value.
+int decommit_pages(void* p, size_t bytes);
+
+// Resizes a mapping made by map_pages, possibly moving it (mremap). Returns
+// the new address or nullptr (the old mapping is then untouched).
+void* remap_pages(void* p, size_t old_bytes, size_t new_bytes);
+
+// Resident set size of this process in bytes (from /proc/self/statm), or 0 if
+// unavailable. Does not allocate.
+size_t resident_bytes();
+
+// Peak resident set size (VmHWM) in bytes, or 0 if unavailable.
+size_t peak_resident_bytes();
+
+// Resets the peak-RSS mark to the current RSS (writes "5" to
+// /proc/self/clear_refs). Returns 0 or an errno value.
+int reset_peak_resident();
+
+// Monotonic clock in nanoseconds.
+uint64_t now_ns();
+
+}  // namespace platform
+}  // namespace allocbench
+
+#endif  // ALLOCBENCH_ALLOCATORS_COMMON_PLATFORM_H_

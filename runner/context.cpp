@@ -1,0 +1,166 @@
+#include "runner/context.h"
+
+#include <gnu/libc-version.h>
+#include <sys/utsname.h>
+#include <time.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "allocators/common/platform.h"
+
+#ifndef ALLOCBENCH_SOURCE_DIR
+#define ALLOCBENCH_SOURCE_DIR "."
+#endif
+#ifndef ALLOCBENCH_BUILD_FLAGS
+#define ALLOCBENCH_BUILD_FLAGS ""
+#endif
+
+namespace allocbench {
+namespace {
+
+// Output of a shell command, trailing whitespace removed ("" on failure).
+std::string command_output(const std::string& cmd) {
+  FILE* f = popen((cmd + " 2>/dev/null").c_str(), "r");
+  if (f == nullptr) return "";
+  std::string out;
+  char buf[512];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+  pclose(f);
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ' || out.back() == '\r')) {
+    out.pop_back();
+  }
+  return out;
+}
+
+std::string cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.compare(0, 10, "model name") == 0) {
+      size_t colon = line.find(':');
+      if (colon != std::string::npos) return line.substr(colon + 2);
+    }
+  }
+  return "unknown";
+}
+
+std::string shell_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') out += "'\\''";
+    else out += c;
+  }
+  return out + "'";
+}
+
+}  // namespace
+
+std::string json_quote(const std::string& s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      case '\r': out += "\\r"; break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  return out + "\"";
+}
+
+std::vector<std::string> lock_mismatches(const std::string& lock_path) {
+  std::vector<std::string> out;
+  std::ifstream in(lock_path);
+  if (!in) {
+    out.push_back("toolchain.lock not found at " + lock_path);
+    return out;
+  }
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream fields(line);
+    std::string component, package, locked;
+    if (!(fields >> component >> package >> locked)) continue;
+    std::string installed =
+        command_output("dpkg-query -W -f='${Version}' " + shell_quote(package));
+    if (installed.empty()) installed = "not installed";
+    if (installed != locked) {
+      out.push_back(component + " (" + package + "): locked " + locked + ", installed " +
+                    installed);
+    }
+  }
+  return out;
+}
+
+std::string iso_time_now() {
+  time_t t = time(nullptr);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  char buf[32];
+  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string write_context(const std::string& path, const RunContext& ctx) {
+  struct utsname u;
+  uname(&u);
+  const std::string src = ALLOCBENCH_SOURCE_DIR;
+  std::string commit = command_output("git -C " + shell_quote(src) + " rev-parse HEAD");
+  std::string porcelain = command_output("git -C " + shell_quote(src) + " status --porcelain");
+  std::vector<std::string> mismatches = lock_mismatches(src + "/toolchain.lock");
+
+  std::ostringstream j;
+  j << "{\n";
+  j << "  \"run_id\": " << json_quote(ctx.run_id) << ",\n";
+  j << "  \"start_time\": " << json_quote(ctx.start_time) << ",\n";
+  j << "  \"command_line\": " << json_quote(ctx.command_line) << ",\n";
+  j << "  \"cpu_model\": " << json_quote(cpu_model()) << ",\n";
+  j << "  \"cores\": " << platform::cpu_count() << ",\n";
+  j << "  \"page_size\": " << platform::page_size() << ",\n";
+  j << "  \"kernel\": " << json_quote(std::string(u.sysname) + " " + u.release + " " + u.version)
+    << ",\n";
+  j << "  \"machine\": " << json_quote(u.machine) << ",\n";
+  j << "  \"compiler\": " << json_quote(std::string("g++ ") + __VERSION__) << ",\n";
+  j << "  \"glibc\": " << json_quote(gnu_get_libc_version()) << ",\n";
+  j << "  \"build_flags\": " << json_quote(ALLOCBENCH_BUILD_FLAGS) << ",\n";
+  j << "  \"git_commit\": " << json_quote(commit.empty() ? "unknown" : commit) << ",\n";
+  j << "  \"git_dirty\": " << (porcelain.empty() ? "false" : "true") << ",\n";
+  j << "  \"allocator_versions\": {";
+  bool first = true;
+  for (const auto& kv : ctx.allocator_versions) {
+    j << (first ? "\n" : ",\n") << "    " << json_quote(kv.first) << ": " << json_quote(kv.second);
+    first = false;
+  }
+  j << (first ? "},\n" : "\n  },\n");
+  j << "  \"lock_mismatches\": [";
+  for (size_t i = 0; i < mismatches.size(); ++i) {
+    j << (i ? ", " : "") << json_quote(mismatches[i]);
+  }
+  j << "],\n";
+  j << "  \"config\": " << ctx.config_json << "\n";
+  j << "}\n";
+
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp);
+    if (!out) return "cannot write " + tmp;
+    out << j.str();
+    if (!out) return "cannot write " + tmp;
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) return "cannot rename " + tmp;
+  return "";
+}
+
+}  // namespace allocbench

@@ -1,0 +1,828 @@
+// allocbench: the benchmark runner CLI. See `allocbench --help` and README.md.
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "adapters/adapter.h"
+#include "allocators/common/platform.h"
+#include "runner/cell.h"
+#include "runner/cli_util.h"
+#include "runner/context.h"
+#include "runner/csv.h"
+#include "runner/process.h"
+#include "runner/skip.h"
+#include "workloads/workload.h"
+
+namespace allocbench {
+namespace {
+
+constexpr int kExitUsage = 2;
+constexpr const char* kVersion = "1.0";
+
+volatile int g_interrupted = 0;
+
+void on_signal(int) { g_interrupted = 1; }
+
+const char* kUsage =
+    "usage: allocbench list\n"
+    "       allocbench run [--allocators A,B|all] [--workloads W[:profile],...|all]\n"
+    "                      [--threads 1,2] [--reps N] [--seed S] [--ops N] [--warmup N]\n"
+    "                      [--order sequential|shuffled] [--lat-sample N] [--timeout SECONDS]\n"
+    "                      [--force] --out DIR\n"
+    "       allocbench run --resume --out DIR\n"
+    "       allocbench [--seed N] [--ops N] [--profile {small,mixed,large}] [--allocator NAME]\n"
+    "                  [--threads N] [--json]\n"
+    "\n"
+    "  list        print the adapters and workloads, one per line\n"
+    "  run         run the matrix allocators x workloads x threads x reps, one child process\n"
+    "              per cell, writing DIR/results.csv, DIR/context.json and DIR/run.json\n"
+    "  (no command) the single-run form: mixed_sizes with one allocator, printed as text\n"
+    "              or, with --json, as a JSON report\n"
+    "\n"
+    "  --ops N        operations per thread (default 100000; single-run form 200000)\n"
+    "  --warmup N     untimed replays of the trace in the same process before the timed one\n"
+    "  --order        sequential, or shuffled: cells x repetitions in a seeded random order\n"
+    "  --lat-sample N time about 1 op in N for the latency percentiles (0 disables)\n"
+    "  --timeout S    per-cell limit in seconds (default: $BENCH_TIMEOUT or 1200)\n"
+    "  --force        start over in a DIR that has results (they are moved to DIR.prev)\n"
+    "  --resume       continue the run in DIR: cells already in results.csv are not rerun\n"
+    "\n"
+    "Exit status: 0 when the run finished (failed cells are rows with their status),\n"
+    "2 on bad usage, 1 on an I/O error, 130 when interrupted.\n";
+
+int usage_error(const std::string& msg) {
+  std::fprintf(stderr, "allocbench: %s\n", msg.c_str());
+  std::fprintf(stderr, "Try 'allocbench --help'.\n");
+  return kExitUsage;
+}
+
+std::vector<std::string> adapter_names() {
+  std::vector<std::string> out;
+  for (const AdapterInfo& a : adapter_registry()) out.push_back(a.name);
+  return out;
+}
+
+std::vector<std::string> workload_names() {
+  std::vector<std::string> out;
+  for (const Workload* w : workload_registry()) out.push_back(w->name());
+  return out;
+}
+
+// Directory of this executable (cell binaries live beside it).
+std::string exe_dir() {
+  char buf[4096];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return ".";
+  buf[n] = '\0';
+  return dirname(buf);
+}
+
+std::string cell_binary(const AdapterInfo& a) {
+  std::string name = "allocbench_cell";
+  if (a.cell[0] != '\0') name += std::string("_") + a.cell;
+  return exe_dir() + "/" + name;
+}
+
+bool file_exists(const std::string& p) {
+  struct stat st;
+  return stat(p.c_str(), &st) == 0;
+}
+
+bool is_dir(const std::string& p) {
+  struct stat st;
+  return stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+std::string parent_dir(const std::string& p) {
+  std::string s = p;
+  while (s.size() > 1 && s.back() == '/') s.pop_back();
+  size_t slash = s.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return s.substr(0, slash);
+}
+
+int cmd_list() {
+  for (const AdapterInfo& a : adapter_registry()) {
+    std::printf("adapter  %-24s %-12s %s\n", a.name, a.family, a.description);
+  }
+  for (const Workload* w : workload_registry()) {
+    std::printf("workload %-24s %-12s %s\n", w->name(),
+                ("profiles=" + join(w->profiles(), "|")).c_str(), w->description());
+  }
+  return 0;
+}
+
+// ---------------------------------------------------------------------------
+// The run matrix.
+
+struct RunConfig {
+  std::vector<std::string> allocators;
+  std::vector<std::pair<std::string, std::string>> workloads;  // (workload, profile)
+  std::vector<uint32_t> threads{1};
+  uint32_t reps = 1;
+  uint64_t seed = 1;
+  uint64_t ops = 100000;
+  uint32_t warmup = 0;
+  uint32_t lat_sample = 64;
+  bool shuffled = false;
+  double timeout_s = 1200;
+  std::string out;
+  bool force = false;
+  bool resume = false;
+};
+
+struct Cell {
+  std::string allocator, workload, profile;
+  uint32_t threads;
+  uint32_t rep;
+  std::string key() const {
+    return allocator + "|" + workload + "|" + profile + "|" + std::to_string(threads) + "|" +
+           std::to_string(rep);
+  }
+};
+
+double default_timeout() {
+  const char* v = std::getenv("BENCH_TIMEOUT");
+  uint64_t t;
+  if (v != nullptr && parse_u64(v, &t) && t > 0) return static_cast<double>(t);
+  return 1200;
+}
+
+// Parses `run` options into `c`. Returns "" or the usage error.
+std::string parse_run_args(const std::vector<std::string>& args, RunConfig* c) {
+  c->timeout_s = default_timeout();
+  std::string allocs = "all", works = "all";
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--force") {
+      c->force = true;
+      continue;
+    }
+    if (a == "--resume") {
+      c->resume = true;
+      continue;
+    }
+    if (a.rfind("--", 0) != 0) return "unexpected argument '" + a + "'";
+    if (i + 1 >= args.size()) return a + " needs a value";
+    const std::string& v = args[++i];
+    bool ok = true;
+    if (a == "--allocators") allocs = v;
+    else if (a == "--workloads") works = v;
+    else if (a == "--out") c->out = v;
+    else if (a == "--reps") ok = parse_u32(v, &c->reps) && c->reps > 0;
+    else if (a == "--seed") ok = parse_u64(v, &c->seed);
+    else if (a == "--ops") ok = parse_u64(v, &c->ops) && c->ops > 0;
+    else if (a == "--warmup") ok = parse_u32(v, &c->warmup);
+    else if (a == "--lat-sample") ok = parse_u32(v, &c->lat_sample);
+    else if (a == "--timeout") {
+      uint64_t t;
+      ok = parse_u64(v, &t) && t > 0;
+      c->timeout_s = static_cast<double>(t);
+    } else if (a == "--order") {
+      if (v != "sequential" && v != "shuffled") {
+        return "invalid --order '" + v + "'; choose from {sequential,shuffled}";
+      }
+      c->shuffled = v == "shuffled";
+    } else if (a == "--threads") {
+      c->threads.clear();
+      for (const std::string& t : split(v, ',')) {
+        uint32_t n;
+        if (!parse_u32(t, &n) || n == 0 || n > 1024) return "malformed thread count '" + t + "'";
+        c->threads.push_back(n);
+      }
+      if (c->threads.empty()) return "--threads needs at least one count";
+    } else {
+      return "unknown option '" + a + "'";
+    }
+    if (!ok) return "malformed number for " + a + ": '" + v + "'";
+  }
+  if (c->out.empty()) return "run needs --out DIR";
+  if (c->resume) return "";  // The matrix comes from DIR/run.json.
+
+  std::vector<std::string> names = allocs == "all" ? std::vector<std::string>{} : split(allocs, ',');
+  if (allocs == "all") {
+    for (const AdapterInfo& a : adapter_registry()) {
+      if (std::strcmp(a.family, "test") != 0) names.push_back(a.name);
+    }
+  }
+  for (const std::string& n : names) {
+    if (find_adapter(n) == nullptr) {
+      return "unknown allocator '" + n + "'; choose from {" + join(adapter_names(), ",") + "}";
+    }
+  }
+  if (names.empty()) return "--allocators needs at least one name";
+  c->allocators = names;
+
+  std::vector<std::string> wspecs =
+      works == "all" ? workload_names() : split(works, ',');
+  if (wspecs.empty()) return "--workloads needs at least one name";
+  for (const std::string& spec : wspecs) {
+    size_t colon = spec.find(':');
+    std::string wname = spec.substr(0, colon);
+    const Workload* w = find_workload(wname);
+    if (w == nullptr) {
+      return "unknown workload '" + wname + "'; choose from {" + join(workload_names(), ",") + "}";
+    }
+    if (colon == std::string::npos) {
+      for (const std::string& p : w->profiles()) c->workloads.push_back({wname, p});
+    } else {
+      std::string prof = spec.substr(colon + 1);
+      if (!has_profile(*w, prof)) {
+        return "unknown profile '" + prof + "' for workload " + wname + "; choose from {" +
+               join(w->profiles(), ",") + "}";
+      }
+      c->workloads.push_back({wname, prof});
+    }
+  }
+  return "";
+}
+
+std::vector<Cell> build_plan(const RunConfig& c) {
+  std::vector<Cell> plan;
+  for (uint32_t rep = 0; rep < c.reps; ++rep) {
+    for (const auto& w : c.workloads) {
+      for (uint32_t t : c.threads) {
+        for (const std::string& a : c.allocators) {
+          plan.push_back(Cell{a, w.first, w.second, t, rep});
+        }
+      }
+    }
+  }
+  if (c.shuffled) {
+    Rng rng(mix64(c.seed ^ 0x5eed0fde11ull));
+    for (size_t i = plan.size(); i > 1; --i) std::swap(plan[i - 1], plan[rng.below(i)]);
+  }
+  return plan;
+}
+
+std::string config_json(const RunConfig& c) {
+  std::ostringstream j;
+  j << "{\"allocators\": [";
+  for (size_t i = 0; i < c.allocators.size(); ++i) {
+    j << (i ? ", " : "") << json_quote(c.allocators[i]);
+  }
+  j << "], \"workloads\": [";
+  for (size_t i = 0; i < c.workloads.size(); ++i) {
+    j << (i ? ", " : "") << json_quote(c.workloads[i].first + ":" + c.workloads[i].second);
+  }
+  j << "], \"threads\": [";
+  for (size_t i = 0; i < c.threads.size(); ++i) j << (i ? ", " : "") << c.threads[i];
+  j << "], \"reps\": " << c.reps << ", \"seed\": " << c.seed << ", \"ops\": " << c.ops
+    << ", \"warmup\": " << c.warmup << ", \"lat_sample\": " << c.lat_sample
+    << ", \"order\": \"" << (c.shuffled ? "shuffled" : "sequential")
+    << "\", \"timeout_s\": " << c.timeout_s << "}";
+  return j.str();
+}
+
+// run.json: the run id and the exact arguments, so --resume rebuilds the
+// same plan in the same order.
+std::string write_run_json(const std::string& path, const std::string& run_id,
+                           const std::vector<std::string>& args, const RunConfig& c) {
+  std::ofstream out(path);
+  if (!out) return "cannot write " + path;
+  out << "{\n  \"run_id\": " << json_quote(run_id) << ",\n  \"args\": [";
+  for (size_t i = 0; i < args.size(); ++i) out << (i ? ", " : "") << json_quote(args[i]);
+  out << "],\n  \"config\": " << config_json(c) << "\n}\n";
+  return out ? "" : "cannot write " + path;
+}
+
+// Reads a JSON string literal starting at s[pos] == '"'.
+bool read_json_string(const std::string& s, size_t* pos, std::string* out) {
+  if (*pos >= s.size() || s[*pos] != '"') return false;
+  out->clear();
+  for (size_t i = *pos + 1; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '"') {
+      *pos = i + 1;
+      return true;
+    }
+    if (c == '\\' && i + 1 < s.size()) {
+      char e = s[++i];
+      if (e == 'n') *out += '\n';
+      else if (e == 't') *out += '\t';
+      else if (e == 'r') *out += '\r';
+      else if (e == 'u' && i + 4 < s.size()) {
+        *out += static_cast<char>(std::strtol(s.substr(i + 1, 4).c_str(), nullptr, 16));
+        i += 4;
+      } else *out += e;
+    } else {
+      *out += c;
+    }
+  }
+  return false;
+}
+
+std::string read_run_json(const std::string& path, std::string* run_id,
+                          std::vector<std::string>* args) {
+  std::ifstream in(path);
+  if (!in) return "cannot resume: " + path + " not found (was the run started with --out there?)";
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string s = ss.str();
+  size_t p = s.find("\"run_id\":");
+  if (p == std::string::npos) return path + " is corrupt: no run_id";
+  p = s.find('"', p + 9);
+  if (p == std::string::npos || !read_json_string(s, &p, run_id)) {
+    return path + " is corrupt: bad run_id";
+  }
+  p = s.find("\"args\":");
+  if (p == std::string::npos) return path + " is corrupt: no args";
+  p = s.find('[', p);
+  if (p == std::string::npos) return path + " is corrupt: bad args";
+  ++p;
+  for (;;) {
+    while (p < s.size() && (s[p] == ' ' || s[p] == '\n' || s[p] == ',')) ++p;
+    if (p < s.size() && s[p] == ']') break;
+    std::string a;
+    if (!read_json_string(s, &p, &a)) return path + " is corrupt: bad args";
+    args->push_back(a);
+  }
+  return "";
+}
+
+std::string make_run_id() {
+  char buf[64];
+  uint64_t r = mix64(platform::now_ns() ^ (static_cast<uint64_t>(getpid()) << 32));
+  std::string t = iso_time_now();
+  std::string compact;
+  for (char c : t) {
+    if (c != '-' && c != ':') compact += c;
+  }
+  std::snprintf(buf, sizeof buf, "%s-%04llx", compact.c_str(),
+                static_cast<unsigned long long>(r & 0xffff));
+  return buf;
+}
+
+// Parses "@ab key=value" lines.
+std::map<std::string, std::string> parse_cell_output(const std::string& out) {
+  std::map<std::string, std::string> kv;
+  std::istringstream in(out);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("@ab ", 0) != 0) continue;
+    size_t eq = line.find('=');
+    if (eq == std::string::npos) continue;
+    kv[line.substr(4, eq - 4)] = line.substr(eq + 1);
+  }
+  return kv;
+}
+
+std::string last_line(const std::string& s) {
+  std::string t = s;
+  while (!t.empty() && (t.back() == '\n' || t.back() == ' ')) t.pop_back();
+  size_t nl = t.rfind('\n');
+  std::string line = nl == std::string::npos ? t : t.substr(nl + 1);
+  if (line.size() > 300) line = line.substr(0, 300);
+  return line;
+}
+
+std::string fmt(double v, int prec) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", prec, v);
+  return buf;
+}
+
+std::vector<std::string> cell_args(const AdapterInfo& a, const Cell& cell, uint64_t ops,
+                                   uint64_t seed, uint32_t warmup, uint32_t lat_sample) {
+  return {cell_binary(a), "--adapter", cell.allocator, "--workload", cell.workload,
+          "--profile", cell.profile, "--threads", std::to_string(cell.threads), "--ops",
+          std::to_string(ops), "--seed", std::to_string(seed), "--warmup",
+          std::to_string(warmup), "--lat-sample", std::to_string(lat_sample)};
+}
+
+// Runs one cell (or decides it is skipped) and returns its CSV values.
+std::map<std::string, std::string> execute_cell(const Cell& cell, uint64_t ops, uint64_t seed,
+                                                uint32_t warmup, uint32_t lat_sample,
+                                                double timeout_s) {
+  std::map<std::string, std::string> row;
+  row["allocator"] = cell.allocator;
+  row["workload"] = cell.workload;
+  row["profile"] = cell.profile;
+  row["threads"] = std::to_string(cell.threads);
+  row["repetition"] = std::to_string(cell.rep);
+  row["seed"] = std::to_string(seed);
+  row["ops"] = std::to_string(ops);
+  row["warmup"] = std::to_string(warmup);
+  const AdapterInfo* a = find_adapter(cell.allocator);
+  const Workload* w = find_workload(cell.workload);
+  std::string skip = skip_reason(a->caps, w->requirements(cell.profile), cell.threads);
+  if (!skip.empty()) {
+    row["status"] = "skipped";
+    row["error"] = skip;
+    return row;
+  }
+  std::string bin = cell_binary(*a);
+  if (!file_exists(bin)) {
+    row["status"] = "error";
+    row["error"] = "cell binary " + bin + " was not built (is the allocator's library installed?)";
+    return row;
+  }
+  ChildOutcome o = run_child(cell_args(*a, cell, ops, seed, warmup, lat_sample), timeout_s,
+                             &g_interrupted);
+  row["cell_s"] = fmt(o.seconds, 3);
+  if (o.interrupted) {
+    row["status"] = "interrupted";
+    return row;
+  }
+  if (!o.started) {
+    row["status"] = "error";
+    row["error"] = o.spawn_error;
+    return row;
+  }
+  if (o.timed_out) {
+    row["status"] = "timeout";
+    row["error"] = "no result after " + fmt(timeout_s, 0) + " s; killed";
+    return row;
+  }
+  if (o.signal != 0) {
+    if (o.signal == SIGKILL) {
+      row["status"] = "oom";
+      row["error"] = "killed by SIGKILL (likely the kernel's OOM killer)";
+    } else {
+      row["status"] = "crashed";
+      row["error"] = std::string("killed by signal ") + std::to_string(o.signal) + " (" +
+                     strsignal(o.signal) + ")";
+      std::string tail = last_line(o.err);
+      if (!tail.empty()) row["error"] += ": " + tail;
+    }
+    return row;
+  }
+  std::map<std::string, std::string> kv = parse_cell_output(o.out);
+  if (o.exit_code != 0 || kv.count("end") == 0) {
+    row["status"] = "error";
+    row["error"] = "cell exited with status " + std::to_string(o.exit_code) +
+                   (kv.count("end") ? "" : " without a result") +
+                   (o.err.empty() ? "" : ": " + last_line(o.err));
+    return row;
+  }
+  row["status"] = kv["status"];
+  row["error"] = kv["error"];
+  row["adapter_version"] = kv["adapter_version"];
+  if (kv["status"] != "ok") return row;
+
+  auto u = [&](const char* k) { return std::strtoull(kv[k].c_str(), nullptr, 10); };
+  const double wall_s = static_cast<double>(u("wall_ns")) / 1e9;
+  const double total = static_cast<double>(u("total_ops"));
+  const double peak = static_cast<double>(u("peak_rss_bytes"));
+  const double base = static_cast<double>(u("baseline_rss_bytes"));
+  const double fin = static_cast<double>(u("final_rss_bytes"));
+  const double live = static_cast<double>(u("peak_live_bytes"));
+  const double peak_net = std::max(0.0, peak - base);
+  row["wall_s"] = fmt(wall_s, 6);
+  row["mops"] = fmt(total / wall_s / 1e6, 3);
+  row["ns_per_op"] = fmt(wall_s * 1e9 / total, 2);
+  for (const char* k : {"lat_p50_ns", "lat_p90_ns", "lat_p99_ns", "lat_p999_ns", "lat_max_ns",
+                        "lat_samples", "peak_rss_bytes", "final_rss_bytes", "baseline_rss_bytes",
+                        "peak_live_bytes", "minflt", "majflt", "nvcsw", "nivcsw", "allocs",
+                        "frees", "reallocs", "total_ops", "trace_hash", "user_s", "sys_s"}) {
+    row[k] = kv[k];
+  }
+  row["peak_rss_net_bytes"] = fmt(peak_net, 0);
+  row["final_rss_net_bytes"] = fmt(std::max(0.0, fin - base), 0);
+  row["overhead_ratio"] = live > 0 ? fmt(peak_net / live, 3) : "";
+  row["overhead_ratio_raw"] = live > 0 ? fmt(peak / live, 3) : "";
+  return row;
+}
+
+std::string hms(double s) {
+  long t = static_cast<long>(s + 0.5);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", t / 3600, (t / 60) % 60, t % 60);
+  return buf;
+}
+
+// Appends `text` to fd and flushes it to disk.
+bool append_durably(int fd, const std::string& text) {
+  size_t off = 0;
+  while (off < text.size()) {
+    ssize_t n = write(fd, text.data() + off, text.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    off += static_cast<size_t>(n);
+  }
+  fsync(fd);
+  return true;
+}
+
+int cmd_run(const std::vector<std::string>& raw_args, const std::string& command_line) {
+  RunConfig c;
+  std::string err = parse_run_args(raw_args, &c);
+  if (!err.empty()) return usage_error(err);
+  const std::string dir = c.out;
+  const std::string csv_path = dir + "/results.csv";
+  std::string run_id;
+  std::vector<std::string> args = raw_args;
+
+  if (c.resume) {
+    for (const std::string& a : raw_args) {
+      if (a != "--resume" && a != "--out" && a != dir && a != "--timeout" &&
+          a.rfind("--", 0) == 0) {
+        return usage_error("--resume takes the matrix from " + dir +
+                           "/run.json; give only --out (and optionally --timeout)");
+      }
+    }
+    double timeout = c.timeout_s;
+    args.clear();
+    err = read_run_json(dir + "/run.json", &run_id, &args);
+    if (!err.empty()) return usage_error(err);
+    RunConfig saved;
+    err = parse_run_args(args, &saved);
+    if (!err.empty()) return usage_error(dir + "/run.json: " + err);
+    saved.out = dir;
+    saved.resume = true;
+    saved.timeout_s = timeout;
+    c = saved;
+  } else {
+    std::string parent = parent_dir(dir);
+    if (!is_dir(parent)) {
+      return usage_error("output directory's parent '" + parent + "' does not exist");
+    }
+    if (file_exists(csv_path) || file_exists(dir + "/run.json")) {
+      if (!c.force) {
+        return usage_error(dir + " already holds a run; use --resume to continue it or --force "
+                           "to start over (the old run is moved to " + dir + ".prev)");
+      }
+      std::string prev = dir + ".prev";
+      std::string rm = "rm -rf '" + prev + "'";
+      if (std::system(rm.c_str()) != 0 || std::rename(dir.c_str(), prev.c_str()) != 0) {
+        std::fprintf(stderr, "allocbench: cannot move %s to %s\n", dir.c_str(), prev.c_str());
+        return 1;
+      }
+    }
+    if (!is_dir(dir) && mkdir(dir.c_str(), 0755) != 0) {
+      std::fprintf(stderr, "allocbench: cannot create %s: %s\n", dir.c_str(), strerror(errno));
+      return 1;
+    }
+    run_id = make_run_id();
+    // Store the arguments without --force so a resume never moves results away.
+    std::vector<std::string> stored;
+    for (const std::string& a : raw_args) {
+      if (a != "--force") stored.push_back(a);
+    }
+    err = write_run_json(dir + "/run.json", run_id, stored, c);
+    if (!err.empty()) {
+      std::fprintf(stderr, "allocbench: %s\n", err.c_str());
+      return 1;
+    }
+  }
+
+  // Cells already done (resume), after cutting a half-written last row.
+  std::set<std::string> done;
+  if (c.resume && file_exists(csv_path)) {
+    CsvContents contents;
+    err = csv_read(csv_path, &contents);
+    if (!err.empty()) {
+      std::fprintf(stderr, "allocbench: %s\n", err.c_str());
+      return kExitUsage;
+    }
+    if (contents.truncated_tail) {
+      std::fprintf(stderr, "allocbench: discarding a half-written last row in %s\n",
+                   csv_path.c_str());
+      if (truncate(csv_path.c_str(), static_cast<off_t>(contents.valid_bytes)) != 0) {
+        std::fprintf(stderr, "allocbench: cannot truncate %s\n", csv_path.c_str());
+        return 1;
+      }
+    }
+    for (const auto& row : contents.rows) {
+      uint32_t t = 0, rep = 0;
+      parse_u32(row.at("threads"), &t);
+      parse_u32(row.at("repetition"), &rep);
+      done.insert(Cell{row.at("allocator"), row.at("workload"), row.at("profile"), t, rep}.key());
+    }
+  }
+
+  std::vector<Cell> plan = build_plan(c);
+
+  // context.json (context.resume-N.json when resuming): versions come from the
+  // cells themselves, since each links its own allocator.
+  RunContext ctx;
+  ctx.run_id = run_id;
+  ctx.command_line = command_line;
+  ctx.start_time = iso_time_now();
+  ctx.config_json = config_json(c);
+  for (const std::string& name : c.allocators) {
+    const AdapterInfo* a = find_adapter(name);
+    std::string bin = cell_binary(*a);
+    if (!file_exists(bin)) {
+      ctx.allocator_versions[name] = "not built";
+      continue;
+    }
+    ChildOutcome o = run_child({bin, "--describe", name}, 30, &g_interrupted);
+    auto kv = parse_cell_output(o.out);
+    std::string v = kv.count("version") ? kv["version"] : "unknown";
+    if (!kv["verify"].empty()) v += " (verify failed: " + kv["verify"] + ")";
+    ctx.allocator_versions[name] = v;
+  }
+  std::string ctx_path = dir + "/context.json";
+  if (c.resume) {
+    for (int k = 1;; ++k) {
+      ctx_path = dir + "/context.resume-" + std::to_string(k) + ".json";
+      if (!file_exists(ctx_path)) break;
+    }
+  }
+  err = write_context(ctx_path, ctx);
+  if (!err.empty()) {
+    std::fprintf(stderr, "allocbench: %s\n", err.c_str());
+    return 1;
+  }
+
+  bool new_file = !file_exists(csv_path);
+  int fd = open(csv_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    std::fprintf(stderr, "allocbench: cannot open %s: %s\n", csv_path.c_str(), strerror(errno));
+    return 1;
+  }
+  if (new_file && !append_durably(fd, csv_header())) {
+    std::fprintf(stderr, "allocbench: cannot write %s\n", csv_path.c_str());
+    close(fd);
+    return 1;
+  }
+
+  size_t todo = 0;
+  for (const Cell& cell : plan) todo += done.count(cell.key()) ? 0 : 1;
+  if (c.resume) {
+    std::fprintf(stderr, "allocbench: resuming %s: %zu of %zu cells done, %zu to run\n",
+                 run_id.c_str(), plan.size() - todo, plan.size(), todo);
+  }
+  std::map<std::string, int> counts;
+  uint64_t t_start = platform::now_ns();
+  size_t ran = 0;
+  const bool tty = isatty(2);
+  for (const Cell& cell : plan) {
+    if (done.count(cell.key())) continue;
+    if (g_interrupted) break;
+    std::map<std::string, std::string> row =
+        execute_cell(cell, c.ops, c.seed, c.warmup, c.lat_sample, c.timeout_s);
+    if (row["status"] == "interrupted") break;
+    row["schema_version"] = std::to_string(kSchemaVersion);
+    row["run_id"] = run_id;
+    if (!append_durably(fd, csv_row(row))) {
+      std::fprintf(stderr, "allocbench: cannot append to %s\n", csv_path.c_str());
+      close(fd);
+      return 1;
+    }
+    ++ran;
+    ++counts[row["status"]];
+    double elapsed = static_cast<double>(platform::now_ns() - t_start) / 1e9;
+    double eta = elapsed / static_cast<double>(ran) * static_cast<double>(todo - ran);
+    std::fprintf(stderr, "%s[cell %zu/%zu] %s %s/%s t=%u rep=%u: %s%s%s | elapsed %s ETA %s%s",
+                 tty ? "\r\033[K" : "", ran, todo, cell.allocator.c_str(), cell.workload.c_str(),
+                 cell.profile.c_str(), cell.threads, cell.rep, row["status"].c_str(),
+                 row["status"] == "ok" ? (" " + row["mops"] + " Mops/s").c_str() : "",
+                 row["status"] != "ok" && !row["error"].empty() && !tty
+                     ? (" (" + row["error"] + ")").c_str()
+                     : "",
+                 hms(elapsed).c_str(), hms(eta).c_str(), tty ? "" : "\n");
+  }
+  close(fd);
+  if (tty) std::fprintf(stderr, "\n");
+  std::string summary;
+  for (const auto& kv : counts) summary += " " + kv.first + "=" + std::to_string(kv.second);
+  std::fprintf(stderr, "allocbench: %zu cells run (%s ), results in %s\n", ran,
+               summary.c_str(), csv_path.c_str());
+  if (g_interrupted) {
+    std::fprintf(stderr, "allocbench: interrupted; continue with: allocbench run --resume --out %s\n",
+                 dir.c_str());
+    return 130;
+  }
+  return 0;
+}
+
+// ---------------------------------------------------------------------------
+// The single-run form of seed 001 section 3.7.
+
+std::string with_commas(uint64_t v) {
+  std::string s = std::to_string(v);
+  std::string out;
+  int n = 0;
+  for (size_t i = s.size(); i > 0; --i) {
+    out.insert(out.begin(), s[i - 1]);
+    if (++n % 3 == 0 && i > 1) out.insert(out.begin(), ',');
+  }
+  return out;
+}
+
+int cmd_single(const std::vector<std::string>& args) {
+  uint64_t seed = 1337, ops = 200000;
+  uint32_t threads = 1;
+  std::string profile = "mixed", allocator = "glibc";
+  bool json = false;
+  const Workload* w = find_workload("mixed_sizes");
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--json") {
+      json = true;
+      continue;
+    }
+    if (i + 1 >= args.size()) return usage_error(a + " needs a value");
+    const std::string& v = args[++i];
+    bool ok = true;
+    if (a == "--seed") ok = parse_u64(v, &seed);
+    else if (a == "--ops") ok = parse_u64(v, &ops) && ops > 0;
+    else if (a == "--threads") ok = parse_u32(v, &threads) && threads > 0 && threads <= 1024;
+    else if (a == "--allocator") allocator = v;
+    else if (a == "--profile") profile = v;
+    else return usage_error("unknown option '" + a + "'");
+    if (!ok) return usage_error("malformed number for " + a + ": '" + v + "'");
+  }
+  if (!has_profile(*w, profile)) {
+    std::fprintf(stderr, "allocbench: invalid profile \"%s\"\n", profile.c_str());
+    std::fprintf(stderr, "usage: allocbench --profile {%s}\n", "small,mixed,large");
+    return kExitUsage;
+  }
+  const AdapterInfo* a = find_adapter(allocator);
+  if (a == nullptr) {
+    std::fprintf(stderr, "allocbench: invalid allocator \"%s\"\n", allocator.c_str());
+    std::fprintf(stderr, "usage: allocbench --allocator {%s}\n",
+                 join(adapter_names(), ",").c_str());
+    return kExitUsage;
+  }
+  Cell cell{allocator, "mixed_sizes", profile, threads, 0};
+  auto row = execute_cell(cell, ops, seed, 0, 16, default_timeout());
+  if (row["status"] != "ok") {
+    std::fprintf(stderr, "allocbench: %s on mixed_sizes/%s: %s%s%s\n", allocator.c_str(),
+                 profile.c_str(), row["status"].c_str(), row["error"].empty() ? "" : ": ",
+                 row["error"].c_str());
+    return 1;
+  }
+  double wall = std::strtod(row["wall_s"].c_str(), nullptr);
+  uint64_t allocs = std::strtoull(row["allocs"].c_str(), nullptr, 10);
+  uint64_t frees = std::strtoull(row["frees"].c_str(), nullptr, 10);
+  uint64_t alloc_ps = static_cast<uint64_t>(static_cast<double>(allocs) / wall);
+  uint64_t free_ps = static_cast<uint64_t>(static_cast<double>(frees) / wall);
+  double live = std::strtod(row["peak_live_bytes"].c_str(), nullptr);
+  double net = std::strtod(row["peak_rss_net_bytes"].c_str(), nullptr);
+  double frag = net > live && net > 0 ? 100.0 * (net - live) / net : 0.0;
+  if (json) {
+    std::printf(
+        "{\"profile\": %s, \"seed\": %llu, \"ops\": %llu, \"allocator\": %s, \"threads\": %u, "
+        "\"alloc_per_sec\": %llu, \"free_per_sec\": %llu, \"latency_ns\": {\"p50\": %s, "
+        "\"p99\": %s}, \"fragmentation_pct\": %.1f}\n",
+        json_quote(profile).c_str(), static_cast<unsigned long long>(seed),
+        static_cast<unsigned long long>(ops), json_quote(allocator).c_str(), threads,
+        static_cast<unsigned long long>(alloc_ps), static_cast<unsigned long long>(free_ps),
+        row["lat_p50_ns"].c_str(), row["lat_p99_ns"].c_str(), frag);
+  } else {
+    std::printf("allocbench %s\n", kVersion);
+    std::printf("profile=%s seed=%llu ops=%llu allocator=%s\n", profile.c_str(),
+                static_cast<unsigned long long>(seed), static_cast<unsigned long long>(ops),
+                allocator.c_str());
+    std::printf("alloc/s: %s\n", with_commas(alloc_ps).c_str());
+    std::printf("free/s: %s\n", with_commas(free_ps).c_str());
+    std::printf("p50 latency: %s ns\n", row["lat_p50_ns"].c_str());
+    std::printf("p99 latency: %s ns\n", row["lat_p99_ns"].c_str());
+    std::printf("fragmentation: %.1f%%\n", frag);
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace allocbench
+
+int main(int argc, char** argv) {
+  using namespace allocbench;
+  struct sigaction sa;
+  std::memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  std::vector<std::string> args(argv + 1, argv + argc);
+  std::string command_line;
+  for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);
+  if (args.empty()) {
+    std::fputs(kUsage, stderr);
+    return kExitUsage;
+  }
+  const std::string& cmd = args[0];
+  if (cmd == "--help" || cmd == "-h" || cmd == "help") {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (cmd == "--version") {
+    std::printf("allocbench %s\n", kVersion);
+    return 0;
+  }
+  if (cmd == "list") {
+    if (args.size() > 1) return usage_error("list takes no arguments");
+    return cmd_list();
+  }
+  if (cmd == "run") return cmd_run({args.begin() + 1, args.end()}, command_line);
+  if (cmd.rfind("--", 0) == 0) return cmd_single(args);
+  return usage_error("unknown command '" + cmd + "'; choose from {list,run} or see --help");
+}

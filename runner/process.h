@@ -1,0 +1,30 @@
+// Running a cell's child process with a timeout.
+#ifndef ALLOCBENCH_RUNNER_PROCESS_H_
+#define ALLOCBENCH_RUNNER_PROCESS_H_
+
+#include <string>
+#include <vector>
+
+namespace allocbench {
+
+struct ChildOutcome {
+  bool started = false;     // fork/exec succeeded.
+  bool timed_out = false;   // Killed by us after the timeout.
+  bool interrupted = false; // Killed by us because the runner was interrupted.
+  int exit_code = -1;       // Valid when exited normally.
+  int signal = 0;           // Nonzero when killed by a signal.
+  std::string out;          // Everything written to stdout.
+  std::string err;          // Last 4 KiB written to stderr.
+  double seconds = 0;       // Wall time of the child.
+  std::string spawn_error;  // Why it did not start.
+};
+
+// Runs argv[0] with argv, in its own process group, stdin from /dev/null.
+// Kills the whole group with SIGKILL after `timeout_s` seconds or when
+// `*interrupt` becomes true (checked every 100 ms).
+ChildOutcome run_child(const std::vector<std::string>& argv, double timeout_s,
+                       const volatile int* interrupt);
+
+}  // namespace allocbench
+
+#endif  // ALLOCBENCH_RUNNER_PROCESS_H_

@@ -1,0 +1,21 @@
+// The explicit list of workloads. To add one: write workloads/<name>.cpp with
+// an accessor returning a static instance, declare it below and add it to the
+// list. See README "Adding a workload".
+#include "workloads/workload.h"
+
+namespace allocbench {
+
+const Workload* rl_churn_workload();
+const Workload* ttl_ring_workload();
+const Workload* mixed_sizes_workload();
+
+const std::vector<const Workload*>& workload_registry() {
+  static const std::vector<const Workload*> all = {
+      rl_churn_workload(),
+      ttl_ring_workload(),
+      mixed_sizes_workload(),
+  };
+  return all;
+}
+
+}  // namespace allocbench

@@ -1,0 +1,79 @@
+# Thin front end over CMake and the allocbench CLI. See README.md.
+BUILD      ?= build
+JOBS       ?= $(shell nproc)
+CORES      := $(shell nproc)
+PYTHON      = $(shell sh scripts/find_python.sh)
+ALLOCBENCH  = $(BUILD)/allocbench
+BENCH_TIMEOUT ?= 1200
+export BENCH_TIMEOUT
+
+# Smoke: every registered adapter, every workload and profile, 1 and 2 threads.
+SMOKE_OPS        ?= 20000
+SMOKE_ALLOCATORS ?= all
+# Paper-grade: 5 shuffled repetitions, a warm-up replay, threads 1 .. 2 x cores.
+BENCH_OPS        ?= 500000
+BENCH_REPS       ?= 5
+BENCH_ALLOCATORS ?= all
+BENCH_WORKLOADS  ?= all
+BENCH_THREADS    ?= $(shell seq -s, 1 $$(( 2 * $(CORES) )))
+RESULTS          ?= $(firstword $(wildcard results/bench/results.csv) results/smoke/results.csv)
+
+.PHONY: all build setup test bench_smoke bench bench_resume plots tables microbench \
+        sanitize sanitize_asan sanitize_tsan clean
+
+all: build
+
+setup:
+	@sh scripts/setup.sh
+
+build: setup
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+bench_smoke: build
+	$(ALLOCBENCH) run --allocators $(SMOKE_ALLOCATORS) --workloads all --threads 1,2 \
+	  --reps 1 --ops $(SMOKE_OPS) --seed 1 --out results/smoke --force
+	$(MAKE) --no-print-directory plots RESULTS=results/smoke/results.csv
+	PYTHONPATH=scripts $(PYTHON) -m allocplot table results/smoke/results.csv --metric ns_per_op --baseline glibc
+	PYTHONPATH=scripts $(PYTHON) -m allocplot table results/smoke/results.csv --metric peak_rss_bytes --baseline glibc
+
+bench: build
+	$(ALLOCBENCH) run --allocators $(BENCH_ALLOCATORS) --workloads $(BENCH_WORKLOADS) \
+	  --threads $(BENCH_THREADS) --reps $(BENCH_REPS) --ops $(BENCH_OPS) --warmup 1 \
+	  --order shuffled --seed 1 --out results/bench
+	$(MAKE) --no-print-directory plots RESULTS=results/bench/results.csv
+
+bench_resume: build
+	$(ALLOCBENCH) run --resume --out results/bench
+	$(MAKE) --no-print-directory plots RESULTS=results/bench/results.csv
+
+plots:
+	@test -n "$(PYTHON)" || { echo "no python3 with pandas and matplotlib; run: sh scripts/setup.sh" >&2; exit 2; }
+	PYTHONPATH=scripts $(PYTHON) -m allocplot plot $(RESULTS) --out plots
+
+tables:
+	PYTHONPATH=scripts $(PYTHON) -m allocplot table $(RESULTS) --metric ns_per_op --baseline glibc
+
+microbench: build
+	$(BUILD)/microbench --benchmark_repetitions=5 --benchmark_enable_random_interleaving=true \
+	  --benchmark_report_aggregates_only=true
+
+sanitize: sanitize_asan sanitize_tsan
+
+sanitize_asan: setup
+	cmake -S . -B $(BUILD)-asan -DCMAKE_BUILD_TYPE=Debug -DALLOCBENCH_SANITIZE=address \
+	  -DALLOCBENCH_TEST_ENV=ALLOCBENCH_QUICK=1 >/dev/null
+	cmake --build $(BUILD)-asan -j $(JOBS)
+	cd $(BUILD)-asan && ctest --output-on-failure -j $(JOBS) -L 'unit|stress'
+
+sanitize_tsan: setup
+	cmake -S . -B $(BUILD)-tsan -DCMAKE_BUILD_TYPE=Debug -DALLOCBENCH_SANITIZE=thread \
+	  -DALLOCBENCH_TEST_ENV=ALLOCBENCH_QUICK=1 >/dev/null
+	cmake --build $(BUILD)-tsan -j $(JOBS)
+	cd $(BUILD)-tsan && ctest --output-on-failure -j $(JOBS) -L 'unit|stress'
+
+clean:
+	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-tsan

@@ -1,0 +1,5 @@
+import sys
+
+from allocplot.cli import main
+
+sys.exit(main())

@@ -1,0 +1,55 @@
+"""python -m allocplot {plot,table,cv} ... (see --help)."""
+import argparse
+import sys
+
+from allocplot.load import SchemaError, load_results
+from allocplot.plot import plot_all
+from allocplot.stats import ratio_table, summarize, to_markdown, value_table
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="allocplot", description=__doc__)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    pp = sub.add_parser("plot", help="write the standard PNGs")
+    pp.add_argument("csv")
+    pp.add_argument("--out", default="plots")
+    pt = sub.add_parser("table", help="print a markdown table of medians or ratios")
+    pt.add_argument("csv")
+    pt.add_argument("--metric", default="ns_per_op")
+    pt.add_argument("--baseline", default=None,
+                    help="divide by this allocator's median (omit for raw medians)")
+    pt.add_argument("--allocators", default=None, help="comma-separated subset")
+    pc = sub.add_parser("cv", help="coefficient of variation over repetitions")
+    pc.add_argument("csv")
+    pc.add_argument("--metric", default="wall_s")
+    args = p.parse_args(argv)
+    try:
+        df = load_results(args.csv)
+    except SchemaError as e:
+        print(f"allocplot: {e}", file=sys.stderr)
+        return 2
+    try:
+        if args.cmd == "plot":
+            for path in plot_all(df, args.out):
+                print(path)
+        elif args.cmd == "table":
+            if args.baseline:
+                t = ratio_table(df, args.metric, args.baseline)
+                print(f"{args.metric}: median ratio to {args.baseline} (lower is better for "
+                      f"time and memory)")
+            else:
+                t = value_table(df, args.metric)
+                print(f"{args.metric}: median")
+            if args.allocators:
+                keep = [a for a in args.allocators.split(",") if a in t.columns]
+                t = t[keep]
+            print(to_markdown(t, "{:.3g}" if not args.baseline else "{:.2f}"))
+        elif args.cmd == "cv":
+            s = summarize(df, args.metric)
+            s = s[s["n"] > 1]
+            print(to_markdown(s.set_index(["allocator", "workload", "profile", "threads"])
+                              [["median", "cv", "n"]], "{:.4g}"))
+    except ValueError as e:
+        print(f"allocplot: {e}", file=sys.stderr)
+        return 2
+    return 0

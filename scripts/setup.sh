@@ -1,0 +1,36 @@
+#!/bin/sh
+# Checks the Debian packages allocbench needs and installs the missing ones.
+# Idempotent: when everything is installed it only runs dpkg-query and exits 0.
+# As root it runs apt-get; otherwise it prints the exact command and exits 2.
+set -eu
+
+PACKAGES="g++ cmake make pkg-config git
+libjemalloc-dev libgoogle-perftools-dev libmimalloc-dev
+libbenchmark-dev libgtest-dev libgmock-dev
+python3 python3-pandas python3-matplotlib python3-numpy
+sqlite3 coreutils"
+
+missing=""
+for p in $PACKAGES; do
+  status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+  [ "$status" = "installed" ] || missing="$missing $p"
+done
+
+if [ -z "$missing" ]; then
+  exit 0
+fi
+
+cmd="apt-get install -y --no-install-recommends$missing"
+if [ "$(id -u)" != "0" ]; then
+  echo "setup: missing Debian packages:$missing" >&2
+  echo "setup: run as root:  apt-get update && $cmd" >&2
+  exit 2
+fi
+
+echo "setup: installing:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+# Update the package lists only when an install fails on stale ones.
+if ! apt-get install -y --no-install-recommends $missing >&2; then
+  apt-get update >&2
+  apt-get install -y --no-install-recommends $missing >&2
+fi

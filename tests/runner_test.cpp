@@ -1,0 +1,294 @@
+// The allocbench CLI as a user runs it: real processes, real files.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "runner/csv.h"
+
+namespace allocbench {
+namespace {
+
+std::string build_dir() {
+  const char* d = std::getenv("ALLOCBENCH_BUILD_DIR");
+  return d ? d : ".";
+}
+
+std::string bin() { return build_dir() + "/allocbench"; }
+
+struct Result {
+  int code;
+  std::string out, err;
+};
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Runs a shell command line; captures exit code, stdout and stderr.
+Result sh(const std::string& cmd) {
+  char tmpl[] = "/tmp/abtestXXXXXX";
+  std::string dir = mkdtemp(tmpl);
+  std::string full = "(" + cmd + ") >" + dir + "/out 2>" + dir + "/err";
+  int st = std::system(full.c_str());
+  Result r{WIFEXITED(st) ? WEXITSTATUS(st) : -1, slurp(dir + "/out"), slurp(dir + "/err")};
+  std::system(("rm -rf " + dir).c_str());
+  return r;
+}
+
+std::string temp_dir() {
+  char tmpl[] = "/tmp/abrunXXXXXX";
+  return mkdtemp(tmpl);
+}
+
+bool exists(const std::string& p) {
+  struct stat st;
+  return stat(p.c_str(), &st) == 0;
+}
+
+std::vector<std::map<std::string, std::string>> rows(const std::string& csv) {
+  CsvContents c;
+  std::string err = csv_read(csv, &c);
+  EXPECT_EQ(err, "");
+  EXPECT_FALSE(c.truncated_tail);
+  return c.rows;
+}
+
+TEST(Runner, HelpAndList) {
+  Result h = sh(bin() + " --help");
+  EXPECT_EQ(h.code, 0);
+  EXPECT_NE(h.out.find("usage: allocbench"), std::string::npos);
+  Result l = sh(bin() + " list");
+  EXPECT_EQ(l.code, 0);
+  for (const char* name : {"glibc", "jemalloc", "tcmalloc", "mimalloc", "pmr_monotonic",
+                           "pmr_unsync_pool", "pmr_sync_pool", "null"}) {
+    EXPECT_NE(l.out.find(std::string("adapter  ") + name + " "), std::string::npos) << name;
+  }
+  for (const char* name : {"rl_churn", "ttl_ring", "mixed_sizes"}) {
+    EXPECT_NE(l.out.find(std::string("workload ") + name + " "), std::string::npos) << name;
+  }
+  EXPECT_EQ(l.out.find("test_crash"), std::string::npos) << "test adapters are hidden";
+}
+
+TEST(Runner, BadArgumentsExit2AndWriteNothing) {
+  std::string dir = temp_dir();
+  struct Case {
+    std::string args, expect;
+  } cases[] = {
+      {"run --allocators nosuch --out " + dir + "/o", "unknown allocator 'nosuch'; choose from {"},
+      {"run --workloads nosuch --out " + dir + "/o", "unknown workload 'nosuch'; choose from {"},
+      {"run --workloads mixed_sizes:huge --out " + dir + "/o", "unknown profile 'huge'"},
+      {"run --ops 12x --out " + dir + "/o", "malformed number for --ops"},
+      {"run --threads 1,zero --out " + dir + "/o", "malformed thread count"},
+      {"run --order random --out " + dir + "/o", "invalid --order"},
+      {"run --frobnicate 1 --out " + dir + "/o", "unknown option '--frobnicate'"},
+      {"run --out " + dir + "/missing/parent/o", "does not exist"},
+      {"run", "run needs --out DIR"},
+      {"frobnicate", "unknown command 'frobnicate'"},
+      {"--ops -5", "malformed number for --ops"},
+      {"--allocator nosuch", "invalid allocator \"nosuch\""},
+  };
+  for (const Case& c : cases) {
+    Result r = sh(bin() + " " + c.args);
+    EXPECT_EQ(r.code, 2) << c.args;
+    EXPECT_NE(r.err.find(c.expect), std::string::npos) << c.args << " -> " << r.err;
+    EXPECT_FALSE(exists(dir + "/o")) << c.args << " wrote output";
+  }
+  // Exactly the seed's transcript for an unknown profile.
+  Result p = sh(bin() + " --profile unknown");
+  EXPECT_EQ(p.code, 2);
+  EXPECT_EQ(p.err,
+            "allocbench: invalid profile \"unknown\"\n"
+            "usage: allocbench --profile {small,mixed,large}\n");
+  EXPECT_EQ(p.out, "");
+}
+
+TEST(Runner, SingleRunFormTextAndJson) {
+  Result t = sh(bin() + " --seed 1337 --ops 20000 --profile small");
+  ASSERT_EQ(t.code, 0) << t.err;
+  std::istringstream lines(t.out);
+  std::vector<std::string> l;
+  for (std::string s; std::getline(lines, s);) l.push_back(s);
+  ASSERT_EQ(l.size(), 7u) << t.out;
+  EXPECT_EQ(l[0], "allocbench 1.0");
+  EXPECT_EQ(l[1], "profile=small seed=1337 ops=20000 allocator=glibc");
+  EXPECT_EQ(l[2].rfind("alloc/s: ", 0), 0u);
+  EXPECT_EQ(l[3].rfind("free/s: ", 0), 0u);
+  EXPECT_EQ(l[4].rfind("p50 latency: ", 0), 0u);
+  EXPECT_EQ(l[5].rfind("p99 latency: ", 0), 0u);
+  EXPECT_EQ(l[6].rfind("fragmentation: ", 0), 0u);
+  EXPECT_EQ(l[6].back(), '%');
+
+  Result j = sh(bin() + " --seed 1337 --ops 20000 --profile mixed --allocator jemalloc --json");
+  ASSERT_EQ(j.code, 0) << j.err;
+  for (const char* key : {"\"profile\": \"mixed\"", "\"seed\": 1337", "\"ops\": 20000",
+                          "\"alloc_per_sec\": ", "\"free_per_sec\": ", "\"latency_ns\": {\"p50\": ",
+                          "\"p99\": ", "\"fragmentation_pct\": ", "\"allocator\": \"jemalloc\""}) {
+    EXPECT_NE(j.out.find(key), std::string::npos) << key << " in " << j.out;
+  }
+}
+
+TEST(Runner, MatrixRowsAndSkips) {
+  std::string dir = temp_dir() + "/run";
+  Result r = sh(bin() + " run --allocators glibc,pmr_monotonic --workloads ttl_ring,rl_churn:small"
+                        " --threads 1,2 --ops 5000 --out " + dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto rs = rows(dir + "/results.csv");
+  ASSERT_EQ(rs.size(), 8u);
+  std::set<std::string> seen;
+  for (auto& row : rs) {
+    seen.insert(row["allocator"] + "/" + row["workload"] + "/" + row["threads"]);
+    if (row["allocator"] == "pmr_monotonic" && row["workload"] == "ttl_ring") {
+      EXPECT_EQ(row["status"], "skipped");
+      EXPECT_NE(row["error"].find("frees only by reset"), std::string::npos);
+    } else {
+      EXPECT_EQ(row["status"], "ok") << row["error"];
+      EXPECT_GT(std::stod(row["mops"]), 0);
+      EXPECT_GT(std::stoull(row["peak_rss_bytes"]), 0u);
+      EXPECT_GT(std::stoull(row["peak_live_bytes"]), 0u);
+      EXPECT_GT(std::stoull(row["lat_samples"]), 0u);
+      EXPECT_LE(std::stoull(row["lat_p50_ns"]), std::stoull(row["lat_p99_ns"]));
+      EXPECT_LE(std::stoull(row["lat_p99_ns"]), std::stoull(row["lat_max_ns"]));
+    }
+  }
+  EXPECT_EQ(seen.size(), 8u);
+  EXPECT_TRUE(exists(dir + "/context.json"));
+  std::string ctx = slurp(dir + "/context.json");
+  for (const char* key : {"\"cpu_model\"", "\"kernel\"", "\"compiler\"", "\"glibc\"",
+                          "\"git_commit\"", "\"git_dirty\"", "\"build_flags\"",
+                          "\"allocator_versions\"", "\"lock_mismatches\"", "\"command_line\"",
+                          "\"start_time\""}) {
+    EXPECT_NE(ctx.find(key), std::string::npos) << key;
+  }
+  // A second run into the same directory refuses and keeps the results.
+  std::string before = slurp(dir + "/results.csv");
+  Result again = sh(bin() + " run --allocators glibc --workloads ttl_ring --ops 1000 --out " + dir);
+  EXPECT_EQ(again.code, 2);
+  EXPECT_NE(again.err.find("already holds a run"), std::string::npos);
+  EXPECT_EQ(slurp(dir + "/results.csv"), before);
+}
+
+TEST(Runner, SameSeedSameTraceHash) {
+  std::string a = temp_dir() + "/a", b = temp_dir() + "/b", c = temp_dir() + "/c";
+  std::string common = " run --allocators glibc --workloads mixed_sizes:small --ops 3000 --threads 2";
+  ASSERT_EQ(sh(bin() + common + " --seed 5 --out " + a).code, 0);
+  ASSERT_EQ(sh(bin() + common + " --seed 5 --out " + b).code, 0);
+  ASSERT_EQ(sh(bin() + common + " --seed 6 --out " + c).code, 0);
+  std::string ha = rows(a + "/results.csv")[0]["trace_hash"];
+  EXPECT_EQ(ha, rows(b + "/results.csv")[0]["trace_hash"]);
+  EXPECT_NE(ha, rows(c + "/results.csv")[0]["trace_hash"]);
+}
+
+TEST(Runner, CrashHangAndOomAreRecordedAndTheRunGoesOn) {
+  std::string dir = temp_dir() + "/faults";
+  Result r = sh("ALLOCBENCH_TEST_ADAPTERS=1 BENCH_TIMEOUT=3 " + bin() +
+                " run --allocators test_crash,test_hang,test_oom,glibc --workloads ttl_ring"
+                " --ops 20000 --out " + dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto rs = rows(dir + "/results.csv");
+  ASSERT_EQ(rs.size(), 4u);
+  std::map<std::string, std::map<std::string, std::string>> by;
+  for (auto& row : rs) by[row["allocator"]] = row;
+  EXPECT_EQ(by["test_crash"]["status"], "crashed");
+  EXPECT_NE(by["test_crash"]["error"].find("signal 11"), std::string::npos);
+  EXPECT_EQ(by["test_hang"]["status"], "timeout");
+  EXPECT_NE(by["test_hang"]["error"].find("after 3 s"), std::string::npos);
+  EXPECT_EQ(by["test_oom"]["status"], "oom");
+  EXPECT_NE(by["test_oom"]["error"].find("returned null"), std::string::npos);
+  EXPECT_EQ(by["glibc"]["status"], "ok");
+}
+
+TEST(Runner, KilledRunResumesWithEveryCellExactlyOnce) {
+  std::string dir = temp_dir() + "/resume";
+  std::string args = " run --allocators glibc,null,pmr_unsync_pool --workloads rl_churn,ttl_ring"
+                     " --threads 1,2 --reps 2 --order shuffled --ops 20000 --out " + dir;
+  const size_t planned = 3 * 3 * 2 * 2;
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    setpgid(0, 0);
+    execl("/bin/sh", "sh", "-c", (bin() + args + " 2>/dev/null").c_str(), (char*)nullptr);
+    _exit(127);
+  }
+  // Wait until a few rows are written, then kill the runner and its cell.
+  for (int i = 0; i < 600; ++i) {
+    CsvContents c;
+    if (csv_read(dir + "/results.csv", &c).empty() && c.rows.size() >= 3) break;
+    usleep(10000);
+  }
+  kill(-pid, SIGKILL);
+  int st;
+  waitpid(pid, &st, 0);
+  // Simulate a half-written last row.
+  {
+    std::ofstream out(dir + "/results.csv", std::ios::app);
+    out << "1,run,glibc,rl_churn,defau";
+  }
+  Result r = sh(bin() + " run --resume --out " + dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("discarding a half-written last row"), std::string::npos) << r.err;
+  auto rs = rows(dir + "/results.csv");
+  std::multiset<std::string> keys;
+  for (auto& row : rs) {
+    keys.insert(row["allocator"] + "|" + row["workload"] + "|" + row["profile"] + "|" +
+                row["threads"] + "|" + row["repetition"]);
+  }
+  EXPECT_EQ(rs.size(), planned);
+  std::set<std::string> unique(keys.begin(), keys.end());
+  EXPECT_EQ(unique.size(), planned) << "a cell ran twice or is missing";
+  std::set<std::string> run_ids;
+  for (auto& row : rs) run_ids.insert(row["run_id"]);
+  EXPECT_EQ(run_ids.size(), 1u) << "resumed rows keep the run id";
+  EXPECT_TRUE(exists(dir + "/context.resume-1.json"));
+  // Resuming a finished run runs nothing.
+  Result again = sh(bin() + " run --resume --out " + dir);
+  EXPECT_EQ(again.code, 0);
+  EXPECT_EQ(rows(dir + "/results.csv").size(), planned);
+}
+
+TEST(Runner, ResumeRefusesACorruptFileAndLeavesItAlone) {
+  std::string dir = temp_dir() + "/corrupt";
+  ASSERT_EQ(sh(bin() + " run --allocators glibc,null --workloads ttl_ring --ops 2000 --out " + dir)
+                .code,
+            0);
+  std::string csv = dir + "/results.csv";
+  std::string text = slurp(csv);
+  size_t first_row = text.find('\n') + 1;
+  text.insert(first_row, "garbage,line\n");
+  {
+    std::ofstream out(csv);
+    out << text;
+  }
+  Result r = sh(bin() + " run --resume --out " + dir);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("malformed row"), std::string::npos) << r.err;
+  EXPECT_EQ(slurp(csv), text);
+  // A file from another schema is refused too.
+  {
+    std::ofstream out(csv);
+    out << "schema_version,other\n9,x\n";
+  }
+  Result s = sh(bin() + " run --resume --out " + dir);
+  EXPECT_EQ(s.code, 2);
+  EXPECT_NE(s.err.find("header"), std::string::npos) << s.err;
+  // Resume without a run.json.
+  Result n = sh(bin() + " run --resume --out " + temp_dir());
+  EXPECT_EQ(n.code, 2);
+  EXPECT_NE(n.err.find("run.json not found"), std::string::npos) << n.err;
+}
+
+}  // namespace
+}  // namespace allocbench

@@ -61,13 +61,19 @@ class MallocFamilyAdapter : public Adapter {
 
   // Fast path: one call into the allocator under test.
   void* allocate(size_t size, size_t alignment) override {
-    if (alignment <= kMallocAlignment) return malloc(size);
+    // malloc guarantees 16-byte alignment only for blocks of at least 16 bytes
+    // (tcmalloc and mimalloc return 8-aligned blocks below that).
+    if (alignment <= 8 || (alignment <= kMallocAlignment && size >= alignment)) {
+      return malloc(size);
+    }
     void* p = nullptr;
     return posix_memalign(&p, alignment, size) == 0 ? p : nullptr;
   }
   void deallocate(void* p, size_t, size_t) override { free(p); }
   void* reallocate(void* p, size_t old_size, size_t new_size, size_t alignment) override {
-    if (alignment <= kMallocAlignment) return realloc(p, new_size);
+    if (alignment <= 8 || (alignment <= kMallocAlignment && new_size >= alignment)) {
+      return realloc(p, new_size);
+    }
     return Adapter::reallocate(p, old_size, new_size, alignment);
   }
 

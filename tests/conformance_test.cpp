@@ -158,7 +158,9 @@ TEST_P(Conformance, SizeZero) {
   if (c.fixed_size != 0) GTEST_SKIP() << "fixed-size adapter";
   void* a = adapter_->allocate(0, 16);
   void* b = adapter_->allocate(0, 16);
-  if (c.distinct_blocks && a != nullptr && b != nullptr) EXPECT_NE(a, b);
+  if (c.distinct_blocks && a != nullptr && b != nullptr) {
+    EXPECT_NE(a, b);
+  }
   if (a) adapter_->deallocate(a, 0, 16);
   if (b) adapter_->deallocate(b, 0, 16);
   if (!c.individual_free) adapter_->reset();

@@ -69,19 +69,25 @@ TEST(Trace, InvariantsHold) {
       ThreadTrace t = gen(c, 9, 0, ops);
       WorkloadRequirements req = c.w->requirements(c.profile);
       EXPECT_LE(t.ops.size(), ops);
-      if (ops >= 101) EXPECT_GE(t.ops.size(), ops - 1);
+      if (ops >= 101) {
+        EXPECT_GE(t.ops.size(), ops - 1);
+      }
       std::vector<char> live(t.slot_count, 0);
       std::vector<uint64_t> size(t.slot_count, 0);
       uint64_t live_bytes = 0, peak = 0, live_count = 0;
       uint64_t allocs = 0, frees = 0;
       for (const Op& op : t.ops) {
-        if (op.kind != OpKind::kPhase) ASSERT_LT(op.slot, t.slot_count);
+        if (op.kind != OpKind::kPhase) {
+          ASSERT_LT(op.slot, t.slot_count);
+        }
         switch (op.kind) {
           case OpKind::kAlloc:
             ASSERT_FALSE(live[op.slot]) << "alloc into a live slot";
             ASSERT_LE(op.size, req.max_size);
             ASSERT_LE(size_t{1} << op.align_log2, req.max_alignment);
-            if (req.fixed_size) ASSERT_EQ(op.size, req.fixed_size);
+            if (req.fixed_size) {
+              ASSERT_EQ(op.size, req.fixed_size);
+            }
             live[op.slot] = 1;
             size[op.slot] = op.size;
             live_bytes += op.size;
@@ -112,7 +118,9 @@ TEST(Trace, InvariantsHold) {
       EXPECT_EQ(allocs, frees);
       EXPECT_EQ(allocs, t.allocs);
       EXPECT_EQ(peak, t.peak_live_bytes);
-      if (req.resets_at_phases && ops >= 30000) EXPECT_GT(t.phases, 0u);
+      if (req.resets_at_phases && ops >= 30000) {
+        EXPECT_GT(t.phases, 0u);
+      }
     }
   }
 }

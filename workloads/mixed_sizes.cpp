@@ -60,7 +60,8 @@ class MixedSizes : public Workload {
         b.realloc(slot, n);
       } else if (live == 0 || (rng.below(2 * prof.target_live) >= live && b.can_alloc())) {
         if (!b.can_alloc()) break;
-        b.alloc(draw_size(p.profile, rng), 16);
+        uint64_t size = draw_size(p.profile, rng);
+        b.alloc(size, natural_alignment(size));
       } else {
         b.free(b.live_slot(rng.below(live)));
       }

@@ -124,6 +124,11 @@ class Workload {
   virtual void generate(const TraceParams& p, Rng& rng, TraceBuilder& b) const = 0;
 };
 
+// The alignment a C program relies on from malloc for a block of `size`
+// bytes: 16 (max_align_t) from 16 bytes up, 8 below (an object smaller than 16
+// bytes cannot need more; tcmalloc and mimalloc return 8-aligned small blocks).
+inline size_t natural_alignment(uint64_t size) { return size >= 16 ? 16 : 8; }
+
 // Generates one thread's trace: seeds the generator from (seed, workload,
 // profile, thread index), runs the workload and finishes the builder.
 ThreadTrace generate_trace(const Workload& w, const TraceParams& p);

@@ -59,7 +59,7 @@ TEST(Trace, GoldenHash) {
   const Workload* w = find_workload("rl_churn");
   ASSERT_NE(w, nullptr);
   ThreadTrace t = generate_trace(*w, TraceParams{"default", 1337, 0, 1, 10000});
-  EXPECT_EQ(t.hash, 0x0ull) << std::hex << "actual 0x" << t.hash;
+  EXPECT_EQ(t.hash, 0x89c9da09bad0f2e1ull) << std::hex << "actual 0x" << t.hash;
 }
 
 TEST(Trace, InvariantsHold) {

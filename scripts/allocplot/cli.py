@@ -1,10 +1,11 @@
 """python -m allocplot {plot,table,cv} ... (see --help)."""
 import argparse
+import os
 import sys
 
 from allocplot.load import SchemaError, load_results
-from allocplot.plot import plot_all
-from allocplot.stats import ratio_table, summarize, to_markdown, value_table
+from allocplot.plot import PLOT_NAMES, plot_all
+from allocplot.stats import check_complete, ratio_table, summarize, to_markdown, value_table
 
 
 def main(argv=None):
@@ -22,6 +23,11 @@ def main(argv=None):
     pc = sub.add_parser("cv", help="coefficient of variation over repetitions")
     pc.add_argument("csv")
     pc.add_argument("--metric", default="wall_s")
+    pk = sub.add_parser("check", help="fail unless every (allocator, workload, threads) has "
+                        "an ok row and the plots exist")
+    pk.add_argument("csv")
+    pk.add_argument("--allocators", required=True, help="comma-separated")
+    pk.add_argument("--plots", default=None, help="directory that must hold the three PNGs")
     args = p.parse_args(argv)
     try:
         df = load_results(args.csv)
@@ -44,6 +50,18 @@ def main(argv=None):
                 keep = [a for a in args.allocators.split(",") if a in t.columns]
                 t = t[keep]
             print(to_markdown(t, "{:.3g}" if not args.baseline else "{:.2f}"))
+        elif args.cmd == "check":
+            problems = check_complete(df, args.allocators.split(","))
+            if args.plots:
+                for name in PLOT_NAMES:
+                    path = os.path.join(args.plots, name)
+                    if not os.path.isfile(path) or os.path.getsize(path) == 0:
+                        problems.append(f"missing plot {path}")
+            for msg in problems:
+                print(f"allocplot: {msg}", file=sys.stderr)
+            if problems:
+                return 1
+            print(f"check: ok rows for every cell of {args.allocators}")
         elif args.cmd == "cv":
             s = summarize(df, args.metric)
             s = s[s["n"] > 1]

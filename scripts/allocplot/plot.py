@@ -8,6 +8,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from allocplot.stats import summarize  # noqa: E402
 
+PLOT_NAMES = ["throughput_by_workload.png", "scaling_rl_small.png", "overhead_ratio.png"]
+
 # The calibration adapter is a reference line, not an allocator.
 EXCLUDE = {"null"}
 

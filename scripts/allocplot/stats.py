@@ -58,3 +58,19 @@ def to_markdown(table, fmt="{:.2f}"):
         cells += ["" if pd.isna(v) else fmt.format(v) for v in row.values]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def check_complete(df, allocators):
+    """Problems (as messages) unless each allocator has an ok row for every
+    (workload, profile, threads) present in the file."""
+    cells = df[["workload", "profile", "threads"]].drop_duplicates()
+    ok = set(map(tuple, ok_rows(df)[["allocator", "workload", "profile", "threads"]].values))
+    problems = []
+    for a in allocators:
+        for w, p, t in cells.values:
+            if (a, w, p, t) not in ok:
+                status = df[(df["allocator"] == a) & (df["workload"] == w) &
+                            (df["profile"] == p) & (df["threads"] == t)]["status"]
+                got = ",".join(status) if len(status) else "no row"
+                problems.append(f"{a} {w}/{p} threads={t}: {got}")
+    return problems

@@ -28,12 +28,13 @@ setup:
 
 build: setup
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
-	@cmake --build $(BUILD) -j $(JOBS)
+	@cmake --build $(BUILD) -j $(JOBS) -- --no-print-directory
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 bench_smoke: build
+	@mkdir -p results
 	$(ALLOCBENCH) run --allocators $(SMOKE_ALLOCATORS) --workloads all --threads 1,2 \
 	  --reps 1 --ops $(SMOKE_OPS) --seed 1 --out results/smoke --force
 	$(MAKE) --no-print-directory plots RESULTS=results/smoke/results.csv
@@ -41,6 +42,7 @@ bench_smoke: build
 	PYTHONPATH=scripts $(PYTHON) -m allocplot table results/smoke/results.csv --metric peak_rss_bytes --baseline glibc
 
 bench: build
+	@mkdir -p results
 	$(ALLOCBENCH) run --allocators $(BENCH_ALLOCATORS) --workloads $(BENCH_WORKLOADS) \
 	  --threads $(BENCH_THREADS) --reps $(BENCH_REPS) --ops $(BENCH_OPS) --warmup 1 \
 	  --order shuffled --seed 1 --out results/bench

@@ -8,7 +8,7 @@ BENCH_TIMEOUT ?= 1200
 export BENCH_TIMEOUT
 
 # Smoke: every registered adapter, every workload and profile, 1 and 2 threads.
-SMOKE_OPS        ?= 20000
+SMOKE_OPS        ?= 50000
 SMOKE_ALLOCATORS ?= all
 # Paper-grade: 5 shuffled repetitions, a warm-up replay, threads 1 .. 2 x cores.
 BENCH_OPS        ?= 500000
@@ -39,7 +39,7 @@ bench_smoke: build
 	  --reps 1 --ops $(SMOKE_OPS) --seed 1 --out results/smoke --force
 	$(MAKE) --no-print-directory plots RESULTS=results/smoke/results.csv
 	PYTHONPATH=scripts $(PYTHON) -m allocplot table results/smoke/results.csv --metric ns_per_op --baseline glibc
-	PYTHONPATH=scripts $(PYTHON) -m allocplot table results/smoke/results.csv --metric peak_rss_bytes --baseline glibc
+	PYTHONPATH=scripts $(PYTHON) -m allocplot table results/smoke/results.csv --metric peak_rss_net_bytes --baseline glibc
 
 bench: build
 	@mkdir -p results

@@ -12,6 +12,12 @@ void* Adapter::reallocate(void* p, size_t old_size, size_t new_size, size_t alig
   return q;
 }
 
+void* Adapter::allocate_zeroed(size_t size, size_t alignment) {
+  void* p = allocate(size, alignment);
+  if (p != nullptr) std::memset(p, 0, size);
+  return p;
+}
+
 const AdapterInfo* find_adapter(const std::string& name) {
   for (const AdapterInfo& info : adapter_registry()) {
     if (name == info.name) return &info;

@@ -58,6 +58,10 @@ class Adapter {
   // result is then nullptr or a unique pointer that deallocate() accepts.
   virtual void* allocate(size_t size, size_t alignment) = 0;
 
+  // As allocate(), with the block's bytes zeroed (calloc). The default
+  // allocates and clears.
+  virtual void* allocate_zeroed(size_t size, size_t alignment);
+
   // Frees a block from allocate()/reallocate() with the same size and
   // alignment it was requested with. `p` is never nullptr.
   virtual void deallocate(void* p, size_t size, size_t alignment) = 0;

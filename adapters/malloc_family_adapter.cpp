@@ -69,6 +69,12 @@ class MallocFamilyAdapter : public Adapter {
     void* p = nullptr;
     return posix_memalign(&p, alignment, size) == 0 ? p : nullptr;
   }
+  void* allocate_zeroed(size_t size, size_t alignment) override {
+    if (alignment <= 8 || (alignment <= kMallocAlignment && size >= alignment)) {
+      return calloc(1, size);
+    }
+    return Adapter::allocate_zeroed(size, alignment);
+  }
   void deallocate(void* p, size_t, size_t) override { free(p); }
   void* reallocate(void* p, size_t old_size, size_t new_size, size_t alignment) override {
     if (alignment <= 8 || (alignment <= kMallocAlignment && new_size >= alignment)) {

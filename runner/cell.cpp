@@ -10,6 +10,7 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <thread>
 #include <vector>
 
@@ -26,9 +27,25 @@ struct SlotEntry {
   uint64_t size;  // Its requested size.
 };
 
+// A single-producer single-consumer channel between a producer thread and its
+// consumer (cross_thread workload). Lives in OS-mapped memory.
+struct Channel {
+  static constexpr uint64_t kCapacity = 1024;
+  alignas(64) std::atomic<uint64_t> head;  // Next entry to pop; written by the consumer.
+  alignas(64) std::atomic<uint64_t> tail;  // Next entry to fill; written by the producer.
+  alignas(64) SlotEntry ring[kCapacity];   // Entries [head, tail) are filled.
+};
+
+// What a replaying thread shares with the others.
+struct ReplayShared {
+  Channel* channels;           // Indexed by Op::channel.
+  std::atomic<bool>* abort;    // Set when any thread fails: waiting threads give up.
+};
+
 // Why a replay stopped early.
 struct ReplayFailure {
   bool failed = false;
+  bool aborted = false;  // Stopped because another thread failed first.
   uint64_t size = 0;  // The request that returned nullptr.
 };
 
@@ -41,8 +58,19 @@ inline void touch(void* p, uint64_t size) {
   c[size - 1] = 1;
 }
 
+// Waits for a channel condition; false if the run was aborted meanwhile.
+template <typename Ready>
+bool wait_for(const ReplayShared& sh, Ready ready) {
+  for (unsigned spins = 0; !ready(); ++spins) {
+    if (sh.abort->load(std::memory_order_relaxed)) return false;
+    if (spins > 64) std::this_thread::yield();
+  }
+  return true;
+}
+
 // Executes one op. Cost: the adapter call plus two stores.
-inline bool do_op(Adapter& a, const Op& op, SlotEntry* slots, bool reset_at_phase) {
+inline bool do_op(Adapter& a, const Op& op, SlotEntry* slots, bool reset_at_phase,
+                  const ReplayShared& sh) {
   SlotEntry& s = slots[op.slot];
   const size_t align = size_t{1} << op.align_log2;
   switch (op.kind) {
@@ -69,6 +97,37 @@ inline bool do_op(Adapter& a, const Op& op, SlotEntry* slots, bool reset_at_phas
     case OpKind::kPhase:
       if (reset_at_phase) a.reset();
       return true;
+    case OpKind::kCalloc: {
+      void* p = a.allocate_zeroed(op.size, align);
+      if (p == nullptr && op.size != 0) return false;
+      touch(p, op.size);
+      s.ptr = p;
+      s.size = op.size;
+      return true;
+    }
+    case OpKind::kPush: {
+      Channel& ch = sh.channels[op.channel];
+      uint64_t tail = ch.tail.load(std::memory_order_relaxed);
+      if (!wait_for(sh, [&] {
+            return tail - ch.head.load(std::memory_order_acquire) < Channel::kCapacity;
+          })) {
+        return false;
+      }
+      ch.ring[tail % Channel::kCapacity] = s;
+      ch.tail.store(tail + 1, std::memory_order_release);
+      s.ptr = nullptr;
+      return true;
+    }
+    case OpKind::kPop: {
+      Channel& ch = sh.channels[op.channel];
+      uint64_t head = ch.head.load(std::memory_order_relaxed);
+      if (!wait_for(sh, [&] { return ch.tail.load(std::memory_order_acquire) != head; })) {
+        return false;
+      }
+      s = ch.ring[head % Channel::kCapacity];
+      ch.head.store(head + 1, std::memory_order_release);
+      return true;
+    }
   }
   return true;
 }
@@ -77,7 +136,8 @@ inline bool do_op(Adapter& a, const Op& op, SlotEntry* slots, bool reset_at_phas
 // (random gaps, mean sample_every) is timed with the monotonic clock and its
 // duration appended to `lat`.
 ReplayFailure replay(Adapter& a, const ThreadTrace& t, SlotEntry* slots, bool reset_at_phase,
-                     MappedArray<uint32_t>* lat, uint32_t sample_every, uint64_t sample_seed) {
+                     const ReplayShared& sh, MappedArray<uint32_t>* lat, uint32_t sample_every,
+                     uint64_t sample_seed) {
   ReplayFailure f;
   const Op* ops = t.ops.data();
   const size_t n = t.ops.size();
@@ -93,16 +153,17 @@ ReplayFailure replay(Adapter& a, const ThreadTrace& t, SlotEntry* slots, bool re
     bool ok;
     if (__builtin_expect(i == next_sample, 0)) {
       uint64_t t0 = platform::now_ns();
-      ok = do_op(a, ops[i], slots, reset_at_phase);
+      ok = do_op(a, ops[i], slots, reset_at_phase, sh);
       uint64_t d = platform::now_ns() - t0;
       lat->push_back(d > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(d));
       next_sample = i + next_gap();
     } else {
-      ok = do_op(a, ops[i], slots, reset_at_phase);
+      ok = do_op(a, ops[i], slots, reset_at_phase, sh);
     }
     if (!ok) {
       f.failed = true;
       f.size = ops[i].size;
+      f.aborted = sh.abort->exchange(true);
       return f;
     }
   }
@@ -207,6 +268,31 @@ CellResult run_cell(const CellConfig& c) {
   }
   r.trace_hash = combine_trace_hashes(hashes.data(), hashes.size());
 
+  // Channels for producer/consumer workloads, in OS-mapped memory.
+  uint32_t channel_count = 1;
+  for (const Worker& wk : workers) {
+    for (const Op& op : wk.trace.ops) {
+      if ((op.kind == OpKind::kPush || op.kind == OpKind::kPop) && op.channel >= channel_count) {
+        channel_count = op.channel + 1u;
+      }
+    }
+  }
+  const size_t channel_bytes = sizeof(Channel) * channel_count;
+  Channel* channels = static_cast<Channel*>(platform::map_pages(channel_bytes));
+  if (channels == nullptr) {
+    r.status = "error";
+    r.error = "cannot map channels";
+    return r;
+  }
+  for (uint32_t i = 0; i < channel_count; ++i) new (&channels[i]) Channel{};
+  struct Unmap {
+    void* p;
+    size_t n;
+    ~Unmap() { platform::unmap_pages(p, n); }
+  } unmap_channels{channels, channel_bytes};
+  std::atomic<bool> abort{false};
+  const ReplayShared shared{channels, &abort};
+
   Gate gate(c.threads);
   const uint32_t rounds = c.warmup + 1;  // Last round is timed.
   std::vector<std::thread> threads;
@@ -219,7 +305,7 @@ CellResult run_cell(const CellConfig& c) {
       for (uint32_t round = 1; round <= rounds; ++round) {
         gate.wait_start(round);
         bool timed = round == rounds;
-        me.failure = replay(*adapter, me.trace, me.slots.data(), reset_at_phase,
+        me.failure = replay(*adapter, me.trace, me.slots.data(), reset_at_phase, shared,
                             timed ? &me.lat : nullptr, c.lat_sample,
                             mix64(c.seed ^ (uint64_t{i} << 32)));
         me.end_ns = platform::now_ns();
@@ -266,7 +352,7 @@ CellResult run_cell(const CellConfig& c) {
   for (std::thread& t : threads) t.join();
 
   for (const Worker& wk : workers) {
-    if (wk.failure.failed) {
+    if (wk.failure.failed && !wk.failure.aborted) {
       r.status = "oom";
       r.error = "allocation of " + std::to_string(wk.failure.size) + " bytes returned null";
       return r;

@@ -62,6 +62,34 @@ TEST(Trace, GoldenHash) {
   EXPECT_EQ(t.hash, 0x89c9da09bad0f2e1ull) << std::hex << "actual 0x" << t.hash;
 }
 
+// Producer and consumer traces of a pair hand over the same blocks in the
+// same order, so the replay can never wait forever.
+TEST(Trace, CrossThreadPairsMatch) {
+  const Workload* w = find_workload("cross_thread");
+  ASSERT_NE(w, nullptr);
+  for (uint32_t pair = 0; pair < 2; ++pair) {
+    ThreadTrace prod = generate_trace(*w, TraceParams{"default", 3, 2 * pair, 4, 5001});
+    ThreadTrace cons = generate_trace(*w, TraceParams{"default", 3, 2 * pair + 1, 4, 5001});
+    std::vector<uint64_t> pushed, popped;
+    for (const Op& op : prod.ops) {
+      EXPECT_NE(op.kind, OpKind::kFree) << "a producer frees nothing itself";
+      if (op.kind == OpKind::kPush) {
+        pushed.push_back(op.size);
+        EXPECT_EQ(op.channel, pair);
+      }
+    }
+    for (const Op& op : cons.ops) {
+      EXPECT_NE(op.kind, OpKind::kAlloc) << "a consumer allocates nothing itself";
+      if (op.kind == OpKind::kPop) {
+        popped.push_back(op.size);
+        EXPECT_EQ(op.channel, pair);
+      }
+    }
+    EXPECT_GT(pushed.size(), 1000u);
+    EXPECT_EQ(pushed, popped);
+  }
+}
+
 TEST(Trace, InvariantsHold) {
   for (const Case& c : all_cases()) {
     for (uint64_t ops : {1ull, 2ull, 3ull, 101ull, 30000ull}) {
@@ -75,13 +103,15 @@ TEST(Trace, InvariantsHold) {
       std::vector<char> live(t.slot_count, 0);
       std::vector<uint64_t> size(t.slot_count, 0);
       uint64_t live_bytes = 0, peak = 0, live_count = 0;
-      uint64_t allocs = 0, frees = 0;
+      uint64_t allocs = 0, frees = 0, pushes = 0, pops = 0;
       for (const Op& op : t.ops) {
         if (op.kind != OpKind::kPhase) {
           ASSERT_LT(op.slot, t.slot_count);
         }
         switch (op.kind) {
           case OpKind::kAlloc:
+          case OpKind::kCalloc:
+          case OpKind::kPop:
             ASSERT_FALSE(live[op.slot]) << "alloc into a live slot";
             ASSERT_LE(op.size, req.max_size);
             ASSERT_LE(size_t{1} << op.align_log2, req.max_alignment);
@@ -92,15 +122,24 @@ TEST(Trace, InvariantsHold) {
             size[op.slot] = op.size;
             live_bytes += op.size;
             ++live_count;
-            ++allocs;
+            if (op.kind == OpKind::kPop) {
+              ++pops;
+            } else {
+              ++allocs;
+            }
             break;
           case OpKind::kFree:
+          case OpKind::kPush:
             ASSERT_TRUE(live[op.slot]) << "free of a slot that is not live";
             ASSERT_EQ(op.size, size[op.slot]) << "free names the wrong size";
             live[op.slot] = 0;
             live_bytes -= op.size;
             --live_count;
-            ++frees;
+            if (op.kind == OpKind::kPush) {
+              ++pushes;
+            } else {
+              ++frees;
+            }
             break;
           case OpKind::kRealloc:
             ASSERT_TRUE(live[op.slot]) << "realloc of a slot that is not live";
@@ -115,7 +154,9 @@ TEST(Trace, InvariantsHold) {
         if (live_bytes > peak) peak = live_bytes;
       }
       EXPECT_EQ(live_count, 0u) << "blocks still live at the end";
-      EXPECT_EQ(allocs, frees);
+      EXPECT_EQ(allocs + pops, frees + pushes);
+      EXPECT_EQ(pushes, t.pushes);
+      EXPECT_EQ(pops, t.pops);
       EXPECT_EQ(allocs, t.allocs);
       EXPECT_EQ(peak, t.peak_live_bytes);
       if (req.resets_at_phases && ops >= 30000) {

@@ -8,12 +8,20 @@ namespace allocbench {
 const Workload* rl_churn_workload();
 const Workload* ttl_ring_workload();
 const Workload* mixed_sizes_workload();
+const Workload* fixed_size_workload();
+const Workload* fixed_size_calloc_workload();
+const Workload* contention_workload();
+const Workload* cross_thread_workload();
 
 const std::vector<const Workload*>& workload_registry() {
   static const std::vector<const Workload*> all = {
       rl_churn_workload(),
       ttl_ring_workload(),
       mixed_sizes_workload(),
+      fixed_size_workload(),
+      fixed_size_calloc_workload(),
+      contention_workload(),
+      cross_thread_workload(),
   };
   return all;
 }

@@ -28,17 +28,19 @@ TraceBuilder::TraceBuilder(uint64_t op_budget) : budget_(op_budget) {
   trace_.ops.reserve(op_budget == 0 ? 1 : op_budget);
 }
 
-void TraceBuilder::emit(OpKind kind, uint64_t size, uint32_t slot, uint8_t align_log2) {
-  trace_.ops.push_back(Op{size, slot, kind, align_log2, 0});
+void TraceBuilder::emit(OpKind kind, uint64_t size, uint32_t slot, uint8_t align_log2,
+                        uint16_t channel) {
+  trace_.ops.push_back(Op{size, slot, kind, align_log2, channel});
   uint64_t h = trace_.hash;
-  h = fnv_u64(h, static_cast<uint64_t>(kind) | (static_cast<uint64_t>(align_log2) << 8));
+  h = fnv_u64(h, static_cast<uint64_t>(kind) | (static_cast<uint64_t>(align_log2) << 8) |
+                     (static_cast<uint64_t>(channel) << 16));
   h = fnv_u64(h, size);
   h = fnv_u64(h, slot);
   trace_.hash = h;
   ++emitted_;
 }
 
-uint32_t TraceBuilder::alloc(uint64_t size, size_t alignment) {
+uint32_t TraceBuilder::make_live(uint64_t size, size_t alignment) {
   uint32_t slot;
   if (!free_slots_.empty()) {
     slot = free_slots_.back();
@@ -49,19 +51,16 @@ uint32_t TraceBuilder::alloc(uint64_t size, size_t alignment) {
     slot_size_.push_back(0);
     slot_align_.push_back(0);
   }
-  uint8_t a = log2_exact(alignment);
   live_pos_[slot] = static_cast<uint32_t>(live_.size());
   live_.push_back(slot);
   slot_size_[slot] = size;
-  slot_align_[slot] = a;
+  slot_align_[slot] = log2_exact(alignment);
   live_bytes_ += size;
   if (live_bytes_ > trace_.peak_live_bytes) trace_.peak_live_bytes = live_bytes_;
-  ++trace_.allocs;
-  emit(OpKind::kAlloc, size, slot, a);
   return slot;
 }
 
-void TraceBuilder::free(uint32_t slot) {
+void TraceBuilder::drop_live(uint32_t slot) {
   uint32_t pos = live_pos_[slot];
   uint32_t last = live_.back();
   live_[pos] = last;
@@ -70,8 +69,39 @@ void TraceBuilder::free(uint32_t slot) {
   live_pos_[slot] = kNotLive;
   live_bytes_ -= slot_size_[slot];
   free_slots_.push_back(slot);
+}
+
+uint32_t TraceBuilder::alloc(uint64_t size, size_t alignment) {
+  uint32_t slot = make_live(size, alignment);
+  ++trace_.allocs;
+  emit(OpKind::kAlloc, size, slot, slot_align_[slot]);
+  return slot;
+}
+
+uint32_t TraceBuilder::calloc(uint64_t size, size_t alignment) {
+  uint32_t slot = make_live(size, alignment);
+  ++trace_.allocs;
+  emit(OpKind::kCalloc, size, slot, slot_align_[slot]);
+  return slot;
+}
+
+void TraceBuilder::free(uint32_t slot) {
+  drop_live(slot);
   ++trace_.frees;
   emit(OpKind::kFree, slot_size_[slot], slot, slot_align_[slot]);
+}
+
+void TraceBuilder::push(uint32_t slot, uint16_t channel) {
+  drop_live(slot);
+  ++trace_.pushes;
+  emit(OpKind::kPush, slot_size_[slot], slot, slot_align_[slot], channel);
+}
+
+uint32_t TraceBuilder::pop(uint64_t size, size_t alignment, uint16_t channel) {
+  uint32_t slot = make_live(size, alignment);
+  ++trace_.pops;
+  emit(OpKind::kPop, size, slot, slot_align_[slot], channel);
+  return slot;
 }
 
 void TraceBuilder::realloc(uint32_t slot, uint64_t new_size) {

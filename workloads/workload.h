@@ -23,6 +23,9 @@ enum class OpKind : uint8_t {
   kFree = 1,     // deallocate(slots[slot]); `size` repeats the block's size
   kRealloc = 2,  // slots[slot] = reallocate(slots[slot], old size, size)
   kPhase = 3,    // Phase boundary: this thread holds nothing live here.
+  kCalloc = 4,   // slots[slot] = allocate_zeroed(size, 1 << align_log2)
+  kPush = 5,     // Hand slots[slot] to channel `channel` (waits while it is full).
+  kPop = 6,      // slots[slot] = next block from channel `channel` (waits while empty).
 };
 
 // One operation, 16 bytes.
@@ -31,7 +34,7 @@ struct Op {
   uint32_t slot;       // Index in the thread's slot table.
   OpKind kind;
   uint8_t align_log2;  // log2 of the requested alignment.
-  uint16_t reserved;
+  uint16_t channel;    // kPush / kPop: which producer-consumer channel.
 };
 static_assert(sizeof(Op) == 16, "Op is 16 bytes");
 
@@ -43,6 +46,7 @@ struct WorkloadRequirements {
   bool resets_at_phases = false;   // Phase boundaries come often enough that an allocator
                                    // freeing only by reset stays bounded.
   bool cross_thread_frees = false; // Blocks are freed by other threads than their allocator's.
+  bool even_threads = false;       // Runs only with an even thread count (thread pairs).
 };
 
 // One thread's trace. Owner: the generating thread, then read-only.
@@ -50,10 +54,12 @@ struct ThreadTrace {
   MappedArray<Op> ops;         // The operations, in order.
   uint32_t slot_count = 0;     // Slot table size needed for replay.
   uint64_t peak_live_bytes = 0;// Largest sum of live requested sizes along the trace.
-  uint64_t allocs = 0;         // kAlloc ops.
+  uint64_t allocs = 0;         // kAlloc and kCalloc ops.
   uint64_t frees = 0;          // kFree ops.
   uint64_t reallocs = 0;       // kRealloc ops.
   uint64_t phases = 0;         // kPhase ops.
+  uint64_t pushes = 0;         // kPush ops (blocks handed to another thread).
+  uint64_t pops = 0;           // kPop ops (blocks received from another thread).
   uint64_t hash = 0;           // FNV-1a of the ops (kind, size, slot, alignment).
 };
 
@@ -79,6 +85,12 @@ class TraceBuilder {
   void realloc(uint32_t slot, uint64_t new_size);
   // Emits a phase boundary; requires that nothing is live.
   void phase();
+  // Emits a zeroed allocation (calloc); returns its slot. Requires can_alloc().
+  uint32_t calloc(uint64_t size, size_t alignment);
+  // Hands a live slot to another thread through `channel` (it stops being live here).
+  void push(uint32_t slot, uint16_t channel);
+  // Receives a block of `size` bytes from `channel` into a new live slot.
+  uint32_t pop(uint64_t size, size_t alignment, uint16_t channel);
 
   size_t live_count() const { return live_.size(); }
   // The i-th live slot (0 <= i < live_count()), in no particular order.
@@ -89,7 +101,9 @@ class TraceBuilder {
   ThreadTrace finish();
 
  private:
-  void emit(OpKind kind, uint64_t size, uint32_t slot, uint8_t align_log2);
+  void emit(OpKind kind, uint64_t size, uint32_t slot, uint8_t align_log2, uint16_t channel = 0);
+  uint32_t make_live(uint64_t size, size_t alignment);  // Takes a slot, updates the live set.
+  void drop_live(uint32_t slot);                         // Removes a slot from the live set.
 
   uint64_t budget_;
   uint64_t emitted_ = 0;

@@ -2,7 +2,7 @@
 // Every request has the profile's block size (64, 256 or 4096 bytes). The
 // first half of the budget is allocate/free pairs (the single-operation cost);
 // the second half is batches of "allocate 10,000 blocks, then free them all"
-// (the batch cost). A phase boundary follows every 4096 pairs and every batch,
+// in a random order (the batch cost). A phase boundary follows every 4096 pairs and every batch,
 // so a reset-only allocator stays bounded. fixed_size_calloc asks for zeroed
 // blocks (calloc) instead.
 #include "workloads/workload.h"
@@ -36,7 +36,7 @@ class FixedSize : public Workload {
     return r;
   }
 
-  void generate(const TraceParams& p, Rng&, TraceBuilder& b) const override {
+  void generate(const TraceParams& p, Rng& rng, TraceBuilder& b) const override {
     const uint64_t size = block_size(p.profile);
     auto alloc = [&] { return zeroed_ ? b.calloc(size, 16) : b.alloc(size, 16); };
     const uint64_t half = b.budget() / 2;
@@ -49,8 +49,12 @@ class FixedSize : public Workload {
     MappedArray<uint32_t> batch;
     while (b.can_alloc()) {
       for (uint64_t i = 0; i < kBatch && b.can_alloc(); ++i) batch.push_back(alloc());
-      for (uint32_t slot : batch) b.free(slot);
-      batch.clear();
+      while (!batch.empty()) {
+        size_t i = rng.below(batch.size());
+        b.free(batch[i]);
+        batch[i] = batch.back();
+        batch.pop_back();
+      }
       if (!b.has_room()) break;
       b.phase();
     }

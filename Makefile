@@ -60,8 +60,14 @@ tables:
 	PYTHONPATH=scripts $(PYTHON) -m allocplot table $(RESULTS) --metric ns_per_op --baseline glibc
 
 microbench: build
-	$(BUILD)/microbench --benchmark_repetitions=5 --benchmark_enable_random_interleaving=true \
-	  --benchmark_report_aggregates_only=true
+	@mkdir -p results/micro
+	@rm -f results/micro/micro.csv
+	@echo "cell,benchmark,kind,iterations,real_ns,cpu_ns" > results/micro/micro.csv
+	for mb in $(BUILD)/microbench $(wildcard $(BUILD)/microbench_*); do \
+	  $$mb --benchmark_repetitions=5 --benchmark_enable_random_interleaving=true \
+	    --benchmark_report_aggregates_only=true --benchmark_min_time=0.05 \
+	    --csv=results/micro/micro.csv || exit 1; \
+	done
 
 sanitize: sanitize_asan sanitize_tsan
 

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "runner/context.h"
 #include "runner/csv.h"
 
 namespace allocbench {
@@ -288,6 +289,25 @@ TEST(Runner, ResumeRefusesACorruptFileAndLeavesItAlone) {
   Result n = sh(bin() + " run --resume --out " + temp_dir());
   EXPECT_EQ(n.code, 2);
   EXPECT_NE(n.err.find("run.json not found"), std::string::npos) << n.err;
+}
+
+TEST(Runner, LockMismatchesAreReported) {
+  std::string dir = temp_dir();
+  std::string libc = sh("dpkg-query -W -f='${Version}' libc6").out;
+  ASSERT_FALSE(libc.empty());
+  {
+    std::ofstream out(dir + "/toolchain.lock");
+    out << "# comment\n";
+    out << "glibc libc6 " << libc << "\n";
+    out << "jemalloc libjemalloc2 0.0.1-not-this\n";
+    out << "ghost no-such-package-xyz 1.0\n";
+  }
+  std::vector<std::string> m = lock_mismatches(dir + "/toolchain.lock");
+  ASSERT_EQ(m.size(), 2u);
+  EXPECT_NE(m[0].find("jemalloc (libjemalloc2): locked 0.0.1-not-this, installed "),
+            std::string::npos) << m[0];
+  EXPECT_NE(m[1].find("not installed"), std::string::npos) << m[1];
+  EXPECT_EQ(lock_mismatches(dir + "/missing.lock").size(), 1u);
 }
 
 }  // namespace

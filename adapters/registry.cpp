@@ -20,6 +20,14 @@ std::unique_ptr<Adapter> create_test_crash_adapter();
 std::unique_ptr<Adapter> create_test_hang_adapter();
 std::unique_ptr<Adapter> create_test_oom_adapter();
 // --- factories of in-house adapters: add declarations below this line ---
+std::unique_ptr<Adapter> create_coalesce_arena_adapter();
+std::unique_ptr<Adapter> create_coalesce_arena_reclaim_adapter();
+std::unique_ptr<Adapter> create_mempool_baseline_adapter();
+std::unique_ptr<Adapter> create_mempool_sharded_adapter();
+std::unique_ptr<Adapter> create_mempool_best_fit_adapter();
+std::unique_ptr<Adapter> create_mempool_fixed_size_adapter();
+std::unique_ptr<Adapter> create_mempool_pool_based_adapter();
+std::unique_ptr<Adapter> create_mempool_segregated_adapter();
 
 namespace {
 
@@ -53,6 +61,24 @@ std::vector<AdapterInfo> build_registry() {
       {"null", "calibration", "", "no allocator: measures the harness's own cost per op", kNull,
        create_null_adapter, false},
       // --- in-house adapters: add entries below this line ---
+      {"coalesce_arena", "inhouse", "", "per-thread coalescing arenas, reclamation off", kMalloc,
+       create_coalesce_arena_adapter, false},
+      {"coalesce_arena_reclaim", "inhouse", "",
+       "per-thread coalescing arenas, background reclamation (ALLOCBENCH_RECLAIM_MS, 10 ms)",
+       kMalloc, create_coalesce_arena_reclaim_adapter, false},
+      {"mempool_baseline", "inhouse", "", "MemoryPool segregated lists under one lock", kMalloc,
+       create_mempool_baseline_adapter, false},
+      {"mempool_sharded", "inhouse", "", "MemoryPool segregated lists, one lock per shard",
+       kMalloc, create_mempool_sharded_adapter, false},
+      {"mempool_best_fit", "inhouse", "", "MemoryPool BEST_FIT (shared, mutex)", kMalloc,
+       create_mempool_best_fit_adapter, false},
+      {"mempool_fixed_size", "inhouse", "",
+       "MemoryPool FIXED_SIZE: 32/128 B fixed allocators, larger sizes fall back to segregated",
+       kMalloc, create_mempool_fixed_size_adapter, false},
+      {"mempool_pool_based", "inhouse", "", "MemoryPool POOL_BASED (shared, mutex)", kMalloc,
+       create_mempool_pool_based_adapter, false},
+      {"mempool_segregated", "inhouse", "", "MemoryPool SEGREGATED (shared, mutex)", kMalloc,
+       create_mempool_segregated_adapter, false},
       {"test_crash", "test", "", "raises SIGSEGV after 1000 allocations", kMalloc,
        create_test_crash_adapter, true},
       {"test_hang", "test", "", "hangs after 1000 allocations", kMalloc, create_test_hang_adapter,

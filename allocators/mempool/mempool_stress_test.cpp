@@ -1,0 +1,141 @@
+// Multithreaded stress (not a benchmark) of mempool_baseline, mempool_sharded
+// and a shared MemoryPool of each strategy: 4 threads allocate and free at
+// random through a shared slot array, so most frees are cross-thread; every
+// block's contents are verified before it is freed. 10 million operations in
+// total in full mode, far fewer with ALLOCBENCH_QUICK=1.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "allocators/mempool/mempool.h"
+
+namespace allocbench {
+namespace {
+
+bool quick_mode() {
+  const char* v = std::getenv("ALLOCBENCH_QUICK");
+  return v != nullptr && std::strcmp(v, "1") == 0;
+}
+
+struct Prefix {
+  uint64_t size;
+  uint64_t tag;
+};
+
+void write_block(unsigned char* p, size_t size, uint64_t tag) {
+  Prefix pre{size, tag};
+  std::memcpy(p, &pre, sizeof pre);
+  unsigned char b = static_cast<unsigned char>(tag);
+  if (size <= 1024) {
+    std::memset(p + sizeof pre, b, size - sizeof pre);
+  } else {
+    std::memset(p + sizeof pre, b, 256);
+    std::memset(p + size - 256, b, 256);
+  }
+}
+
+bool verify_block(const unsigned char* p) {
+  Prefix pre;
+  std::memcpy(&pre, p, sizeof pre);
+  unsigned char b = static_cast<unsigned char>(pre.tag);
+  auto all_b = [b](const unsigned char* q, size_t n) {
+    for (size_t i = 0; i < n; ++i) {
+      if (q[i] != b) return false;
+    }
+    return true;
+  };
+  if (pre.size <= 1024) return all_b(p + sizeof pre, pre.size - sizeof pre);
+  return all_b(p + sizeof pre, 256) && all_b(p + pre.size - 256, 256);
+}
+
+// Mixed sizes: mostly small, some medium, rare large (own mapping).
+size_t pick_size(std::mt19937_64& rng) {
+  uint32_t k = rng() % 1000;
+  if (k < 600) return 16 + rng() % 113;
+  if (k < 950) return 129 + rng() % 4000;
+  if (k < 998) return 4096 + rng() % 60000;
+  return 270000 + rng() % 100000;
+}
+
+template <typename Alloc>
+void run_stress(Alloc& alloc, uint64_t total_ops, uint64_t seed) {
+  constexpr int kThreads = 4;
+  constexpr size_t kSlots = 4096;
+  std::vector<std::atomic<unsigned char*>> slots(kSlots);
+  for (auto& s : slots) s.store(nullptr);
+  std::atomic<uint64_t> corrupt{0};
+  std::atomic<uint64_t> failed{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      std::mt19937_64 rng(seed * 1000003 + static_cast<uint64_t>(t));
+      for (uint64_t i = 0; i < total_ops / kThreads; ++i) {
+        size_t idx = rng() % kSlots;
+        unsigned char* p = slots[idx].exchange(nullptr, std::memory_order_acq_rel);
+        if (p != nullptr) {
+          if (!verify_block(p)) corrupt.fetch_add(1);
+          alloc.deallocate(p);
+          continue;
+        }
+        size_t size = pick_size(rng);
+        size_t align = rng() % 16 == 0 ? size_t{32} << (rng() % 8) : 16;
+        auto* q = static_cast<unsigned char*>(alloc.allocate(size, align));
+        if (q == nullptr || reinterpret_cast<uintptr_t>(q) % align != 0) {
+          failed.fetch_add(1);
+          continue;
+        }
+        write_block(q, size, rng());
+        unsigned char* old = slots[idx].exchange(q, std::memory_order_acq_rel);
+        if (old != nullptr) {
+          if (!verify_block(old)) corrupt.fetch_add(1);
+          alloc.deallocate(old);
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (auto& s : slots) {
+    unsigned char* p = s.exchange(nullptr);
+    if (p != nullptr) {
+      if (!verify_block(p)) corrupt.fetch_add(1);
+      alloc.deallocate(p);
+    }
+  }
+  EXPECT_EQ(corrupt.load(), 0u);
+  EXPECT_EQ(failed.load(), 0u);
+}
+
+uint64_t ops(uint64_t full) { return quick_mode() ? full / 30 : full; }
+
+TEST(MempoolStress, Baseline) {
+  MempoolBaseline a;
+  run_stress(a, ops(3000000), 1);
+}
+
+TEST(MempoolStress, Sharded) {
+  MempoolSharded a;
+  run_stress(a, ops(3000000), 2);
+}
+
+TEST(MempoolStress, ShardedTwoShardsForcesContention) {
+  MempoolSharded a(2);
+  run_stress(a, ops(600000), 3);
+}
+
+TEST(MempoolStress, SharedMemoryPoolEveryStrategy) {
+  for (AllocationStrategy s : {AllocationStrategy::BEST_FIT, AllocationStrategy::FIXED_SIZE,
+                               AllocationStrategy::POOL_BASED, AllocationStrategy::SEGREGATED}) {
+    MemoryPool pool(s);
+    run_stress(pool, ops(850000), 10 + static_cast<uint64_t>(s));
+    EXPECT_EQ(pool.live_blocks(), 0u) << strategy_name(s);
+    EXPECT_EQ(pool.check(), "") << strategy_name(s);
+  }
+}
+
+}  // namespace
+}  // namespace allocbench

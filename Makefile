@@ -8,7 +8,7 @@ BENCH_TIMEOUT ?= 1200
 export BENCH_TIMEOUT
 
 # Smoke: every registered adapter, every workload and profile, 1 and 2 threads.
-SMOKE_OPS        ?= 50000
+SMOKE_OPS        ?= 20000
 SMOKE_ALLOCATORS ?= all
 # Paper-grade: 5 shuffled repetitions, a warm-up replay, threads 1 .. 2 x cores.
 BENCH_OPS        ?= 500000

@@ -49,6 +49,9 @@ std::string system_allocator_version(const std::string& name) {
       std::snprintf(buf, sizeof buf, "%d.%d.%d", v / 100, (v / 10) % 10, v % 10);
       return buf;
     }
+  } else if (name == "inhouse") {
+    // liballoc has no version call; its presence is checked by verify().
+    if (dlsym(RTLD_DEFAULT, "alloc_malloc") != nullptr) return "liballoc 1.0";
   }
   return "unknown";
 }
@@ -116,6 +119,9 @@ std::unique_ptr<Adapter> create_tcmalloc_adapter() {
 }
 std::unique_ptr<Adapter> create_mimalloc_adapter() {
   return std::make_unique<MallocFamilyAdapter>("mimalloc", "libmimalloc");
+}
+std::unique_ptr<Adapter> create_inhouse_adapter() {
+  return std::make_unique<MallocFamilyAdapter>("inhouse", "liballoc");
 }
 
 }  // namespace allocbench

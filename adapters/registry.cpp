@@ -12,6 +12,7 @@ std::unique_ptr<Adapter> create_glibc_adapter();
 std::unique_ptr<Adapter> create_jemalloc_adapter();
 std::unique_ptr<Adapter> create_tcmalloc_adapter();
 std::unique_ptr<Adapter> create_mimalloc_adapter();
+std::unique_ptr<Adapter> create_inhouse_adapter();
 std::unique_ptr<Adapter> create_pmr_monotonic_adapter();
 std::unique_ptr<Adapter> create_pmr_unsync_pool_adapter();
 std::unique_ptr<Adapter> create_pmr_sync_pool_adapter();
@@ -52,6 +53,8 @@ std::vector<AdapterInfo> build_registry() {
        create_tcmalloc_adapter, false},
       {"mimalloc", "system", "mimalloc", "mimalloc (Debian libmimalloc)", kMalloc,
        create_mimalloc_adapter, false},
+      {"inhouse", "inhouse", "inhouse", "liballoc, the in-house drop-in malloc (allocators/inhouse)",
+       kMalloc, create_inhouse_adapter, false},
       {"pmr_monotonic", "pmr", "", "std::pmr::monotonic_buffer_resource, one per thread",
        kPerThreadResetOnly, create_pmr_monotonic_adapter, false},
       {"pmr_unsync_pool", "pmr", "", "std::pmr::unsynchronized_pool_resource, one per thread",

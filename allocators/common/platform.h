@@ -42,6 +42,13 @@ int decommit_pages(void* p, size_t bytes);
 // the new address or nullptr (the old mapping is then untouched).
 void* remap_pages(void* p, size_t old_bytes, size_t new_bytes);
 
+// Moves the pages of a mapping made by map_pages/map_aligned (p, old_bytes)
+// to `dest`, resized to new_bytes, without copying data (mremap with
+// MREMAP_FIXED). `dest` must be a page-aligned range of new_bytes that the
+// caller mapped (e.g. with map_aligned, to get an aligned destination); it is
+// replaced. Returns 0, or an errno value with both mappings untouched.
+int remap_pages_to(void* p, size_t old_bytes, size_t new_bytes, void* dest);
+
 // Resident set size of this process in bytes (from /proc/self/statm), or 0 if
 // unavailable. Does not allocate.
 size_t resident_bytes();

@@ -111,6 +111,12 @@ void* remap_pages(void* p, size_t old_bytes, size_t new_bytes) {
   return q == MAP_FAILED ? nullptr : q;
 }
 
+int remap_pages_to(void* p, size_t old_bytes, size_t new_bytes, void* dest) {
+  size_t ps = page_size();
+  void* q = mremap(p, round_up(old_bytes, ps), round_up(new_bytes, ps), MREMAP_MAYMOVE | MREMAP_FIXED, dest);
+  return q == MAP_FAILED ? errno : 0;
+}
+
 size_t resident_bytes() {
   char buf[256];
   if (read_small_file("/proc/self/statm", buf, sizeof buf) <= 0) return 0;

@@ -1,0 +1,100 @@
+// Debug-mode misuse detection, each case in a child process (fork + exec of
+// inhouse_misuse_helper): the child must abort (SIGABRT) and print the
+// expected message on stderr. Two variants: the release library with
+// ALLOC_DEBUG=1 in the environment, and the ALLOC_DEBUG build (always on).
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+extern char** environ;
+
+namespace {
+
+struct Outcome {
+  int status = 0;
+  std::string err;
+};
+
+Outcome run(const char* helper, const char* what, bool env_debug) {
+  std::vector<std::string> env_store;
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (strncmp(*e, "ALLOC_DEBUG=", 12) != 0) env_store.push_back(*e);
+  }
+  if (env_debug) env_store.push_back("ALLOC_DEBUG=1");
+  std::vector<char*> envp;
+  for (auto& s : env_store) envp.push_back(&s[0]);
+  envp.push_back(nullptr);
+  int fds[2];
+  EXPECT_EQ(pipe(fds), 0);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
+  posix_spawn_file_actions_addclose(&fa, fds[0]);
+  char* argv[] = {const_cast<char*>(helper), const_cast<char*>(what), nullptr};
+  pid_t pid = 0;
+  Outcome out;
+  int rc = posix_spawn(&pid, helper, &fa, nullptr, argv, envp.data());
+  posix_spawn_file_actions_destroy(&fa);
+  close(fds[1]);
+  EXPECT_EQ(rc, 0) << helper;
+  char buf[512];
+  ssize_t n;
+  while ((n = read(fds[0], buf, sizeof buf)) > 0) out.err.append(buf, static_cast<size_t>(n));
+  close(fds[0]);
+  if (rc == 0) waitpid(pid, &out.status, 0);
+  return out;
+}
+
+struct Case {
+  const char* what;
+  const char* message;
+};
+
+const Case kCases[] = {
+    {"double_free", "alloc: double free detected"},
+    {"invalid_free_interior", "alloc: invalid free"},
+    {"invalid_free_stack", "alloc: invalid free"},
+    {"overflow_by_one", "alloc: heap buffer overflow detected"},
+    {"overflow_large", "alloc: heap buffer overflow detected"},
+    {"write_after_free", "alloc: write after free detected"},
+};
+
+void expect_detected(const char* helper, bool env_debug) {
+  for (const Case& c : kCases) {
+    Outcome o = run(helper, c.what, env_debug);
+    EXPECT_TRUE(WIFSIGNALED(o.status) && WTERMSIG(o.status) == SIGABRT)
+        << c.what << " status " << o.status << " stderr: " << o.err;
+    EXPECT_NE(o.err.find(c.message), std::string::npos) << c.what << " stderr: " << o.err;
+  }
+  Outcome ok = run(helper, "ok", env_debug);
+  EXPECT_TRUE(WIFEXITED(ok.status) && WEXITSTATUS(ok.status) == 0) << ok.err;
+}
+
+TEST(InhouseMisuse, EnvironmentSwitchEnablesChecks) {
+  Outcome on = run(ALLOC_MISUSE_HELPER, "debug_enabled", true);
+  EXPECT_TRUE(WIFEXITED(on.status) && WEXITSTATUS(on.status) == 0);
+  Outcome off = run(ALLOC_MISUSE_HELPER, "debug_enabled", false);
+  EXPECT_TRUE(WIFEXITED(off.status) && WEXITSTATUS(off.status) == 1);
+  Outcome ok = run(ALLOC_MISUSE_HELPER, "ok", false);
+  EXPECT_TRUE(WIFEXITED(ok.status) && WEXITSTATUS(ok.status) == 0) << ok.err;
+}
+
+TEST(InhouseMisuse, DetectedWithAllocDebugEnvironment) { expect_detected(ALLOC_MISUSE_HELPER, true); }
+
+#ifdef ALLOC_MISUSE_HELPER_DEBUG
+TEST(InhouseMisuse, DetectedByDebugBuild) {
+  Outcome on = run(ALLOC_MISUSE_HELPER_DEBUG, "debug_enabled", false);
+  EXPECT_TRUE(WIFEXITED(on.status) && WEXITSTATUS(on.status) == 0);
+  expect_detected(ALLOC_MISUSE_HELPER_DEBUG, false);
+}
+#endif
+
+}  // namespace

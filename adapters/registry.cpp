@@ -21,6 +21,14 @@ std::unique_ptr<Adapter> create_test_crash_adapter();
 std::unique_ptr<Adapter> create_test_hang_adapter();
 std::unique_ptr<Adapter> create_test_oom_adapter();
 // --- factories of in-house adapters: add declarations below this line ---
+std::unique_ptr<Adapter> create_slab_adapter();
+std::unique_ptr<Adapter> create_arena_adapter();
+std::unique_ptr<Adapter> create_pool_adapter();
+std::unique_ptr<Adapter> create_pool_tls_adapter();
+std::unique_ptr<Adapter> create_pool_sharded_adapter();
+std::unique_ptr<Adapter> create_pool_lockfree_adapter();
+Capabilities slab_adapter_caps();  // fixed_size from ALLOCBENCH_SLAB_BLOCK (default 64)
+Capabilities pool_adapter_caps();  // fixed_size from ALLOCBENCH_POOL_BLOCK (default 64)
 std::unique_ptr<Adapter> create_coalesce_arena_adapter();
 std::unique_ptr<Adapter> create_coalesce_arena_reclaim_adapter();
 std::unique_ptr<Adapter> create_mempool_baseline_adapter();
@@ -64,6 +72,18 @@ std::vector<AdapterInfo> build_registry() {
       {"null", "calibration", "", "no allocator: measures the harness's own cost per op", kNull,
        create_null_adapter, false},
       // --- in-house adapters: add entries below this line ---
+      {"slab", "inhouse", "", "lock-free tagged-index slab, fixed size (ALLOCBENCH_SLAB_BLOCK)",
+       slab_adapter_caps(), create_slab_adapter, false},
+      {"arena", "inhouse", "", "growing bump arena, one per thread, frees only by reset",
+       kPerThreadResetOnly, create_arena_adapter, false},
+      {"pool", "inhouse", "", "thread caches over a lock-free slab (ALLOCBENCH_POOL_BLOCK)",
+       pool_adapter_caps(), create_pool_adapter, false},
+      {"pool_tls", "inhouse", "", "size classes, thread caches over locked central lists", kMalloc,
+       create_pool_tls_adapter, false},
+      {"pool_sharded", "inhouse", "", "size classes, free lists split over spin-locked shards",
+       kMalloc, create_pool_sharded_adapter, false},
+      {"pool_lockfree", "inhouse", "", "size classes, owner-local lists + atomic remote-free lists",
+       kMalloc, create_pool_lockfree_adapter, false},
       {"coalesce_arena", "inhouse", "", "per-thread coalescing arenas, reclamation off", kMalloc,
        create_coalesce_arena_adapter, false},
       {"coalesce_arena_reclaim", "inhouse", "",

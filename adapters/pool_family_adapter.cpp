@@ -1,0 +1,216 @@
+// The in-house pool family as adapters: slab, arena, pool (fixed size),
+// pool_tls, pool_sharded, pool_lockfree (all sizes). See docs/pool_family.md.
+#include <cstdlib>
+#include <cstring>
+
+#include "adapters/adapter.h"
+#include "adapters/per_thread.h"
+#include "allocators/arena/arena.h"
+#include "allocators/pool/pool.h"
+#include "allocators/pool_lockfree/pool_lockfree.h"
+#include "allocators/pool_sharded/pool_sharded.h"
+#include "allocators/pool_tls/pool_tls.h"
+#include "allocators/slab/slab.h"
+
+namespace allocbench {
+namespace {
+
+constexpr const char* kPoolFamilyVersion = "allocbench pool family 1";
+constexpr size_t kMaxAlign = size_t{1} << 16;
+
+// Block size from an environment variable (a positive integer), else 64.
+size_t env_block_size(const char* name) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') return 64;
+  char* end = nullptr;
+  unsigned long long n = std::strtoull(v, &end, 10);
+  if (end == v || *end != '\0' || n == 0 || n > (1ull << 24)) return 64;
+  return static_cast<size_t>(n);
+}
+
+// Blocks of the first slab region: 1 Mi blocks, at most 1 GiB of address
+// space (committed only as blocks are first used); growth is on.
+size_t generous_blocks(size_t block) {
+  size_t n = (size_t{1} << 30) / block;
+  return n < (size_t{1} << 20) ? (n == 0 ? 1 : n) : (size_t{1} << 20);
+}
+
+// The alignment every block of a fixed-size slab/pool has: the lowest set bit
+// of the rounded block size, at most a page.
+size_t fixed_block_alignment(size_t block) {
+  size_t stride = (block + 15) & ~size_t{15};
+  size_t low = stride & (~stride + 1);
+  return low < 4096 ? low : 4096;
+}
+
+// Thread-safe (the slab is lock-free). Fast path: Slab::alloc / Slab::free.
+class SlabAdapter : public Adapter {
+ public:
+  SlabAdapter() {
+    Slab::Options o;
+    o.block_size = env_block_size("ALLOCBENCH_SLAB_BLOCK");
+    o.num_blocks = generous_blocks(o.block_size);
+    o.grow = true;
+    slab_ = Slab::create(o);
+  }
+  ~SlabAdapter() override { Slab::destroy(slab_); }
+  void* allocate(size_t size, size_t alignment) override {
+    if (slab_ == nullptr || size > slab_->block_size() || alignment > slab_->block_alignment()) {
+      return nullptr;
+    }
+    return slab_->alloc();
+  }
+  void deallocate(void* p, size_t, size_t) override { slab_->free(p); }
+  void* reallocate(void* p, size_t, size_t new_size, size_t alignment) override {
+    return new_size <= slab_->block_size() && alignment <= slab_->block_alignment() ? p : nullptr;
+  }
+  bool stats(AdapterStats* out) const override {
+    if (slab_ == nullptr) return false;
+    out->bytes_mapped = slab_->mapped_bytes();
+    out->bytes_in_use = slab_->used_blocks() * slab_->block_size();
+    return true;
+  }
+  std::string verify() const override { return slab_ == nullptr ? "slab_create failed" : ""; }
+  std::string version() const override { return kPoolFamilyVersion; }
+
+ private:
+  Slab* slab_;  // Owned.
+};
+
+// One growing arena per thread (single-owner mode: no CAS, the arena is never
+// shared). ALLOCBENCH_ARENA_ATOMIC=1 selects the thread-safe CAS mode instead.
+struct ArenaHolder {
+  ArenaHolder() {
+    Arena::Options o;
+    o.chunk_size = size_t{1} << 20;
+    o.grow = true;
+    const char* v = std::getenv("ALLOCBENCH_ARENA_ATOMIC");
+    o.single_owner = !(v != nullptr && std::strcmp(v, "1") == 0);
+    arena = Arena::create(o);
+  }
+  ~ArenaHolder() { Arena::destroy(arena); }
+  Arena* arena;  // Owned; used by one thread.
+};
+
+// Per-thread instances; deallocate is a no-op, reset() rewinds the calling
+// thread's arena.
+class ArenaAdapter : public Adapter {
+ public:
+  ArenaAdapter() : arenas_([] { return std::make_unique<ArenaHolder>(); }) {}
+  void* allocate(size_t size, size_t alignment) override {
+    Arena* a = arenas_.get().arena;
+    return a == nullptr ? nullptr : a->alloc(size, alignment < 16 ? 16 : alignment);
+  }
+  void deallocate(void*, size_t, size_t) override {}
+  bool reset() override {
+    Arena* a = arenas_.get().arena;
+    if (a != nullptr) a->reset();
+    return true;
+  }
+  void thread_exit() override { arenas_.release_current(); }
+  std::string version() const override { return kPoolFamilyVersion; }
+
+ private:
+  detail::PerThread<ArenaHolder> arenas_;
+};
+
+// Thread-safe; any thread may free any block. Fast path: the pool's thread
+// cache (no atomic RMW).
+class PoolAdapter : public Adapter {
+ public:
+  PoolAdapter() {
+    Pool::Options o;
+    o.block_size = env_block_size("ALLOCBENCH_POOL_BLOCK");
+    o.blocks_per_thread = 256;
+    o.total_blocks = generous_blocks(o.block_size);
+    o.grow = true;
+    pool_ = Pool::create(o);
+  }
+  ~PoolAdapter() override { Pool::destroy(pool_); }
+  void* allocate(size_t size, size_t alignment) override {
+    return pool_ == nullptr ? nullptr : pool_->allocate(size, alignment);
+  }
+  void deallocate(void* p, size_t, size_t) override { pool_->free(p); }
+  void* reallocate(void* p, size_t, size_t new_size, size_t alignment) override {
+    return new_size <= pool_->block_size() && alignment <= pool_->block_alignment() ? p : nullptr;
+  }
+  void thread_exit() override {
+    if (pool_ != nullptr) pool_->thread_flush();
+  }
+  bool stats(AdapterStats* out) const override {
+    if (pool_ == nullptr) return false;
+    Pool::Stats s = pool_->stats();
+    out->bytes_mapped = pool_->mapped_bytes();
+    out->bytes_in_use = s.allocated * pool_->block_size();
+    return true;
+  }
+  std::string verify() const override { return pool_ == nullptr ? "pool_create failed" : ""; }
+  std::string version() const override { return kPoolFamilyVersion; }
+
+ private:
+  Pool* pool_;  // Owned.
+};
+
+// The three multi-size pools share one adapter template. Thread-safe; any
+// thread may free any block.
+template <typename P>
+class MultiSizeAdapter : public Adapter {
+ public:
+  void* allocate(size_t size, size_t alignment) override { return pool_.allocate(size, alignment); }
+  void deallocate(void* p, size_t size, size_t alignment) override {
+    pool_.deallocate(p, size, alignment);
+  }
+  void* reallocate(void* p, size_t old_size, size_t new_size, size_t alignment) override {
+    if (new_size <= P::usable_size(p)) return p;  // Blocks keep their alignment.
+    return Adapter::reallocate(p, old_size, new_size, alignment);
+  }
+  void thread_exit() override { pool_.thread_flush(); }
+  bool stats(AdapterStats* out) const override {
+    pool_family_stats_t s = pool_.stats();
+    out->bytes_mapped = s.mapped_bytes;
+    out->bytes_in_use = s.allocated_bytes;
+    out->fallback_allocations = s.fallback_allocations;
+    return true;
+  }
+  std::string version() const override { return kPoolFamilyVersion; }
+
+ private:
+  mutable P pool_;  // stats() locks internally, hence mutable.
+};
+
+}  // namespace
+
+Capabilities slab_adapter_caps() {
+  size_t block = env_block_size("ALLOCBENCH_SLAB_BLOCK");
+  Capabilities c;
+  c.threading = Threading::kShared;
+  c.max_size = (block + 15) & ~size_t{15};
+  c.fixed_size = block;
+  c.max_alignment = fixed_block_alignment(block);
+  return c;
+}
+
+Capabilities pool_adapter_caps() {
+  size_t block = env_block_size("ALLOCBENCH_POOL_BLOCK");
+  Capabilities c;
+  c.threading = Threading::kShared;
+  c.max_size = (block + 15) & ~size_t{15};
+  c.fixed_size = block;
+  c.max_alignment = fixed_block_alignment(block);
+  return c;
+}
+
+std::unique_ptr<Adapter> create_slab_adapter() { return std::make_unique<SlabAdapter>(); }
+std::unique_ptr<Adapter> create_arena_adapter() { return std::make_unique<ArenaAdapter>(); }
+std::unique_ptr<Adapter> create_pool_adapter() { return std::make_unique<PoolAdapter>(); }
+std::unique_ptr<Adapter> create_pool_tls_adapter() {
+  return std::make_unique<MultiSizeAdapter<PoolTls>>();
+}
+std::unique_ptr<Adapter> create_pool_sharded_adapter() {
+  return std::make_unique<MultiSizeAdapter<PoolSharded>>();
+}
+std::unique_ptr<Adapter> create_pool_lockfree_adapter() {
+  return std::make_unique<MultiSizeAdapter<PoolLockFree>>();
+}
+
+}  // namespace allocbench

@@ -1,0 +1,238 @@
+#include "allocators/pool_tls/pool_tls.h"
+
+#include <new>
+
+namespace allocbench {
+
+using detail::class_batch;
+using detail::kNumClasses;
+using detail::SegmentHeader;
+using detail::SegmentKind;
+
+namespace {
+void*& link(void* p) { return *static_cast<void**>(p); }
+void*& batch_link(void* p) { return static_cast<void**>(p)[1]; }
+}  // namespace
+
+PoolTls::PoolTls(size_t max_bytes) : source_(max_bytes) {
+  for (unsigned c = 0; c < kNumClasses; ++c) limit_[c] = 2 * class_batch(c);
+  id_ = detail::thread_registry_add(this);
+}
+
+PoolTls::~PoolTls() {
+  detail::thread_registry_remove(id_);
+  for (ThreadCache* tc : caches_) delete tc;
+}
+
+PoolTls::ThreadCache* PoolTls::attach() {
+  ThreadCache* tc;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!spare_.empty()) {
+      tc = spare_.back();
+      spare_.pop_back();
+    } else {
+      tc = new ThreadCache;
+      caches_.push_back(tc);
+    }
+  }
+  detail::thread_state_attach(id_, tc);
+  return tc;
+}
+
+void* PoolTls::take_batch(unsigned c, uint32_t* count) {
+  Central& ct = central_[c];
+  std::lock_guard<detail::SpinLock> lock(ct.lock);
+  if (ct.batches != nullptr) {
+    void* b = ct.batches;
+    ct.batches = batch_link(b);
+    --ct.full_batches;
+    *count = class_batch(c);
+    return b;
+  }
+  if (ct.loose != nullptr) {
+    uint32_t n = 1;
+    void* first = ct.loose;
+    void* last = first;
+    while (n < class_batch(c) && link(last) != nullptr) {
+      last = link(last);
+      ++n;
+    }
+    ct.loose = link(last);
+    link(last) = nullptr;
+    ct.loose_count -= n;
+    *count = n;
+    return first;
+  }
+  for (;;) {
+    if (ct.seg != nullptr) {
+      unsigned got = 0;
+      void* chain = detail::carve_chain(ct.seg, class_batch(c), &got);
+      if (got != 0) {
+        ct.carved += got;
+        *count = got;
+        return chain;
+      }
+    }
+    SegmentHeader* seg = source_.new_class_segment(c, this);
+    if (seg == nullptr) {
+      *count = 0;
+      return nullptr;
+    }
+    ct.seg = seg;
+  }
+}
+
+void PoolTls::give(unsigned c, void* first, void* last, uint32_t n) {
+  Central& ct = central_[c];
+  std::lock_guard<detail::SpinLock> lock(ct.lock);
+  if (n == class_batch(c)) {
+    batch_link(first) = ct.batches;
+    ct.batches = first;
+    ++ct.full_batches;
+  } else {
+    link(last) = ct.loose;
+    ct.loose = first;
+    ct.loose_count += n;
+  }
+}
+
+void* PoolTls::allocate_slow(unsigned c, size_t size, size_t alignment, ThreadCache* tc) {
+  if (c >= kNumClasses) return source_.alloc_large(size == 0 ? 1 : size, alignment);
+  if (tc == nullptr) {
+    tc = attach();
+    FreeList& l = tc->lists[c];
+    if (l.head != nullptr) return allocate(size, alignment);
+  }
+  uint32_t n = 0;
+  void* chain = take_batch(c, &n);
+  if (chain == nullptr) return nullptr;
+  FreeList& l = tc->lists[c];
+  l.head = link(chain);
+  l.count.store(n - 1, std::memory_order_relaxed);
+  return chain;
+}
+
+void PoolTls::deallocate_slow(void* p, SegmentHeader* seg, ThreadCache* tc) {
+  if (seg->kind == SegmentKind::kLarge) {
+    source_.free_large(p);
+    return;
+  }
+  if (tc == nullptr) tc = attach();
+  unsigned c = seg->cls;
+  FreeList& l = tc->lists[c];
+  uint32_t n = l.count.load(std::memory_order_relaxed);
+  if (n >= limit_[c]) {
+    // Cut one batch off the top of the list and give it back.
+    uint32_t b = class_batch(c);
+    void* first = l.head;
+    void* last = first;
+    for (uint32_t i = 1; i < b; ++i) last = link(last);
+    l.head = link(last);
+    link(last) = nullptr;
+    n -= b;
+    give(c, first, last, b);
+  }
+  link(p) = l.head;
+  l.head = p;
+  l.count.store(n + 1, std::memory_order_relaxed);
+}
+
+void PoolTls::release_thread_state(void* state) {
+  auto* tc = static_cast<ThreadCache*>(state);
+  for (unsigned c = 0; c < kNumClasses; ++c) {
+    FreeList& l = tc->lists[c];
+    uint32_t b = class_batch(c);
+    while (l.head != nullptr) {
+      void* first = l.head;
+      void* last = first;
+      uint32_t n = 1;
+      while (n < b && link(last) != nullptr) {
+        last = link(last);
+        ++n;
+      }
+      l.head = link(last);
+      link(last) = nullptr;
+      give(c, first, last, n);
+    }
+    l.count.store(0, std::memory_order_relaxed);
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  spare_.push_back(tc);
+}
+
+pool_family_stats_t PoolTls::stats() {
+  pool_family_stats_t s{};
+  size_t cached[kNumClasses] = {};
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (ThreadCache* tc : caches_) {
+      for (unsigned c = 0; c < kNumClasses; ++c) {
+        cached[c] += tc->lists[c].count.load(std::memory_order_relaxed);
+      }
+    }
+  }
+  for (unsigned c = 0; c < kNumClasses; ++c) {
+    Central& ct = central_[c];
+    size_t carved, shared;
+    {
+      std::lock_guard<detail::SpinLock> lock(ct.lock);
+      carved = ct.carved;
+      shared = ct.full_batches * class_batch(c) + ct.loose_count;
+    }
+    size_t free_blocks = shared + cached[c];
+    size_t used = carved > free_blocks ? carved - free_blocks : 0;
+    s.allocated_blocks += used;
+    s.allocated_bytes += used * detail::class_size(c);
+    s.cached_blocks += cached[c];
+    s.shared_free_blocks += shared;
+  }
+  s.fallback_live_blocks = source_.large_live_blocks();
+  s.allocated_blocks += s.fallback_live_blocks;
+  s.allocated_bytes += source_.large_live_bytes();
+  s.mapped_bytes = source_.mapped_bytes();
+  s.fallback_allocations = source_.fallback_allocations();
+  return s;
+}
+
+}  // namespace allocbench
+
+using allocbench::PoolTls;
+
+extern "C" {
+
+pool_tls_t* pool_tls_create(void) { return pool_tls_create_ex(nullptr); }
+
+pool_tls_t* pool_tls_create_ex(const pool_tls_options_t* options) {
+  size_t max = options != nullptr && options->max_bytes != 0 ? options->max_bytes : SIZE_MAX;
+  return reinterpret_cast<pool_tls_t*>(new (std::nothrow) PoolTls(max));
+}
+
+void* pool_tls_alloc(pool_tls_t* pool, size_t size) {
+  return reinterpret_cast<PoolTls*>(pool)->allocate(size, 16);
+}
+
+void* pool_tls_alloc_aligned(pool_tls_t* pool, size_t size, size_t alignment) {
+  if (alignment == 0 || (alignment & (alignment - 1)) != 0) return nullptr;
+  return reinterpret_cast<PoolTls*>(pool)->allocate(size, alignment);
+}
+
+void pool_tls_free(pool_tls_t* pool, void* ptr) {
+  if (ptr != nullptr) reinterpret_cast<PoolTls*>(pool)->deallocate(ptr);
+}
+
+size_t pool_tls_usable_size(pool_tls_t*, const void* ptr) {
+  return ptr == nullptr ? 0 : PoolTls::usable_size(ptr);
+}
+
+void pool_tls_thread_flush(pool_tls_t* pool) { reinterpret_cast<PoolTls*>(pool)->thread_flush(); }
+
+void pool_tls_destroy(pool_tls_t* pool) { delete reinterpret_cast<PoolTls*>(pool); }
+
+int pool_tls_stats(pool_tls_t* pool, pool_family_stats_t* out) {
+  if (pool == nullptr || out == nullptr) return -1;
+  *out = reinterpret_cast<PoolTls*>(pool)->stats();
+  return 0;
+}
+
+}  // extern "C"

@@ -1,0 +1,151 @@
+// pool_tls: size classes over thread-cached pools (tcmalloc-style).
+//
+// Every thread has, per pool, one free list per size class (intrusive, through
+// the free blocks' first word). allocate pops it and deallocate pushes onto the
+// calling thread's list whatever thread allocated the block, with no atomic
+// RMW and no lock. A list that runs empty takes one batch (class_batch blocks)
+// from the class's central store; a list that grows past two batches gives one
+// batch back. The central store is one spin lock per class (on its own cache
+// line) guarding a stack of whole batches (so a transfer is O(1) under the
+// lock), a list of loose blocks (from thread exits) and the segment being
+// carved. Blocks are carved lazily from segments (common/segment.h), whose
+// header gives the class of any block by masking its address, so frees from
+// any thread need no size. Requests above 256 KiB (or alignments that do not
+// fit a class) take the fallback path: one aligned mapping each, unmapped on
+// free, counted in fallback_allocations. Thread exit (or
+// pool_tls_thread_flush) returns the thread's lists to the central stores.
+// Memory is never returned to the OS before destroy except fallback blocks.
+#ifndef ALLOCBENCH_ALLOCATORS_POOL_TLS_POOL_TLS_H_
+#define ALLOCBENCH_ALLOCATORS_POOL_TLS_POOL_TLS_H_
+
+#include <stddef.h>
+
+#include "allocators/common/pool_stats.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct pool_tls pool_tls_t;
+
+typedef struct pool_tls_options {
+  size_t max_bytes; /* Most bytes mapped at once (0: unlimited). Exhaustion returns NULL. */
+} pool_tls_options_t;
+
+pool_tls_t* pool_tls_create(void);
+pool_tls_t* pool_tls_create_ex(const pool_tls_options_t* options);
+/* `size` bytes (0 allowed) aligned to 16, or NULL when out of memory. */
+void* pool_tls_alloc(pool_tls_t* pool, size_t size);
+/* Any power-of-two alignment up to 2 MiB. */
+void* pool_tls_alloc_aligned(pool_tls_t* pool, size_t size, size_t alignment);
+/* Frees a block of this pool from any thread. NULL is ignored. */
+void pool_tls_free(pool_tls_t* pool, void* ptr);
+size_t pool_tls_usable_size(pool_tls_t* pool, const void* ptr);
+void pool_tls_thread_flush(pool_tls_t* pool);
+void pool_tls_destroy(pool_tls_t* pool);
+int pool_tls_stats(pool_tls_t* pool, pool_family_stats_t* out);
+
+#ifdef __cplusplus
+}  // extern "C"
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <vector>
+
+#include "allocators/common/segment.h"
+#include "allocators/common/size_classes.h"
+#include "allocators/common/spin_lock.h"
+#include "allocators/common/thread_registry.h"
+
+namespace allocbench {
+
+// Thread-safe. Thread caches are owner-thread only; central stores lock.
+class PoolTls final : public detail::ThreadStateOwner {
+ public:
+  explicit PoolTls(size_t max_bytes = SIZE_MAX);
+  ~PoolTls();
+  PoolTls(const PoolTls&) = delete;
+  PoolTls& operator=(const PoolTls&) = delete;
+
+  // Fast path: size-class computation, thread-local id compare, list pop and
+  // count store: about 15 instructions, no atomic RMW.
+  void* allocate(size_t size, size_t alignment = 16) {
+    unsigned c = detail::class_of_aligned(size, alignment);
+    auto* tc = static_cast<ThreadCache*>(detail::thread_state_get(id_));
+    if (c < detail::kNumClasses && tc != nullptr) {
+      FreeList& l = tc->lists[c];
+      void* p = l.head;
+      if (p != nullptr) {
+        l.head = *static_cast<void**>(p);
+        l.count.store(l.count.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+        return p;
+      }
+    }
+    return allocate_slow(c, size, alignment, tc);
+  }
+
+  // Fast path: header load by masking, id compare, list push, count store.
+  void deallocate(void* p, size_t = 0, size_t = 0) {
+    detail::SegmentHeader* seg = detail::segment_of(p);
+    auto* tc = static_cast<ThreadCache*>(detail::thread_state_get(id_));
+    if (seg->kind == detail::SegmentKind::kClass && tc != nullptr) {
+      FreeList& l = tc->lists[seg->cls];
+      uint32_t n = l.count.load(std::memory_order_relaxed);
+      if (n < limit_[seg->cls]) {
+        *static_cast<void**>(p) = l.head;
+        l.head = p;
+        l.count.store(n + 1, std::memory_order_relaxed);
+        return;
+      }
+    }
+    deallocate_slow(p, seg, tc);
+  }
+
+  static size_t usable_size(const void* p) { return detail::segment_of(p)->block_size; }
+  void thread_flush() { detail::thread_state_release_current(id_); }
+  pool_family_stats_t stats();
+  void release_thread_state(void* state) override;
+
+ private:
+  struct FreeList {
+    void* head = nullptr;            // Owner thread only.
+    std::atomic<uint32_t> count{0};  // Blocks in the list; owner stores, stats read.
+  };
+  struct ThreadCache {
+    FreeList lists[detail::kNumClasses];
+  };
+  struct alignas(64) Central {
+    detail::SpinLock lock;
+    void* batches = nullptr;  // Stack of full batches (word 1 of a batch's head links them).
+    size_t full_batches = 0;  // Guarded by lock.
+    void* loose = nullptr;    // Loose free blocks (word 0 links). Guarded by lock.
+    size_t loose_count = 0;   // Guarded by lock.
+    detail::SegmentHeader* seg = nullptr;  // Segment being carved. Guarded by lock.
+    size_t carved = 0;                     // Blocks ever carved. Guarded by lock.
+  };
+
+  ThreadCache* attach();
+  __attribute__((noinline)) void* allocate_slow(unsigned c, size_t size, size_t alignment,
+                                                ThreadCache* tc);
+  __attribute__((noinline)) void deallocate_slow(void* p, detail::SegmentHeader* seg,
+                                                 ThreadCache* tc);
+  // Takes up to one batch of class c from the central store; returns the chain.
+  void* take_batch(unsigned c, uint32_t* count);
+  // Gives a chain of n blocks (first..last) of class c to the central store.
+  void give(unsigned c, void* first, void* last, uint32_t n);
+
+  uint64_t id_;                           // Registry id. Immutable.
+  uint32_t limit_[detail::kNumClasses];   // Thread list bound per class. Immutable.
+  detail::SegmentSource source_;          // Segments and fallback blocks.
+  Central central_[detail::kNumClasses];  // One per class, each on its own line.
+  std::mutex mu_;                         // Guards caches_ and spare_.
+  std::vector<ThreadCache*> caches_;      // Every cache made (owned).
+  std::vector<ThreadCache*> spare_;       // Released caches (empty lists).
+};
+
+}  // namespace allocbench
+
+#endif  // __cplusplus
+
+#endif  // ALLOCBENCH_ALLOCATORS_POOL_TLS_POOL_TLS_H_

@@ -28,6 +28,8 @@ def main(argv=None):
     pk.add_argument("csv")
     pk.add_argument("--allocators", required=True, help="comma-separated")
     pk.add_argument("--plots", default=None, help="directory that must hold the three PNGs")
+    pk.add_argument("--workloads", default=None,
+                    help="comma-separated workloads to check (default: all in the file)")
     args = p.parse_args(argv)
     try:
         df = load_results(args.csv)
@@ -51,7 +53,8 @@ def main(argv=None):
                 t = t[keep]
             print(to_markdown(t, "{:.3g}" if not args.baseline else "{:.2f}"))
         elif args.cmd == "check":
-            problems = check_complete(df, args.allocators.split(","))
+            wl = args.workloads.split(",") if args.workloads else None
+            problems = check_complete(df, args.allocators.split(","), wl)
             if args.plots:
                 for name in PLOT_NAMES:
                     path = os.path.join(args.plots, name)

@@ -60,10 +60,15 @@ def to_markdown(table, fmt="{:.2f}"):
     return "\n".join(lines)
 
 
-def check_complete(df, allocators):
+def check_complete(df, allocators, workloads=None):
     """Problems (as messages) unless each allocator has an ok row for every
-    (workload, profile, threads) present in the file."""
+    (workload, profile, threads) present in the file (only `workloads`, if given)."""
     cells = df[["workload", "profile", "threads"]].drop_duplicates()
+    if workloads is not None:
+        cells = cells[cells["workload"].isin(workloads)]
+        missing = sorted(set(workloads) - set(cells["workload"]))
+        if missing:
+            return [f"no rows at all for workload {w}" for w in missing]
     ok = set(map(tuple, ok_rows(df)[["allocator", "workload", "profile", "threads"]].values))
     problems = []
     for a in allocators:

@@ -147,6 +147,10 @@ class PlotTest(TempDir):
 
     def test_check_finds_missing_cells_and_plots(self):
         self.assertEqual(cli.main(["check", FIXTURE, "--allocators", "glibc,jemalloc"]), 0)
+        self.assertEqual(cli.main(["check", FIXTURE, "--allocators", "pmr_monotonic",
+                                   "--workloads", "rl_churn"]), 0)
+        self.assertEqual(cli.main(["check", FIXTURE, "--allocators", "glibc",
+                                   "--workloads", "rl_churn,nosuch"]), 1)
         # pmr_monotonic has skipped rows: not complete.
         self.assertEqual(cli.main(["check", FIXTURE, "--allocators", "pmr_monotonic"]), 1)
         self.assertEqual(cli.main(["check", FIXTURE, "--allocators", "glibc",

@@ -49,23 +49,15 @@ struct ReplayFailure {
   uint64_t size = 0;  // The request that returned nullptr.
 };
 
-// Writes the first and last byte so lazily committed memory is committed and
-// the compiler cannot drop the allocation.
+// Writes the first byte, one byte in every 4 KiB page and the last byte, so
+// the block's pages are really committed (as a program using the memory would
+// commit them; peak RSS then counts them) and the compiler cannot drop the
+// allocation. Cost: one store per page.
 inline void touch(void* p, uint64_t size) {
   if (size == 0) return;
   volatile char* c = static_cast<volatile char*>(p);
-  c[0] = 1;
+  for (uint64_t off = 0; off < size; off += 4096) c[off] = 1;
   c[size - 1] = 1;
-}
-
-// Waits for a channel condition; false if the run was aborted meanwhile.
-template <typename Ready>
-bool wait_for(const ReplayShared& sh, Ready ready) {
-  for (unsigned spins = 0; !ready(); ++spins) {
-    if (sh.abort->load(std::memory_order_relaxed)) return false;
-    if (spins > 64) std::this_thread::yield();
-  }
-  return true;
 }
 
 // Executes one op. Cost: the adapter call plus two stores.

@@ -60,7 +60,17 @@ inline void touch(void* p, uint64_t size) {
   c[size - 1] = 1;
 }
 
-// Executes one op. Cost: the adapter call plus two stores.
+// Waits for a channel condition; false if the run was aborted meanwhile.
+template <typename Ready>
+bool wait_for(const ReplayShared& sh, Ready ready) {
+  for (unsigned spins = 0; !ready(); ++spins) {
+    if (sh.abort->load(std::memory_order_relaxed)) return false;
+    if (spins > 64) std::this_thread::yield();
+  }
+  return true;
+}
+
+// Executes one op. Cost: the adapter call plus one store per page.
 inline bool do_op(Adapter& a, const Op& op, SlotEntry* slots, bool reset_at_phase,
                   const ReplayShared& sh) {
   SlotEntry& s = slots[op.slot];

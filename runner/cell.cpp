@@ -38,8 +38,16 @@ struct Channel {
 
 // What a replaying thread shares with the others.
 struct ReplayShared {
-  Channel* channels;           // Indexed by Op::channel.
-  std::atomic<bool>* abort;    // Set when any thread fails: waiting threads give up.
+  Channel* channels;                 // Indexed by Op::channel.
+  std::atomic<bool>* abort;          // Set when any thread fails: waiting threads give up.
+  std::atomic<void*>* shared_slots;  // kToggle table; each block starts with its size.
+};
+
+// Per-thread replay counters. Owner thread only.
+struct ReplayCounters {
+  uint64_t toggle_allocs = 0;              // kToggle ops that allocated.
+  uint64_t toggle_frees = 0;               // kToggle ops that freed (including lost races).
+  MappedArray<uint64_t>* phase_rss = nullptr;  // RSS at each kPhase, when recorded.
 };
 
 // Why a replay stopped early.
@@ -72,7 +80,7 @@ bool wait_for(const ReplayShared& sh, Ready ready) {
 
 // Executes one op. Cost: the adapter call plus one store per page.
 inline bool do_op(Adapter& a, const Op& op, SlotEntry* slots, bool reset_at_phase,
-                  const ReplayShared& sh) {
+                  const ReplayShared& sh, ReplayCounters& ctr) {
   SlotEntry& s = slots[op.slot];
   const size_t align = size_t{1} << op.align_log2;
   switch (op.kind) {
@@ -98,7 +106,30 @@ inline bool do_op(Adapter& a, const Op& op, SlotEntry* slots, bool reset_at_phas
     }
     case OpKind::kPhase:
       if (reset_at_phase) a.reset();
+      if (ctr.phase_rss != nullptr) ctr.phase_rss->push_back(platform::resident_bytes());
       return true;
+    case OpKind::kToggle: {
+      std::atomic<void*>& cell = sh.shared_slots[op.slot];
+      void* old = cell.exchange(nullptr, std::memory_order_acq_rel);
+      if (old != nullptr) {
+        uint64_t size;
+        std::memcpy(&size, old, sizeof size);
+        a.deallocate(old, size, align);
+        ++ctr.toggle_frees;
+        return true;
+      }
+      void* p = a.allocate(op.size, align);
+      if (p == nullptr) return false;
+      touch(p, op.size);
+      std::memcpy(p, &op.size, sizeof op.size);
+      ++ctr.toggle_allocs;
+      void* expected = nullptr;
+      if (!cell.compare_exchange_strong(expected, p, std::memory_order_acq_rel)) {
+        a.deallocate(p, op.size, align);  // Another thread filled the slot first.
+        ++ctr.toggle_frees;
+      }
+      return true;
+    }
     case OpKind::kCalloc: {
       void* p = a.allocate_zeroed(op.size, align);
       if (p == nullptr && op.size != 0) return false;
@@ -138,8 +169,8 @@ inline bool do_op(Adapter& a, const Op& op, SlotEntry* slots, bool reset_at_phas
 // (random gaps, mean sample_every) is timed with the monotonic clock and its
 // duration appended to `lat`.
 ReplayFailure replay(Adapter& a, const ThreadTrace& t, SlotEntry* slots, bool reset_at_phase,
-                     const ReplayShared& sh, MappedArray<uint32_t>* lat, uint32_t sample_every,
-                     uint64_t sample_seed) {
+                     const ReplayShared& sh, ReplayCounters& ctr, MappedArray<uint32_t>* lat,
+                     uint32_t sample_every, uint64_t sample_seed) {
   ReplayFailure f;
   const Op* ops = t.ops.data();
   const size_t n = t.ops.size();
@@ -155,12 +186,12 @@ ReplayFailure replay(Adapter& a, const ThreadTrace& t, SlotEntry* slots, bool re
     bool ok;
     if (__builtin_expect(i == next_sample, 0)) {
       uint64_t t0 = platform::now_ns();
-      ok = do_op(a, ops[i], slots, reset_at_phase, sh);
+      ok = do_op(a, ops[i], slots, reset_at_phase, sh, ctr);
       uint64_t d = platform::now_ns() - t0;
       lat->push_back(d > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(d));
       next_sample = i + next_gap();
     } else {
-      ok = do_op(a, ops[i], slots, reset_at_phase, sh);
+      ok = do_op(a, ops[i], slots, reset_at_phase, sh, ctr);
     }
     if (!ok) {
       f.failed = true;
@@ -222,6 +253,8 @@ struct Worker {
   ThreadTrace trace;
   MappedArray<SlotEntry> slots;
   MappedArray<uint32_t> lat;
+  MappedArray<uint64_t> phase_rss;  // Thread 0 only, timed round only.
+  ReplayCounters counters;
   uint64_t end_ns = 0;
   ReplayFailure failure;
 };
@@ -293,7 +326,48 @@ CellResult run_cell(const CellConfig& c) {
     ~Unmap() { platform::unmap_pages(p, n); }
   } unmap_channels{channels, channel_bytes};
   std::atomic<bool> abort{false};
-  const ReplayShared shared{channels, &abort};
+  // The shared slot table of kToggle workloads.
+  const WorkloadRequirements req = w->requirements(c.profile);
+  const size_t shared_bytes = sizeof(std::atomic<void*>) * (req.shared_slots + 1);
+  auto* shared_slots = static_cast<std::atomic<void*>*>(platform::map_pages(shared_bytes));
+  if (shared_slots == nullptr) {
+    r.status = "error";
+    r.error = "cannot map the shared slot table";
+    return r;
+  }
+  for (uint32_t i = 0; i <= req.shared_slots; ++i) new (&shared_slots[i]) std::atomic<void*>{nullptr};
+  struct UnmapShared {
+    void* p;
+    size_t n;
+    ~UnmapShared() { platform::unmap_pages(p, n); }
+  } unmap_shared{shared_slots, shared_bytes};
+  // Frees what the toggles left in the table (between rounds and at the end).
+  auto drain_shared = [&] {
+    for (uint32_t i = 0; i < req.shared_slots; ++i) {
+      void* p = shared_slots[i].exchange(nullptr);
+      if (p != nullptr) {
+        uint64_t size;
+        std::memcpy(&size, p, sizeof size);
+        adapter->deallocate(p, size, 16);
+      }
+    }
+  };
+  if (req.shared_slots != 0) {
+    // The live-bytes bound: every touched slot full at once.
+    MappedArray<uint8_t> seen;
+    seen.resize_zeroed(req.shared_slots);
+    r.peak_live_bytes = 0;
+    for (const Worker& wk : workers) {
+      for (const Op& op : wk.trace.ops) {
+        if (op.kind == OpKind::kToggle && !seen[op.slot]) {
+          seen[op.slot] = 1;
+          r.peak_live_bytes += op.size;
+        }
+      }
+    }
+    adapter->thread_init();  // The main thread frees leftovers.
+  }
+  const ReplayShared shared{channels, &abort, shared_slots};
 
   Gate gate(c.threads);
   const uint32_t rounds = c.warmup + 1;  // Last round is timed.
@@ -307,8 +381,10 @@ CellResult run_cell(const CellConfig& c) {
       for (uint32_t round = 1; round <= rounds; ++round) {
         gate.wait_start(round);
         bool timed = round == rounds;
+        me.counters = ReplayCounters{};
+        if (timed && i == 0 && req.record_phase_rss) me.counters.phase_rss = &me.phase_rss;
         me.failure = replay(*adapter, me.trace, me.slots.data(), reset_at_phase, shared,
-                            timed ? &me.lat : nullptr, c.lat_sample,
+                            me.counters, timed ? &me.lat : nullptr, c.lat_sample,
                             mix64(c.seed ^ (uint64_t{i} << 32)));
         me.end_ns = platform::now_ns();
         gate.arrive();
@@ -332,6 +408,7 @@ CellResult run_cell(const CellConfig& c) {
   for (uint32_t round = 1; round < rounds; ++round) {
     gate.release(round);
     gate.wait_arrivals(c.threads * (round + 1));
+    drain_shared();
   }
   rusage ru0, ru1;
   getrusage(RUSAGE_SELF, &ru0);
@@ -342,6 +419,14 @@ CellResult run_cell(const CellConfig& c) {
   for (const Worker& wk : workers) t_end = std::max(t_end, wk.end_ns);
   getrusage(RUSAGE_SELF, &ru1);
   r.wall_ns = t_end > t0 ? t_end - t0 : 1;
+  drain_shared();
+  if (req.shared_slots != 0) {
+    r.allocs = r.frees = 0;
+    for (const Worker& wk : workers) {
+      r.allocs += wk.counters.toggle_allocs;
+      r.frees += wk.counters.toggle_frees;
+    }
+  }
   r.peak_rss_bytes = platform::peak_resident_bytes();
   r.final_rss_bytes = platform::resident_bytes();
   r.minflt = static_cast<uint64_t>(ru1.ru_minflt - ru0.ru_minflt);
@@ -352,6 +437,11 @@ CellResult run_cell(const CellConfig& c) {
   r.sys_s = tv_seconds(ru1.ru_stime) - tv_seconds(ru0.ru_stime);
   gate.release(rounds + 1);
   for (std::thread& t : threads) t.join();
+  if (req.shared_slots != 0) adapter->thread_exit();
+  for (uint64_t v : workers[0].phase_rss) {
+    if (!r.phase_rss.empty()) r.phase_rss += ';';
+    r.phase_rss += std::to_string(v);
+  }
 
   for (const Worker& wk : workers) {
     if (wk.failure.failed && !wk.failure.aborted) {
@@ -441,6 +531,7 @@ void write_cell_result(int fd, const CellResult& r) {
   ku("nvcsw", r.nvcsw);
   ku("nivcsw", r.nivcsw);
   kd("user_s", r.user_s);
+  kv("phase_rss", r.phase_rss);
   kd("sys_s", r.sys_s);
   out += "@ab end=1\n";
   write_all(fd, out);

@@ -34,9 +34,12 @@ struct CellResult {
   uint64_t baseline_rss_bytes = 0;  // RSS after trace generation, before replay.
   uint64_t peak_rss_bytes = 0;      // VmHWM at the end (raw).
   uint64_t final_rss_bytes = 0;     // RSS after the timed pass, nothing live (raw).
-  uint64_t peak_live_bytes = 0;     // Sum over threads of each trace's peak live bytes.
+  uint64_t peak_live_bytes = 0;     // Sum over threads of each trace's peak live bytes (for
+                                    // shared-slot workloads: every touched slot full at once).
   uint64_t minflt = 0, majflt = 0, nvcsw = 0, nivcsw = 0;  // Timed pass only.
   double user_s = 0, sys_s = 0;                            // Timed pass only.
+  std::string phase_rss;  // RSS at each phase boundary of thread 0, ';'-separated (workloads
+                          // that ask for it), timed pass only.
 };
 
 // Runs the cell in this process. Never throws; failures are in the status.

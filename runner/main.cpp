@@ -36,6 +36,11 @@ constexpr const char* kVersion = "1.0";
 
 volatile int g_interrupted = 0;
 
+// phases.csv: RSS at each phase boundary of thread 0, for workloads that ask
+// for it (size_ramp, scatter_sizes, sparse_sizes); see docs/csv_schema.md.
+constexpr const char* kPhasesHeader =
+    "run_id,allocator,workload,profile,threads,repetition,phase,rss_bytes,rss_net_bytes\n";
+
 void on_signal(int) { g_interrupted = 1; }
 
 const char* kUsage =
@@ -493,6 +498,7 @@ std::map<std::string, std::string> execute_cell(const Cell& cell, uint64_t ops, 
                         "frees", "reallocs", "total_ops", "trace_hash", "user_s", "sys_s"}) {
     row[k] = kv[k];
   }
+  row["_phase_rss"] = kv["phase_rss"];  // Not a results.csv column: goes to phases.csv.
   row["peak_rss_net_bytes"] = fmt(peak_net, 0);
   row["final_rss_net_bytes"] = fmt(std::max(0.0, fin - base), 0);
   row["overhead_ratio"] = live > 0 ? fmt(peak_net / live, 3) : "";
@@ -676,6 +682,25 @@ int cmd_run(const std::vector<std::string>& raw_args, const std::string& command
       std::fprintf(stderr, "allocbench: cannot append to %s\n", csv_path.c_str());
       close(fd);
       return 1;
+    }
+    if (!row["_phase_rss"].empty()) {
+      std::string text;
+      if (!file_exists(dir + "/phases.csv")) text = kPhasesHeader;
+      uint64_t base = std::strtoull(row["baseline_rss_bytes"].c_str(), nullptr, 10);
+      std::vector<std::string> values = split(row["_phase_rss"], ';');
+      for (size_t i = 0; i < values.size(); ++i) {
+        uint64_t v = std::strtoull(values[i].c_str(), nullptr, 10);
+        text += run_id + "," + cell.allocator + "," + cell.workload + "," + cell.profile + "," +
+                std::to_string(cell.threads) + "," + std::to_string(cell.rep) + "," +
+                std::to_string(i) + "," + std::to_string(v) + "," +
+                std::to_string(v > base ? v - base : 0) + "\n";
+      }
+      int pfd = open((dir + "/phases.csv").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+                     0644);
+      if (pfd < 0 || !append_durably(pfd, text)) {
+        std::fprintf(stderr, "allocbench: cannot append to %s/phases.csv\n", dir.c_str());
+      }
+      if (pfd >= 0) close(pfd);
     }
     ++ran;
     ++counts[row["status"]];

@@ -24,6 +24,10 @@ std::string skip_reason(const Capabilities& caps, const WorkloadRequirements& re
   if (req.cross_thread_frees && threads > 1 && caps.threading == Threading::kPerThreadInstance) {
     return "workload frees blocks on other threads; adapter uses per-thread instances";
   }
+  if (req.shared_slots != 0 && caps.threading == Threading::kPerThreadInstance) {
+    return "workload shares blocks between threads through a slot table; adapter uses "
+           "per-thread instances";
+  }
   if (req.even_threads && threads % 2 != 0) {
     return "workload pairs producer and consumer threads; needs an even thread count";
   }

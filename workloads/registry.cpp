@@ -12,6 +12,11 @@ const Workload* fixed_size_workload();
 const Workload* fixed_size_calloc_workload();
 const Workload* contention_workload();
 const Workload* cross_thread_workload();
+const Workload* basic_concurrency_workload();
+const Workload* large_concurrency_workload();
+const Workload* size_ramp_workload();
+const Workload* scatter_sizes_workload();
+const Workload* sparse_sizes_workload();
 
 const std::vector<const Workload*>& workload_registry() {
   static const std::vector<const Workload*> all = {
@@ -22,6 +27,11 @@ const std::vector<const Workload*>& workload_registry() {
       fixed_size_calloc_workload(),
       contention_workload(),
       cross_thread_workload(),
+      basic_concurrency_workload(),
+      large_concurrency_workload(),
+      size_ramp_workload(),
+      scatter_sizes_workload(),
+      sparse_sizes_workload(),
   };
   return all;
 }

@@ -104,6 +104,11 @@ uint32_t TraceBuilder::pop(uint64_t size, size_t alignment, uint16_t channel) {
   return slot;
 }
 
+void TraceBuilder::toggle(uint32_t shared_slot, uint64_t size) {
+  ++trace_.toggles;
+  emit(OpKind::kToggle, size, shared_slot, 4);  // 16-byte alignment
+}
+
 void TraceBuilder::realloc(uint32_t slot, uint64_t new_size) {
   live_bytes_ = live_bytes_ - slot_size_[slot] + new_size;
   if (live_bytes_ > trace_.peak_live_bytes) trace_.peak_live_bytes = live_bytes_;

@@ -26,6 +26,8 @@ enum class OpKind : uint8_t {
   kCalloc = 4,   // slots[slot] = allocate_zeroed(size, 1 << align_log2)
   kPush = 5,     // Hand slots[slot] to channel `channel` (waits while it is full).
   kPop = 6,      // slots[slot] = next block from channel `channel` (waits while empty).
+  kToggle = 7,   // Shared slot `slot` (all threads): take and free its block if it holds
+                 // one, otherwise allocate `size` bytes and publish the block there.
 };
 
 // One operation, 16 bytes.
@@ -47,6 +49,9 @@ struct WorkloadRequirements {
                                    // freeing only by reset stays bounded.
   bool cross_thread_frees = false; // Blocks are freed by other threads than their allocator's.
   bool even_threads = false;       // Runs only with an even thread count (thread pairs).
+  uint32_t shared_slots = 0;       // kToggle ops address a table of this many slots shared by
+                                   // all threads (any thread frees any block).
+  bool record_phase_rss = false;   // Record RSS at every phase boundary (thread 0).
 };
 
 // One thread's trace. Owner: the generating thread, then read-only.
@@ -60,6 +65,7 @@ struct ThreadTrace {
   uint64_t phases = 0;         // kPhase ops.
   uint64_t pushes = 0;         // kPush ops (blocks handed to another thread).
   uint64_t pops = 0;           // kPop ops (blocks received from another thread).
+  uint64_t toggles = 0;        // kToggle ops (each an allocation or a free, decided at replay).
   uint64_t hash = 0;           // FNV-1a of the ops (kind, size, slot, alignment).
 };
 
@@ -91,6 +97,8 @@ class TraceBuilder {
   void push(uint32_t slot, uint16_t channel);
   // Receives a block of `size` bytes from `channel` into a new live slot.
   uint32_t pop(uint64_t size, size_t alignment, uint16_t channel);
+  // Emits a toggle of shared slot `shared_slot` with `size` (at least 8) bytes.
+  void toggle(uint32_t shared_slot, uint64_t size);
 
   size_t live_count() const { return live_.size(); }
   // The i-th live slot (0 <= i < live_count()), in no particular order.

@@ -40,15 +40,21 @@ TEST(Trace, SameSeedSameHashOtherSeedOtherHash) {
       ASSERT_EQ(a.ops[i].slot, b.ops[i].slot);
       ASSERT_EQ(a.ops[i].kind, b.ops[i].kind);
     }
-    EXPECT_NE(a.hash, other_seed.hash);
-    EXPECT_NE(a.hash, other_thread.hash);
+    if (c.w->seeded()) {
+      EXPECT_NE(a.hash, other_seed.hash);
+      EXPECT_NE(a.hash, other_thread.hash);
+    } else {
+      EXPECT_EQ(a.hash, other_seed.hash) << "declared unseeded";
+    }
   }
 }
 
 TEST(Trace, WorkloadsDifferForTheSameSeed) {
   std::set<uint64_t> hashes;
   std::vector<Case> cases = all_cases();
-  for (const Case& c : cases) hashes.insert(gen(c, 7, 0, 5000).hash);
+  for (const Case& c : cases) {
+    hashes.insert(gen(c, 7, 0, 5000).hash);
+  }
   EXPECT_EQ(hashes.size(), cases.size());
 }
 
@@ -105,6 +111,12 @@ TEST(Trace, InvariantsHold) {
       uint64_t live_bytes = 0, peak = 0, live_count = 0;
       uint64_t allocs = 0, frees = 0, pushes = 0, pops = 0;
       for (const Op& op : t.ops) {
+        if (op.kind == OpKind::kToggle) {
+          ASSERT_LT(op.slot, req.shared_slots);
+          ASSERT_GE(op.size, 8u) << "a toggled block stores its size in its first 8 bytes";
+          ASSERT_LE(op.size, req.max_size);
+          continue;
+        }
         if (op.kind != OpKind::kPhase) {
           ASSERT_LT(op.slot, t.slot_count);
         }
@@ -149,6 +161,8 @@ TEST(Trace, InvariantsHold) {
             break;
           case OpKind::kPhase:
             ASSERT_EQ(live_count, 0u) << "phase boundary with live blocks";
+            break;
+          case OpKind::kToggle:
             break;
         }
         if (live_bytes > peak) peak = live_bytes;

@@ -46,6 +46,7 @@ class SizeRamp : public Workload {
   std::vector<std::string> profiles() const override {
     return {"alloc_all", "immediate", "reversed"};
   }
+  bool seeded() const override { return false; }
   WorkloadRequirements requirements(const std::string&) const override { return phased(8192); }
   void generate(const TraceParams& p, Rng&, TraceBuilder& b) const override {
     uint64_t sizes[28];
@@ -74,6 +75,7 @@ class ScatterSizes : public Workload {
   const char* description() const override {
     return "groups [8,16,32] .. [1024,2048,4096], K blocks per group; RSS after each";
   }
+  bool seeded() const override { return false; }
   WorkloadRequirements requirements(const std::string&) const override { return phased(4096); }
   void generate(const TraceParams&, Rng&, TraceBuilder& b) const override {
     const uint64_t k = b.budget() > 8 * 3 ? (b.budget() - 8) / 16 : 1;

@@ -142,6 +142,9 @@ class Workload {
   // Profile names; the first is the default.
   virtual std::vector<std::string> profiles() const { return {"default"}; }
   virtual WorkloadRequirements requirements(const std::string& profile) const = 0;
+  // False for fixed patterns (size_ramp, scatter_sizes): the trace does not
+  // depend on the seed or the thread.
+  virtual bool seeded() const { return true; }
   // Emits this thread's operations into `b` (the builder enforces the budget).
   virtual void generate(const TraceParams& p, Rng& rng, TraceBuilder& b) const = 0;
 };

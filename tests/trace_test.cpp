@@ -104,7 +104,8 @@ TEST(Trace, InvariantsHold) {
       WorkloadRequirements req = c.w->requirements(c.profile);
       EXPECT_LE(t.ops.size(), ops);
       if (ops >= 101) {
-        EXPECT_GE(t.ops.size(), ops - 1);
+        // Fills the budget (fixed patterns to within their per-step rounding).
+        EXPECT_GE(t.ops.size(), ops - ops / 50 - 64);
       }
       std::vector<char> live(t.slot_count, 0);
       std::vector<uint64_t> size(t.slot_count, 0);

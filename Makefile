@@ -19,6 +19,7 @@ BENCH_THREADS    ?= $(shell seq -s, 1 $$(( 2 * $(CORES) )))
 RESULTS          ?= $(firstword $(wildcard results/bench/results.csv) results/smoke/results.csv)
 
 .PHONY: all build setup test bench_smoke bench bench_resume plots tables microbench \
+        bench_detailed bench_sizes \
         sanitize sanitize_asan sanitize_tsan clean
 
 all: build
@@ -68,6 +69,31 @@ microbench: build
 	    --benchmark_report_aggregates_only=true --benchmark_min_time=0.05 \
 	    --csv=results/micro/micro.csv || exit 1; \
 	done
+
+# Seed 002's detailed comparison: system malloc vs coalescing arenas with
+# reclamation off and on (plus jemalloc, mimalloc) on the concurrency tests and
+# the ephemeral ring. The seed's 512 threads are scaled to 4 and 8.
+DETAILED_ALLOCATORS ?= glibc,jemalloc,mimalloc,coalesce_arena,coalesce_arena_reclaim
+bench_detailed: build
+	@mkdir -p results
+	$(ALLOCBENCH) run --allocators $(DETAILED_ALLOCATORS) \
+	  --workloads basic_concurrency,ttl_ring,large_concurrency --threads 4,8 --reps 3 \
+	  --ops 200000 --order shuffled --seed 1 --out results/detailed --force
+	@for m in wall_s allocs frees peak_rss_net_bytes; do \
+	  PYTHONPATH=scripts $(PYTHON) -m allocplot table results/detailed/results.csv --metric $$m; \
+	done
+
+# Seed 003's size patterns for every adapter, 1 thread: committed memory after
+# each phase (results/sizes/phases.csv).
+bench_sizes: build
+	@mkdir -p results
+	$(ALLOCBENCH) run --allocators all --workloads size_ramp,scatter_sizes,sparse_sizes \
+	  --threads 1 --reps 3 --ops 400000 --order shuffled --seed 1 --out results/sizes --force
+	@for w in size_ramp scatter_sizes sparse_sizes; do \
+	  PYTHONPATH=scripts $(PYTHON) -m allocplot phases results/sizes/phases.csv --workload $$w; \
+	done
+	PYTHONPATH=scripts $(PYTHON) -m allocplot table results/sizes/results.csv --metric ns_per_op \
+	  --baseline glibc
 
 sanitize: sanitize_asan sanitize_tsan
 

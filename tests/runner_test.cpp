@@ -291,6 +291,34 @@ TEST(Runner, ResumeRefusesACorruptFileAndLeavesItAlone) {
   EXPECT_NE(n.err.find("run.json not found"), std::string::npos) << n.err;
 }
 
+TEST(Runner, PhaseRssAndSharedSlotCounts) {
+  std::string dir = temp_dir() + "/phases";
+  Result r = sh(bin() + " run --allocators glibc,pmr_unsync_pool --workloads "
+                        "size_ramp:alloc_all,basic_concurrency --threads 2 --ops 6000 --out " + dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::string phases = slurp(dir + "/phases.csv");
+  ASSERT_EQ(phases.rfind("run_id,allocator,workload,profile,threads,repetition,phase,rss_bytes,"
+                         "rss_net_bytes\n", 0), 0u) << phases;
+  size_t lines = 0;
+  for (char ch : phases) lines += ch == '\n';
+  EXPECT_GE(lines, 1u + 27u) << "one row per size step of thread 0";
+  EXPECT_NE(phases.find(",glibc,size_ramp,alloc_all,2,0,0,"), std::string::npos);
+  EXPECT_EQ(phases.find("pmr_unsync_pool,basic"), std::string::npos);
+  for (auto& row : rows(dir + "/results.csv")) {
+    if (row["workload"] != "basic_concurrency") continue;
+    if (row["allocator"] == "pmr_unsync_pool") {
+      EXPECT_EQ(row["status"], "skipped");
+      continue;
+    }
+    ASSERT_EQ(row["status"], "ok") << row["error"];
+    uint64_t allocs = std::stoull(row["allocs"]), frees = std::stoull(row["frees"]);
+    EXPECT_GT(frees, 1000u);
+    EXPECT_GE(allocs, frees) << "blocks left in the table are freed after the clock stops";
+    EXPECT_LE(allocs - frees, 8192u) << "at most one block per shared slot is left";
+    EXPECT_GE(allocs + frees, 2u * 6000u) << "each toggle allocates or frees (a lost race both)";
+  }
+}
+
 TEST(Runner, LockMismatchesAreReported) {
   std::string dir = temp_dir();
   std::string libc = sh("dpkg-query -W -f='${Version}' libc6").out;

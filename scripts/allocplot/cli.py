@@ -3,9 +3,9 @@ import argparse
 import os
 import sys
 
-from allocplot.load import SchemaError, load_results
+from allocplot.load import SchemaError, load_phases, load_results
 from allocplot.plot import PLOT_NAMES, plot_all
-from allocplot.stats import check_complete, ratio_table, summarize, to_markdown, value_table
+from allocplot.stats import check_complete, phase_table, ratio_table, summarize, to_markdown, value_table
 
 
 def main(argv=None):
@@ -30,7 +30,17 @@ def main(argv=None):
     pk.add_argument("--plots", default=None, help="directory that must hold the three PNGs")
     pk.add_argument("--workloads", default=None,
                     help="comma-separated workloads to check (default: all in the file)")
+    pp2 = sub.add_parser("phases", help="RSS after each phase (phases.csv of size_ramp, ...)")
+    pp2.add_argument("csv", help="a phases.csv written beside results.csv")
+    pp2.add_argument("--workload", default="size_ramp")
     args = p.parse_args(argv)
+    if args.cmd == "phases":
+        try:
+            print(to_markdown(phase_table(load_phases(args.csv), args.workload), "{:.0f}"))
+        except (SchemaError, ValueError) as e:
+            print(f"allocplot: {e}", file=sys.stderr)
+            return 2
+        return 0
     try:
         df = load_results(args.csv)
     except SchemaError as e:

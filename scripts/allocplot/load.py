@@ -82,3 +82,26 @@ def load_results(path):
 def ok_rows(df):
     """Only the rows whose cell ran to completion."""
     return df[df["status"] == "ok"].copy()
+
+
+PHASE_COLUMNS = ["run_id", "allocator", "workload", "profile", "threads", "repetition", "phase",
+                 "rss_bytes", "rss_net_bytes"]
+
+
+def load_phases(path):
+    """Reads a phases.csv (RSS at each phase boundary); SchemaError if malformed."""
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except FileNotFoundError:
+        raise SchemaError(f"{path}: no such file")
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as e:
+        raise SchemaError(f"{path}: not a phases.csv ({e})")
+    if list(df.columns) != PHASE_COLUMNS:
+        raise SchemaError(f"{path}: not an allocbench phases.csv (columns {list(df.columns)[:4]}...)")
+    for col in ["threads", "repetition", "phase", "rss_bytes", "rss_net_bytes"]:
+        num = pd.to_numeric(df[col], errors="coerce")
+        if num.isna().any():
+            row = num[num.isna()].index[0]
+            raise SchemaError(f"{path}: row {row + 2}, column {col}: not a number")
+        df[col] = num
+    return df

@@ -79,3 +79,20 @@ def check_complete(df, allocators, workloads=None):
                 got = ",".join(status) if len(status) else "no row"
                 problems.append(f"{a} {w}/{p} threads={t}: {got}")
     return problems
+
+
+def phase_table(phases, workload="size_ramp"):
+    """Memory kept committed after phases (net RSS, KiB, read at each phase
+    boundary, i.e. after the phase freed its blocks): the largest such reading
+    and the one after the last phase, medians over repetitions. The in-phase
+    peak is results.csv's peak_rss_net_bytes."""
+    df = phases[phases["workload"] == workload]
+    if df.empty:
+        raise ValueError(f"no phase rows for workload {workload!r}")
+    last = df.groupby(["allocator", "profile", "threads", "repetition"])["phase"].transform("max")
+    per_rep = df.groupby(["allocator", "profile", "threads", "repetition"]).agg(
+        max_after_phase_kib=("rss_net_bytes", "max"))
+    per_rep["after_last_kib"] = df[df["phase"] == last].set_index(
+        ["allocator", "profile", "threads", "repetition"])["rss_net_bytes"]
+    out = per_rep.groupby(["allocator", "profile", "threads"]).median() / 1024.0
+    return out

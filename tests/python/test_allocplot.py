@@ -7,9 +7,9 @@ import unittest
 import pandas as pd
 
 from allocplot import cli
-from allocplot.load import COLUMNS, SchemaError, load_results
+from allocplot.load import COLUMNS, SchemaError, load_phases, load_results
 from allocplot.plot import plot_all
-from allocplot.stats import ratio_table, summarize, to_markdown
+from allocplot.stats import phase_table, ratio_table, summarize, to_markdown
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURE = os.path.join(HERE, "..", "fixtures", "results_small.csv")
@@ -125,6 +125,22 @@ class StatsTest(unittest.TestCase):
         self.assertIn("| w | default | 1 | 1.00 | 0.50 |", md)
         with self.assertRaises(ValueError):
             ratio_table(df, "ns_per_op", "nosuch")
+
+
+class PhasesTest(TempDir):
+    def test_phase_table_peak_and_last(self):
+        text = "run_id,allocator,workload,profile,threads,repetition,phase,rss_bytes,rss_net_bytes\n"
+        for rep in (0, 1):
+            for phase, net in enumerate([1024, 4096, 2048]):
+                text += f"r,a,size_ramp,alloc_all,1,{rep},{phase},{net + 9},{net}\n"
+        text += "r,a,ttl_ring,default,1,0,0,5,5\n"
+        t = phase_table(load_phases(self.write("p.csv", text)))
+        self.assertEqual(t.loc[("a", "alloc_all", 1), "max_after_phase_kib"], 4.0)
+        self.assertEqual(t.loc[("a", "alloc_all", 1), "after_last_kib"], 2.0)
+        with self.assertRaises(ValueError):
+            phase_table(load_phases(self.write("q.csv", text)), "nosuch")
+        with self.assertRaises(SchemaError):
+            load_phases(self.write("bad.csv", "a,b\n1,2\n"))
 
 
 class PlotTest(TempDir):

@@ -19,7 +19,7 @@ BENCH_THREADS    ?= $(shell seq -s, 1 $$(( 2 * $(CORES) )))
 RESULTS          ?= $(firstword $(wildcard results/bench/results.csv) results/smoke/results.csv)
 
 .PHONY: all build setup test bench_smoke bench bench_resume plots tables microbench \
-        bench_detailed bench_sizes \
+        bench_detailed bench_sizes bench_realprog \
         sanitize sanitize_asan sanitize_tsan clean
 
 all: build
@@ -94,6 +94,13 @@ bench_sizes: build
 	done
 	PYTHONPATH=scripts $(PYTHON) -m allocplot table results/sizes/results.csv --metric ns_per_op \
 	  --baseline glibc
+
+# Real programs (python, sqlite3, sort, git, g++) under LD_PRELOAD of liballoc,
+# jemalloc and mimalloc against glibc: wall time and peak RSS.
+bench_realprog: build
+	@mkdir -p results
+	$(PYTHON) scripts/realprog.py --liballoc $(BUILD)/allocators/inhouse/liballoc.so \
+	  --exec-helper $(BUILD)/allocbench_exec --source . --out results/realprog --reps 3
 
 sanitize: sanitize_asan sanitize_tsan
 

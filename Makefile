@@ -7,9 +7,12 @@ ALLOCBENCH  = $(BUILD)/allocbench
 BENCH_TIMEOUT ?= 1200
 export BENCH_TIMEOUT
 
-# Smoke: every registered adapter, every workload and profile, 1 and 2 threads.
+# Smoke: every registered adapter x the main workloads, 1 and 2 threads. The
+# page-fault-bound mixed_sizes:large profile runs separately with fewer ops.
 SMOKE_OPS        ?= 20000
+SMOKE_LARGE_OPS  ?= 2000
 SMOKE_ALLOCATORS ?= all
+SMOKE_WORKLOADS  ?= rl_churn,ttl_ring,mixed_sizes:mixed,mixed_sizes:small,fixed_size:64,contention,cross_thread,basic_concurrency,size_ramp:alloc_all
 # Paper-grade: 5 shuffled repetitions, a warm-up replay, threads 1 .. 2 x cores.
 BENCH_OPS        ?= 500000
 BENCH_REPS       ?= 5
@@ -36,8 +39,10 @@ test: build
 
 bench_smoke: build
 	@mkdir -p results
-	$(ALLOCBENCH) run --allocators $(SMOKE_ALLOCATORS) --workloads all --threads 1,2 \
-	  --reps 1 --ops $(SMOKE_OPS) --seed 1 --out results/smoke --force
+	$(ALLOCBENCH) run --allocators $(SMOKE_ALLOCATORS) --workloads $(SMOKE_WORKLOADS) \
+	  --threads 1,2 --reps 1 --ops $(SMOKE_OPS) --seed 1 --out results/smoke --force
+	$(ALLOCBENCH) run --allocators $(SMOKE_ALLOCATORS) --workloads mixed_sizes:large \
+	  --threads 1,2 --reps 1 --ops $(SMOKE_LARGE_OPS) --seed 1 --out results/smoke_large --force
 	$(MAKE) --no-print-directory plots RESULTS=results/smoke/results.csv
 	PYTHONPATH=scripts $(PYTHON) -m allocplot table results/smoke/results.csv --metric ns_per_op --baseline glibc
 	PYTHONPATH=scripts $(PYTHON) -m allocplot table results/smoke/results.csv --metric peak_rss_net_bytes --baseline glibc

@@ -10,7 +10,7 @@ export BENCH_TIMEOUT
 # Smoke: every registered adapter x the main workloads, 1 and 2 threads. The
 # page-fault-bound mixed_sizes:large profile runs separately with fewer ops.
 SMOKE_OPS        ?= 20000
-SMOKE_LARGE_OPS  ?= 2000
+SMOKE_LARGE_OPS  ?= 1000
 SMOKE_ALLOCATORS ?= all
 SMOKE_WORKLOADS  ?= rl_churn,ttl_ring,mixed_sizes:mixed,mixed_sizes:small,fixed_size:64,contention,cross_thread,basic_concurrency,size_ramp:alloc_all
 # Paper-grade: 5 shuffled repetitions, a warm-up replay, threads 1 .. 2 x cores.

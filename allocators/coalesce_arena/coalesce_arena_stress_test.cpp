@@ -11,48 +11,16 @@
 #include <thread>
 #include <vector>
 
+#include "allocators/common/testing/stress_harness.h"
+#include "allocators/common/testing/tagged_block.h"
 #include "allocators/coalesce_arena/coalesce_arena.h"
 
 namespace allocbench {
 namespace {
 
-bool quick_mode() {
-  const char* v = std::getenv("ALLOCBENCH_QUICK");
-  return v != nullptr && std::strcmp(v, "1") == 0;
-}
-
-// Every block starts with its size and a tag; the bytes after the prefix
-// repeat the tag (all of them up to 1 KiB, the first and last 256 above).
-struct Prefix {
-  uint64_t size;
-  uint64_t tag;
-};
-
-void write_block(unsigned char* p, size_t size, uint64_t tag) {
-  Prefix pre{size, tag};
-  std::memcpy(p, &pre, sizeof pre);
-  unsigned char b = static_cast<unsigned char>(tag);
-  if (size <= 1024) {
-    std::memset(p + sizeof pre, b, size - sizeof pre);
-  } else {
-    std::memset(p + sizeof pre, b, 256);
-    std::memset(p + size - 256, b, 256);
-  }
-}
-
-bool verify_block(const unsigned char* p) {
-  Prefix pre;
-  std::memcpy(&pre, p, sizeof pre);
-  unsigned char b = static_cast<unsigned char>(pre.tag);
-  auto all_b = [b](const unsigned char* q, size_t n) {
-    for (size_t i = 0; i < n; ++i) {
-      if (q[i] != b) return false;
-    }
-    return true;
-  };
-  if (pre.size <= 1024) return all_b(p + sizeof pre, pre.size - sizeof pre);
-  return all_b(p + sizeof pre, 256) && all_b(p + pre.size - 256, 256);
-}
+using testing::quick_mode;
+using testing::verify_block;
+using testing::write_block;
 
 size_t pick_size(std::mt19937_64& rng) {
   uint32_t k = rng() % 1000;

@@ -160,8 +160,10 @@ class MultiSizeAdapter : public Adapter {
   void deallocate(void* p, size_t size, size_t alignment) override {
     pool_.deallocate(p, size, alignment);
   }
+  // In place when the block is big enough; a large block grows by moving its
+  // pages (no copy); otherwise allocate, copy, free.
   void* reallocate(void* p, size_t old_size, size_t new_size, size_t alignment) override {
-    if (new_size <= P::usable_size(p)) return p;  // Blocks keep their alignment.
+    if (void* q = pool_.resize(p, new_size)) return q;  // Blocks keep their alignment.
     return Adapter::reallocate(p, old_size, new_size, alignment);
   }
   void thread_exit() override { pool_.thread_flush(); }

@@ -18,6 +18,8 @@ typedef struct pool_family_stats {
   size_t mapped_bytes;           /* Bytes mapped from the OS now (segments and fallback blocks). */
   size_t fallback_live_blocks;   /* Live blocks of the fallback path (> 256 KiB). */
   uint64_t fallback_allocations; /* Fallback allocations ever made. */
+  size_t fallback_cached_bytes;  /* Freed fallback blocks kept mapped for reuse (counted in
+                                    mapped_bytes; bounded by the pool's large_cache_bytes). */
 } pool_family_stats_t;
 
 #endif /* ALLOCBENCH_ALLOCATORS_COMMON_POOL_STATS_H_ */

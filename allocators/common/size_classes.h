@@ -5,8 +5,8 @@
 // (2^k + j * 2^(k-2), j = 1..4) up to kMaxClassSize = 256 KiB: 52 classes.
 // Worst-case internal fragmentation is 25% above 128 bytes. Every power of two
 // from 16 to kMaxClassSize is a class, and a power-of-two class's blocks are
-// aligned to their size (see class_data_offset), which is how the pools serve
-// alignments above 16: they round the request up to a power-of-two class.
+// aligned to their size (see class_data_offset). Alignments above 16 are
+// served by a class whose blocks all have it (class_of_aligned_slow).
 #ifndef ALLOCBENCH_ALLOCATORS_COMMON_SIZE_CLASSES_H_
 #define ALLOCBENCH_ALLOCATORS_COMMON_SIZE_CLASSES_H_
 
@@ -43,17 +43,37 @@ inline unsigned class_of(size_t size) {
   return 8 + (k - 7) * 4 + static_cast<unsigned>((s >> (k - 2)) & 3);
 }
 
-// Class for `size` bytes aligned to `alignment` (power of two), or kNumClasses
-// when the request must take the fallback path (too large).
-inline unsigned class_of_aligned(size_t size, size_t alignment) {
-  if (alignment <= kMinAlign) {
-    return size <= kMaxClassSize ? class_of(size) : kNumClasses;
+constexpr bool is_pow2(size_t v) { return v != 0 && (v & (v - 1)) == 0; }
+
+// Out of line: the class for `size` bytes aligned to `alignment` (a power of
+// two above kMinAlign), or kNumClasses. Blocks of a class start at
+// class_data_offset (a multiple of 128, or the class size for a power-of-two
+// class above 128) and step by the class size. So up to 128-byte alignment
+// the smallest class at or above the size whose size is a multiple of the
+// alignment serves it (every class from 256 B is a multiple of 64): a 64-byte
+// aligned 5000-byte request gets the 5120-byte class, not 8 KiB. Above 128,
+// the request is rounded up to a power-of-two class.
+__attribute__((noinline)) inline unsigned class_of_aligned_slow(size_t size, size_t alignment) {
+  if (alignment <= kSegmentHeaderBytes) {
+    size_t need = size > alignment ? size : alignment;
+    if (need > kMaxClassSize) return kNumClasses;
+    unsigned c = class_of(need);
+    while ((class_size(c) & (alignment - 1)) != 0) ++c;  // At most a few steps.
+    return c;
   }
   size_t need = pow2_ceil(size > alignment ? size : alignment);
   return need <= kMaxClassSize ? class_of(need) : kNumClasses;
 }
 
-constexpr bool is_pow2(size_t v) { return v != 0 && (v & (v - 1)) == 0; }
+// Class for `size` bytes aligned to `alignment` (power of two), or
+// kNumClasses when the request must take the fallback path (too large).
+// Cost for alignment <= 16: one compare plus class_of.
+inline unsigned class_of_aligned(size_t size, size_t alignment) {
+  if (alignment <= kMinAlign) {
+    return size <= kMaxClassSize ? class_of(size) : kNumClasses;
+  }
+  return class_of_aligned_slow(size, alignment);
+}
 
 // Bytes of one segment of class `c`: room for about 32 blocks, at least
 // 64 KiB, at most kSegmentAlign. Blocks are carved lazily, so only touched

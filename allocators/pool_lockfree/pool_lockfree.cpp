@@ -12,7 +12,8 @@ namespace {
 void*& link(void* p) { return *static_cast<void**>(p); }
 }  // namespace
 
-PoolLockFree::PoolLockFree(size_t max_bytes) : source_(max_bytes) {
+PoolLockFree::PoolLockFree(size_t max_bytes, size_t large_cache_bytes)
+    : source_(max_bytes, large_cache_bytes) {
   id_ = detail::thread_registry_add(this);
 }
 
@@ -130,6 +131,7 @@ pool_family_stats_t PoolLockFree::stats() {
   st.allocated_bytes += source_.large_live_bytes();
   st.mapped_bytes = source_.mapped_bytes();
   st.fallback_allocations = source_.fallback_allocations();
+  st.fallback_cached_bytes = source_.large_cached_bytes();
   return st;
 }
 
@@ -143,7 +145,10 @@ pool_lockfree_t* pool_lockfree_create(void) { return pool_lockfree_create_ex(nul
 
 pool_lockfree_t* pool_lockfree_create_ex(const pool_lockfree_options_t* options) {
   size_t max = options != nullptr && options->max_bytes != 0 ? options->max_bytes : SIZE_MAX;
-  return reinterpret_cast<pool_lockfree_t*>(new (std::nothrow) PoolLockFree(max));
+  size_t cache = options != nullptr && options->large_cache_bytes != 0
+                     ? options->large_cache_bytes
+                     : allocbench::detail::kDefaultLargeCacheBytes;
+  return reinterpret_cast<pool_lockfree_t*>(new (std::nothrow) PoolLockFree(max, cache));
 }
 
 void* pool_lockfree_alloc(pool_lockfree_t* pool, size_t size) {
@@ -165,6 +170,10 @@ size_t pool_lockfree_usable_size(pool_lockfree_t*, const void* ptr) {
 
 void pool_lockfree_thread_flush(pool_lockfree_t* pool) {
   reinterpret_cast<PoolLockFree*>(pool)->thread_flush();
+}
+
+size_t pool_lockfree_trim(pool_lockfree_t* pool) {
+  return pool == nullptr ? 0 : reinterpret_cast<PoolLockFree*>(pool)->trim();
 }
 
 void pool_lockfree_destroy(pool_lockfree_t* pool) { delete reinterpret_cast<PoolLockFree*>(pool); }

@@ -18,7 +18,8 @@
 // with its lists and segments, to the pool; the next thread that needs a heap
 // adopts it (under the pool mutex). Remote frees into an abandoned heap keep
 // working. Requests above 256 KiB take the fallback path (one mapping each,
-// counted); segments are never unmapped before destroy.
+// counted, kept in a bounded cache for reuse when freed: see SegmentSource);
+// class segments are never unmapped before destroy.
 #ifndef ALLOCBENCH_ALLOCATORS_POOL_LOCKFREE_POOL_LOCKFREE_H_
 #define ALLOCBENCH_ALLOCATORS_POOL_LOCKFREE_POOL_LOCKFREE_H_
 
@@ -33,7 +34,9 @@ extern "C" {
 typedef struct pool_lockfree pool_lockfree_t;
 
 typedef struct pool_lockfree_options {
-  size_t max_bytes; /* Most bytes mapped at once (0: unlimited). */
+  size_t max_bytes;         /* Most bytes mapped at once (0: unlimited). */
+  size_t large_cache_bytes; /* Most bytes of freed fallback blocks kept for reuse (0: 32 MiB;
+                               a value below 256 KiB keeps none). */
 } pool_lockfree_options_t;
 
 pool_lockfree_t* pool_lockfree_create(void);
@@ -43,6 +46,8 @@ void* pool_lockfree_alloc_aligned(pool_lockfree_t* pool, size_t size, size_t ali
 void pool_lockfree_free(pool_lockfree_t* pool, void* ptr);
 size_t pool_lockfree_usable_size(pool_lockfree_t* pool, const void* ptr);
 void pool_lockfree_thread_flush(pool_lockfree_t* pool);
+/* Unmaps every cached fallback block; returns the bytes given back. */
+size_t pool_lockfree_trim(pool_lockfree_t* pool);
 void pool_lockfree_destroy(pool_lockfree_t* pool);
 int pool_lockfree_stats(pool_lockfree_t* pool, pool_family_stats_t* out);
 
@@ -64,7 +69,8 @@ namespace allocbench {
 // thread pushes (CAS), the owner takes them whole (exchange).
 class PoolLockFree final : public detail::ThreadStateOwner {
  public:
-  explicit PoolLockFree(size_t max_bytes = SIZE_MAX);
+  explicit PoolLockFree(size_t max_bytes = SIZE_MAX,
+                        size_t large_cache_bytes = detail::kDefaultLargeCacheBytes);
   ~PoolLockFree();
   PoolLockFree(const PoolLockFree&) = delete;
   PoolLockFree& operator=(const PoolLockFree&) = delete;
@@ -101,6 +107,17 @@ class PoolLockFree final : public detail::ThreadStateOwner {
   }
 
   static size_t usable_size(const void* p) { return detail::segment_of(p)->block_size; }
+  // Resizes `p` without copying where it can: returns p when the block
+  // already holds new_size bytes, a large block's new address when its pages
+  // could be moved to a larger mapping, or nullptr when the caller must
+  // allocate, copy and free. Alignment is kept.
+  void* resize(void* p, size_t new_size) {
+    detail::SegmentHeader* seg = detail::segment_of(p);
+    if (new_size <= seg->block_size) return p;
+    return seg->kind == detail::SegmentKind::kLarge ? source_.resize_large(p, new_size) : nullptr;
+  }
+  // Unmaps the cached fallback blocks; returns the bytes given back.
+  size_t trim() { return source_.release_cached(); }
   void thread_flush() { detail::thread_state_release_current(id_); }
   pool_family_stats_t stats();
   void release_thread_state(void* state) override;

@@ -19,7 +19,8 @@ namespace {
 void*& link(void* p) { return *static_cast<void**>(p); }
 }  // namespace
 
-PoolSharded::PoolSharded(size_t max_bytes, unsigned shards) : source_(max_bytes) {
+PoolSharded::PoolSharded(size_t max_bytes, unsigned shards, size_t large_cache_bytes)
+    : source_(max_bytes, large_cache_bytes) {
   if (shards == 0) {
     shards = 2 * static_cast<unsigned>(platform::cpu_count());
     if (shards < 4) shards = 4;
@@ -99,6 +100,7 @@ pool_family_stats_t PoolSharded::stats() {
   st.allocated_bytes += source_.large_live_bytes();
   st.mapped_bytes = source_.mapped_bytes();
   st.fallback_allocations = source_.fallback_allocations();
+  st.fallback_cached_bytes = source_.large_cached_bytes();
   return st;
 }
 
@@ -113,7 +115,10 @@ pool_sharded_t* pool_sharded_create(void) { return pool_sharded_create_ex(nullpt
 pool_sharded_t* pool_sharded_create_ex(const pool_sharded_options_t* options) {
   size_t max = options != nullptr && options->max_bytes != 0 ? options->max_bytes : SIZE_MAX;
   unsigned shards = options != nullptr ? options->shards : 0;
-  return reinterpret_cast<pool_sharded_t*>(new (std::nothrow) PoolSharded(max, shards));
+  size_t cache = options != nullptr && options->large_cache_bytes != 0
+                     ? options->large_cache_bytes
+                     : allocbench::detail::kDefaultLargeCacheBytes;
+  return reinterpret_cast<pool_sharded_t*>(new (std::nothrow) PoolSharded(max, shards, cache));
 }
 
 void* pool_sharded_alloc(pool_sharded_t* pool, size_t size) {
@@ -131,6 +136,10 @@ void pool_sharded_free(pool_sharded_t* pool, void* ptr) {
 
 size_t pool_sharded_usable_size(pool_sharded_t*, const void* ptr) {
   return ptr == nullptr ? 0 : PoolSharded::usable_size(ptr);
+}
+
+size_t pool_sharded_trim(pool_sharded_t* pool) {
+  return pool == nullptr ? 0 : reinterpret_cast<PoolSharded*>(pool)->trim();
 }
 
 void pool_sharded_destroy(pool_sharded_t* pool) { delete reinterpret_cast<PoolSharded*>(pool); }

@@ -10,8 +10,9 @@
 // try_lock each, no waiting, no lock held while trying) before carving new
 // memory, so producer/consumer patterns do not grow without bound. Blocks come
 // from segments (common/segment.h) found by masking the address; requests above
-// 256 KiB take the fallback path (one mapping each, counted). No per-thread
-// state, so thread exit needs no hook.
+// 256 KiB take the fallback path (one mapping each, counted, kept in a bounded
+// cache for reuse when freed: see SegmentSource). No per-thread state, so
+// thread exit needs no hook.
 #ifndef ALLOCBENCH_ALLOCATORS_POOL_SHARDED_POOL_SHARDED_H_
 #define ALLOCBENCH_ALLOCATORS_POOL_SHARDED_POOL_SHARDED_H_
 
@@ -26,8 +27,10 @@ extern "C" {
 typedef struct pool_sharded pool_sharded_t;
 
 typedef struct pool_sharded_options {
-  size_t max_bytes; /* Most bytes mapped at once (0: unlimited). */
-  unsigned shards;  /* Shards per class, rounded to a power of two, 1..16 (0: default). */
+  size_t max_bytes;         /* Most bytes mapped at once (0: unlimited). */
+  unsigned shards;          /* Shards per class, rounded to a power of two, 1..16 (0: default). */
+  size_t large_cache_bytes; /* Most bytes of freed fallback blocks kept for reuse (0: 32 MiB;
+                               a value below 256 KiB keeps none). */
 } pool_sharded_options_t;
 
 pool_sharded_t* pool_sharded_create(void);
@@ -36,6 +39,8 @@ void* pool_sharded_alloc(pool_sharded_t* pool, size_t size);
 void* pool_sharded_alloc_aligned(pool_sharded_t* pool, size_t size, size_t alignment);
 void pool_sharded_free(pool_sharded_t* pool, void* ptr);
 size_t pool_sharded_usable_size(pool_sharded_t* pool, const void* ptr);
+/* Unmaps every cached fallback block; returns the bytes given back. */
+size_t pool_sharded_trim(pool_sharded_t* pool);
 void pool_sharded_destroy(pool_sharded_t* pool);
 int pool_sharded_stats(pool_sharded_t* pool, pool_family_stats_t* out);
 
@@ -62,7 +67,8 @@ class PoolSharded {
  public:
   static constexpr unsigned kMaxShards = 16;
 
-  explicit PoolSharded(size_t max_bytes = SIZE_MAX, unsigned shards = 0);
+  explicit PoolSharded(size_t max_bytes = SIZE_MAX, unsigned shards = 0,
+                       size_t large_cache_bytes = detail::kDefaultLargeCacheBytes);
   PoolSharded(const PoolSharded&) = delete;
   PoolSharded& operator=(const PoolSharded&) = delete;
 
@@ -100,6 +106,17 @@ class PoolSharded {
   }
 
   static size_t usable_size(const void* p) { return detail::segment_of(p)->block_size; }
+  // Resizes `p` without copying where it can: returns p when the block
+  // already holds new_size bytes, a large block's new address when its pages
+  // could be moved to a larger mapping, or nullptr when the caller must
+  // allocate, copy and free. Alignment is kept.
+  void* resize(void* p, size_t new_size) {
+    detail::SegmentHeader* seg = detail::segment_of(p);
+    if (new_size <= seg->block_size) return p;
+    return seg->kind == detail::SegmentKind::kLarge ? source_.resize_large(p, new_size) : nullptr;
+  }
+  // Unmaps the cached fallback blocks; returns the bytes given back.
+  size_t trim() { return source_.release_cached(); }
   void thread_flush() {}  // No per-thread state.
   pool_family_stats_t stats();
   unsigned shard_count() const { return mask_ + 1; }

@@ -15,7 +15,7 @@ INSTANTIATE_MULTI_SIZE_POOL_TESTS(PoolSharded, PoolSharded);
 namespace {
 
 TEST(PoolShardedApi, CApiRoundTrip) {
-  pool_sharded_options_t o{0, 4};
+  pool_sharded_options_t o{0, 4, 0};
   pool_sharded_t* p = pool_sharded_create_ex(&o);
   ASSERT_NE(p, nullptr);
   EXPECT_EQ(reinterpret_cast<PoolSharded*>(p)->shard_count(), 4u);

@@ -14,7 +14,8 @@ void*& link(void* p) { return *static_cast<void**>(p); }
 void*& batch_link(void* p) { return static_cast<void**>(p)[1]; }
 }  // namespace
 
-PoolTls::PoolTls(size_t max_bytes) : source_(max_bytes) {
+PoolTls::PoolTls(size_t max_bytes, size_t large_cache_bytes)
+    : source_(max_bytes, large_cache_bytes) {
   for (unsigned c = 0; c < kNumClasses; ++c) limit_[c] = 2 * class_batch(c);
   id_ = detail::thread_registry_add(this);
 }
@@ -192,6 +193,7 @@ pool_family_stats_t PoolTls::stats() {
   s.allocated_bytes += source_.large_live_bytes();
   s.mapped_bytes = source_.mapped_bytes();
   s.fallback_allocations = source_.fallback_allocations();
+  s.fallback_cached_bytes = source_.large_cached_bytes();
   return s;
 }
 
@@ -205,7 +207,10 @@ pool_tls_t* pool_tls_create(void) { return pool_tls_create_ex(nullptr); }
 
 pool_tls_t* pool_tls_create_ex(const pool_tls_options_t* options) {
   size_t max = options != nullptr && options->max_bytes != 0 ? options->max_bytes : SIZE_MAX;
-  return reinterpret_cast<pool_tls_t*>(new (std::nothrow) PoolTls(max));
+  size_t cache = options != nullptr && options->large_cache_bytes != 0
+                     ? options->large_cache_bytes
+                     : allocbench::detail::kDefaultLargeCacheBytes;
+  return reinterpret_cast<pool_tls_t*>(new (std::nothrow) PoolTls(max, cache));
 }
 
 void* pool_tls_alloc(pool_tls_t* pool, size_t size) {
@@ -226,6 +231,10 @@ size_t pool_tls_usable_size(pool_tls_t*, const void* ptr) {
 }
 
 void pool_tls_thread_flush(pool_tls_t* pool) { reinterpret_cast<PoolTls*>(pool)->thread_flush(); }
+
+size_t pool_tls_trim(pool_tls_t* pool) {
+  return pool == nullptr ? 0 : reinterpret_cast<PoolTls*>(pool)->trim();
+}
 
 void pool_tls_destroy(pool_tls_t* pool) { delete reinterpret_cast<PoolTls*>(pool); }
 

@@ -11,10 +11,11 @@
 // carved. Blocks are carved lazily from segments (common/segment.h), whose
 // header gives the class of any block by masking its address, so frees from
 // any thread need no size. Requests above 256 KiB (or alignments that do not
-// fit a class) take the fallback path: one aligned mapping each, unmapped on
-// free, counted in fallback_allocations. Thread exit (or
-// pool_tls_thread_flush) returns the thread's lists to the central stores.
-// Memory is never returned to the OS before destroy except fallback blocks.
+// fit a class) take the fallback path: one aligned mapping each, counted in
+// fallback_allocations, kept in a bounded cache for reuse when freed (see
+// SegmentSource in common/segment.h for the policy that gives it back).
+// Thread exit (or pool_tls_thread_flush) returns the thread's lists to the
+// central stores. Class segments are never returned to the OS before destroy.
 #ifndef ALLOCBENCH_ALLOCATORS_POOL_TLS_POOL_TLS_H_
 #define ALLOCBENCH_ALLOCATORS_POOL_TLS_POOL_TLS_H_
 
@@ -29,7 +30,9 @@ extern "C" {
 typedef struct pool_tls pool_tls_t;
 
 typedef struct pool_tls_options {
-  size_t max_bytes; /* Most bytes mapped at once (0: unlimited). Exhaustion returns NULL. */
+  size_t max_bytes;         /* Most bytes mapped at once (0: unlimited). Exhaustion returns NULL. */
+  size_t large_cache_bytes; /* Most bytes of freed fallback blocks kept for reuse (0: 32 MiB;
+                               a value below 256 KiB keeps none). */
 } pool_tls_options_t;
 
 pool_tls_t* pool_tls_create(void);
@@ -42,6 +45,8 @@ void* pool_tls_alloc_aligned(pool_tls_t* pool, size_t size, size_t alignment);
 void pool_tls_free(pool_tls_t* pool, void* ptr);
 size_t pool_tls_usable_size(pool_tls_t* pool, const void* ptr);
 void pool_tls_thread_flush(pool_tls_t* pool);
+/* Unmaps every cached fallback block; returns the bytes given back. */
+size_t pool_tls_trim(pool_tls_t* pool);
 void pool_tls_destroy(pool_tls_t* pool);
 int pool_tls_stats(pool_tls_t* pool, pool_family_stats_t* out);
 
@@ -63,7 +68,8 @@ namespace allocbench {
 // Thread-safe. Thread caches are owner-thread only; central stores lock.
 class PoolTls final : public detail::ThreadStateOwner {
  public:
-  explicit PoolTls(size_t max_bytes = SIZE_MAX);
+  explicit PoolTls(size_t max_bytes = SIZE_MAX,
+                   size_t large_cache_bytes = detail::kDefaultLargeCacheBytes);
   ~PoolTls();
   PoolTls(const PoolTls&) = delete;
   PoolTls& operator=(const PoolTls&) = delete;
@@ -103,6 +109,17 @@ class PoolTls final : public detail::ThreadStateOwner {
   }
 
   static size_t usable_size(const void* p) { return detail::segment_of(p)->block_size; }
+  // Resizes `p` without copying where it can: returns p when the block
+  // already holds new_size bytes, a large block's new address when its pages
+  // could be moved to a larger mapping, or nullptr when the caller must
+  // allocate, copy and free. Alignment is kept.
+  void* resize(void* p, size_t new_size) {
+    detail::SegmentHeader* seg = detail::segment_of(p);
+    if (new_size <= seg->block_size) return p;
+    return seg->kind == detail::SegmentKind::kLarge ? source_.resize_large(p, new_size) : nullptr;
+  }
+  // Unmaps the cached fallback blocks; returns the bytes given back.
+  size_t trim() { return source_.release_cached(); }
   void thread_flush() { detail::thread_state_release_current(id_); }
   pool_family_stats_t stats();
   void release_thread_state(void* state) override;

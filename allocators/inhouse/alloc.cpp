@@ -6,7 +6,9 @@
 // is a run of slots; it is a page of one size class or one large block.
 // Front end: one heap per thread owning its segments; per size class a queue
 // of pages, the first of which is the "direct" page the fast path pops from.
-// Blocks above 2 MiB ("huge") are mapped directly and unmapped on free.
+// Blocks above 2 MiB ("huge") are mapped directly; freed ones wait in a
+// small global cache for reuse. Free memory is returned to the OS by a
+// time-based decay (see heap_decay) with a hard cap on retained bytes.
 //
 // Compiled twice: into alloc_api (alloc_* only) and, with ALLOC_INTERPOSE
 // defined, into alloc_static / alloc_shared, which also define the malloc
@@ -61,10 +63,13 @@ constexpr size_t kLargeMax = kLargeMaxSlots * kSlotSize;
 constexpr size_t kHugeHeader = 4096;                    // huge block offset in its mapping
 constexpr size_t kMaxAlignment = kSegmentSize / 2;      // larger alignments: ENOMEM
 constexpr size_t kExtendBytes = 4096;                   // free-list build batch
-constexpr size_t kPurgeMin = size_t{16} << 20;          // dirty free bytes a heap may keep...
-constexpr size_t kPurgeFraction = 4;                    // ...or 1/4 of its active span bytes
+constexpr size_t kPurgeCapMin = size_t{64} << 20;      // dirty free bytes a heap may keep...
+constexpr size_t kPurgeCapFraction = 1;                 // ...or its active span bytes / this
+constexpr uint64_t kDecayMsDefault = 100;               // free memory unused this long is purged
 constexpr uint32_t kMaxSpareSegments = 2;               // empty segments a heap keeps
-constexpr int kSegmentCacheMax = 16;                    // empty segments kept globally (dirty)
+constexpr int kSegmentCacheMax = 16;                    // empty segments kept globally
+constexpr int kHugeCacheMax = 16;                       // freed huge mappings kept for reuse...
+constexpr size_t kHugeCacheMaxBytes = size_t{64} << 20;  // ...up to this many bytes in total
 
 constexpr size_t class_size_of(int cls) {
   if (cls <= 8) return static_cast<size_t>(cls) * 16;
@@ -159,10 +164,12 @@ struct Segment {
   Heap* heap;                 // owner heap; nullptr for huge blocks
   uint64_t used_mask;         // owner: slots holding spans (bit 0: the header)
   uint64_t dirty_mask;        // owner: slots that may be resident and non-zero
+  uint64_t stale_mask;        // owner: free dirty slots already free at the last decay tick
   Segment* next;              // owner: heap's segment list / global cache
   Segment* prev;              // owner: heap's segment list
   size_t map_size;            // bytes mapped (huge: whole mapping)
   size_t huge_offset;         // huge: offset of the user block
+  uint64_t freed_ns;          // g_lock: when it entered the segment or huge cache
   Page pages[kSlotsPerSegment];  // owner: descriptor per slot (pages[0] unused)
 };
 static_assert(sizeof(Segment) <= kSlotSize, "segment header must fit slot 0");
@@ -194,6 +201,7 @@ struct alignas(64) Heap {
   Segment* segments = nullptr;        // owner: segments of this heap
   size_t dirty_free_bytes = 0;        // owner: free slots that may be resident
   size_t active_bytes = 0;            // owner: bytes of spans in use
+  uint64_t decay_tick_ns = 0;         // owner: time of the last decay tick (heap_decay)
   uint32_t empty_segments = 0;        // owner: segments with no span
   uint32_t state = 0;                 // g_lock: HeapState
   Heap* next_all = nullptr;           // g_lock: registry of every heap (append only)
@@ -238,8 +246,13 @@ Heap* g_abandoned = nullptr;               // g_lock
 Heap* g_free_heaps = nullptr;              // g_lock
 char* g_heap_chunk = nullptr;              // g_lock: bump area for new heaps
 size_t g_heap_chunk_left = 0;              // g_lock
-Segment* g_segment_cache = nullptr;        // g_lock: purged empty segments
+Segment* g_segment_cache = nullptr;        // g_lock: empty segments, newest first
 std::atomic<int> g_segment_cache_count{0};  // written under g_lock, peeked by anyone
+Segment* g_huge_cache = nullptr;           // g_lock: freed huge mappings, newest first
+size_t g_huge_cache_bytes = 0;             // g_lock: bytes mapped by g_huge_cache
+std::atomic<int> g_huge_cache_count{0};    // written under g_lock, peeked by anyone
+std::atomic<uint64_t> g_decay_tick_ns{0};  // any thread (CAS): last decay tick of the caches
+uint64_t g_decay_ns = kDecayMsDefault * 1000000;  // set once in init (ALLOC_DECAY_MS)
 std::atomic<uint32_t> g_abandoned_count{0};  // any thread
 
 std::atomic<int> g_init_state{0};          // 0 none, 1 running, 2 done
@@ -394,6 +407,11 @@ ALLOC_NOINLINE void ensure_init() {
     platform::page_size();
     if (env_is_one("ALLOC_DEBUG")) g_debug = true;
     g_print_stats = env_is_one("ALLOC_STATS");
+    if (const char* d = getenv("ALLOC_DECAY_MS")) {
+      uint64_t ms = 0;
+      for (; *d >= '0' && *d <= '9' && ms < 1000000000; ++d) ms = ms * 10 + static_cast<uint64_t>(*d - '0');
+      g_decay_ns = ms * 1000000;
+    }
     // Programs such as coreutils close stderr in an atexit handler; keep a
     // private close-on-exec copy so the report still gets out.
     if (g_print_stats) g_stats_fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
@@ -474,18 +492,103 @@ void purge_range(Segment* seg, uint64_t mask) {
   }
 }
 
-// Decommits every free dirty slot of the heap. Policy: called when the dirty
-// free bytes pass max(kPurgeMin, active / kPurgeFraction), so between two
-// purges at least that many bytes of spans were freed and not reused (no
-// thrashing), and retained free memory stays proportional to live memory.
+ALLOC_INLINE uint64_t slot_bits(size_t idx, size_t count) {
+  return ((count >= 64) ? ~uint64_t{0} : ((uint64_t{1} << count) - 1)) << idx;
+}
+
+// Free slots of a segment that may be resident.
+ALLOC_INLINE uint64_t free_dirty(const Segment* seg) {
+  return seg->dirty_mask & ~seg->used_mask & ~uint64_t{1};
+}
+
+// Decommits every free dirty slot of the heap (the hard cap, alloc_trim,
+// thread exit).
 void heap_purge(Heap* h) {
   for (Segment* seg = h->segments; seg != nullptr; seg = seg->next) {
-    uint64_t m = seg->dirty_mask & ~seg->used_mask & ~uint64_t{1};
+    uint64_t m = free_dirty(seg);
+    seg->stale_mask = 0;
     if (m == 0) continue;
     purge_range(seg, m);
     seg->dirty_mask &= ~m;
   }
   h->dirty_free_bytes = 0;
+}
+
+void segment_unmap(Segment* seg, size_t bytes) {
+  segment_register(seg, false);
+  platform::unmap_pages(seg, bytes);
+  g_mapped.fetch_sub(bytes, std::memory_order_relaxed);
+}
+
+// Decay of the global caches: cached empty segments idle for a decay period
+// are decommitted (they stay mapped for reuse); cached huge mappings idle for
+// a decay period are unmapped. At most one thread per period does this.
+void caches_decay(uint64_t now) {
+  uint64_t last = g_decay_tick_ns.load(std::memory_order_relaxed);
+  if (now - last < g_decay_ns ||
+      !g_decay_tick_ns.compare_exchange_strong(last, now, std::memory_order_relaxed)) {
+    return;
+  }
+  if (g_segment_cache_count.load(std::memory_order_relaxed) == 0 &&
+      g_huge_cache_count.load(std::memory_order_relaxed) == 0) {
+    return;
+  }
+  Segment* expired = nullptr;
+  g_lock.lock();
+  for (Segment* seg = g_segment_cache; seg != nullptr; seg = seg->next) {
+    uint64_t m = seg->dirty_mask & ~uint64_t{1};
+    if (m != 0 && now - seg->freed_ns >= g_decay_ns) {
+      purge_range(seg, m);  // madvise under the lock: rare, and bounded by kSegmentCacheMax
+      seg->dirty_mask = 0;
+    }
+  }
+  Segment** link = &g_huge_cache;
+  while (*link != nullptr) {
+    Segment* seg = *link;
+    if (now - seg->freed_ns >= g_decay_ns) {
+      *link = seg->next;
+      g_huge_cache_bytes -= seg->map_size;
+      g_huge_cache_count.fetch_sub(1, std::memory_order_relaxed);
+      seg->next = expired;
+      expired = seg;
+    } else {
+      link = &seg->next;
+    }
+  }
+  g_lock.unlock();
+  while (expired != nullptr) {
+    Segment* next = expired->next;
+    segment_unmap(expired, expired->map_size);
+    expired = next;
+  }
+}
+
+// Decay policy (two epochs, no per-slot clock): at each tick, free dirty
+// slots that were already free at the previous tick (stale_mask) and have
+// not been reused since are decommitted; the rest become stale. So memory is
+// returned between one and two decay periods (ALLOC_DECAY_MS, default 100 ms)
+// after it was last used, and memory freed and reused within a period never
+// costs a page fault. Ticks happen on the owner's span operations; an idle
+// heap keeps its free memory until its next span operation, alloc_trim or
+// thread exit. Cost when no tick is due: one clock read (vDSO).
+ALLOC_NOINLINE void heap_decay(Heap* h, uint64_t now) {
+  h->decay_tick_ns = now;
+  for (Segment* seg = h->segments; seg != nullptr; seg = seg->next) {
+    uint64_t fd = free_dirty(seg);
+    uint64_t m = seg->stale_mask & fd;
+    if (m != 0) {
+      purge_range(seg, m);
+      seg->dirty_mask &= ~m;
+      h->dirty_free_bytes -= static_cast<size_t>(__builtin_popcountll(m)) << kSlotShift;
+    }
+    seg->stale_mask = fd & ~m;
+  }
+  caches_decay(now);
+}
+
+ALLOC_INLINE void heap_maybe_decay(Heap* h) {
+  uint64_t now = platform::now_ns();
+  if (now - h->decay_tick_ns >= g_decay_ns) heap_decay(h, now);
 }
 
 void segment_unlink(Heap* h, Segment* seg) {
@@ -495,14 +598,15 @@ void segment_unlink(Heap* h, Segment* seg) {
 }
 
 // Returns an empty segment to the global cache as it is (its resident pages
-// are reused without page faults by the next heap that needs a segment); when
-// the cache is full the segment is unmapped.
+// are reused without page faults by the next heap that needs a segment, or
+// decommitted by the decay); when the cache is full the segment is unmapped.
 void segment_release(Heap* h, Segment* seg) {
   segment_unlink(h, seg);
   h->empty_segments--;
-  uint64_t m = seg->dirty_mask & ~uint64_t{1};
-  h->dirty_free_bytes -= static_cast<size_t>(__builtin_popcountll(m)) << kSlotShift;
+  h->dirty_free_bytes -= static_cast<size_t>(__builtin_popcountll(free_dirty(seg))) << kSlotShift;
   seg->heap = nullptr;
+  seg->stale_mask = 0;
+  seg->freed_ns = platform::now_ns();
   g_lock.lock();
   if (g_segment_cache_count.load(std::memory_order_relaxed) < kSegmentCacheMax) {
     seg->next = g_segment_cache;
@@ -512,26 +616,31 @@ void segment_release(Heap* h, Segment* seg) {
     return;
   }
   g_lock.unlock();
-  segment_register(seg, false);
-  platform::unmap_pages(seg, kSegmentSize);
-  g_mapped.fetch_sub(kSegmentSize, std::memory_order_relaxed);
+  segment_unmap(seg, kSegmentSize);
   g_segments.fetch_sub(1, std::memory_order_relaxed);
 }
 
-// Unmaps every cached segment (alloc_trim).
-void segment_cache_flush() {
+// Unmaps every cached segment and cached huge mapping (alloc_trim).
+void caches_flush() {
   g_lock.lock();
   Segment* list = g_segment_cache;
   g_segment_cache = nullptr;
   g_segment_cache_count.store(0, std::memory_order_relaxed);
+  Segment* huge = g_huge_cache;
+  g_huge_cache = nullptr;
+  g_huge_cache_bytes = 0;
+  g_huge_cache_count.store(0, std::memory_order_relaxed);
   g_lock.unlock();
   while (list != nullptr) {
     Segment* next = list->next;
-    segment_register(list, false);
-    platform::unmap_pages(list, kSegmentSize);
-    g_mapped.fetch_sub(kSegmentSize, std::memory_order_relaxed);
+    segment_unmap(list, kSegmentSize);
     g_segments.fetch_sub(1, std::memory_order_relaxed);
     list = next;
+  }
+  while (huge != nullptr) {
+    Segment* next = huge->next;
+    segment_unmap(huge, huge->map_size);
+    huge = next;
   }
 }
 
@@ -562,6 +671,7 @@ Segment* segment_acquire(Heap* h) {
   seg->kind = kSegmentSmall;
   seg->heap = h;
   seg->used_mask = 1;
+  seg->stale_mask = 0;
   seg->map_size = kSegmentSize;
   seg->huge_offset = 0;
   seg->pages[0].delta = 0;
@@ -575,36 +685,61 @@ Segment* segment_acquire(Heap* h) {
   return seg;
 }
 
-// Start positions of runs of `n` set bits in `free_mask`.
+// Start positions of runs of `n` (>= 1) set bits in `free_mask`. Cost: about
+// log2(n) shift-and steps (bit i of m_k says slots i..i+k-1 are all free).
 ALLOC_INLINE uint64_t run_starts(uint64_t free_mask, size_t n) {
   uint64_t m = free_mask;
-  for (size_t i = 1; i < n && m != 0; ++i) m &= free_mask >> i;
+  size_t have = 1;
+  while (have * 2 <= n && m != 0) {
+    m &= m >> have;
+    have *= 2;
+  }
+  if (have < n) m &= m >> (n - have);
   return m;
 }
 
-// Allocates a span of `slots` slots, preferring one that starts on a dirty
-// (already resident) slot. Sets *clean if every slot is known to read zero.
+// Allocates a span of `slots` slots. Placement, best first: a run whose
+// slots are all dirty (already resident: no page faults and no RSS growth),
+// then a run starting on a dirty slot, then the first fit. Sets *clean if
+// every slot is known to read zero. Cost: a few bit operations per segment.
 Page* span_alloc(Heap* h, size_t slots, bool* clean) {
-  Segment* seg = h->segments;
+  heap_maybe_decay(h);
+  Segment* seg = nullptr;
   uint64_t starts = 0;
-  for (; seg != nullptr; seg = seg->next) {
-    starts = run_starts(~seg->used_mask, slots);
-    if (starts != 0) break;
+  int rank = -1;
+  for (Segment* s = h->segments; s != nullptr; s = s->next) {
+    uint64_t free_mask = ~s->used_mask;
+    uint64_t any = run_starts(free_mask, slots);
+    if (any == 0) continue;
+    uint64_t hot = run_starts(free_mask & s->dirty_mask, slots);
+    if (hot != 0) {
+      seg = s;
+      starts = hot;
+      break;
+    }
+    int r = (any & s->dirty_mask) != 0 ? 1 : 0;
+    if (r > rank) {
+      rank = r;
+      seg = s;
+      starts = r == 1 ? (any & s->dirty_mask) : any;
+    }
   }
   if (seg == nullptr) {
     seg = segment_acquire(h);
     if (seg == nullptr) return nullptr;
     starts = run_starts(~seg->used_mask, slots);
+    uint64_t hot = run_starts(~seg->used_mask & seg->dirty_mask, slots);
+    if (hot != 0) starts = hot;
   }
-  uint64_t pref = starts & seg->dirty_mask;
-  int idx = __builtin_ctzll(pref != 0 ? pref : starts);
-  uint64_t bits = ((slots == 64) ? ~uint64_t{0} : ((uint64_t{1} << slots) - 1)) << idx;
+  int idx = __builtin_ctzll(starts);
+  uint64_t bits = slot_bits(static_cast<size_t>(idx), slots);
   if (seg->used_mask == 1) h->empty_segments--;
   uint64_t was_dirty = bits & seg->dirty_mask;
   h->dirty_free_bytes -= static_cast<size_t>(__builtin_popcountll(was_dirty)) << kSlotShift;
   *clean = was_dirty == 0;
   seg->used_mask |= bits;
   seg->dirty_mask |= bits;
+  seg->stale_mask &= ~bits;
   Page* pg = &seg->pages[idx];
   for (size_t k = 1; k < slots; ++k) seg->pages[idx + k].delta = static_cast<uint32_t>(k * sizeof(Page));
   pg->delta = 0;
@@ -615,12 +750,18 @@ Page* span_alloc(Heap* h, size_t slots, bool* clean) {
   return pg;
 }
 
+// Hard cap on a heap's free resident memory, whatever the decay: it bounds
+// RSS when a heap frees much more than it reuses within a decay period.
+ALLOC_INLINE void heap_check_cap(Heap* h) {
+  size_t limit = h->active_bytes / kPurgeCapFraction;
+  if (h->dirty_free_bytes > (limit > kPurgeCapMin ? limit : kPurgeCapMin)) heap_purge(h);
+}
+
 void span_free(Heap* h, Page* pg) {
   Segment* seg = segment_of(pg);
   size_t idx = slot_index(seg, pg);
   size_t slots = pg->slots;
-  uint64_t bits = ((slots == 64) ? ~uint64_t{0} : ((uint64_t{1} << slots) - 1)) << idx;
-  seg->used_mask &= ~bits;
+  seg->used_mask &= ~slot_bits(idx, slots);
   pg->cls = 0;
   pg->flags = 0;
   h->dirty_free_bytes += slots << kSlotShift;
@@ -630,8 +771,38 @@ void span_free(Heap* h, Page* pg) {
     h->empty_segments++;
     if (h->empty_segments > kMaxSpareSegments) segment_release(h, seg);
   }
-  size_t limit = h->active_bytes / kPurgeFraction;
-  if (h->dirty_free_bytes > (limit > kPurgeMin ? limit : kPurgeMin)) heap_purge(h);
+  heap_maybe_decay(h);
+  heap_check_cap(h);
+}
+
+// Resizes a large span in place to `slots` slots: shrinking gives the tail
+// slots back to the segment; growing takes the slots right after the span if
+// they are free. Returns false (span untouched) if growing is impossible.
+bool span_resize(Heap* h, Page* pg, size_t slots) {
+  Segment* seg = segment_of(pg);
+  size_t idx = slot_index(seg, pg);
+  size_t cur = pg->slots;
+  if (slots < cur) {
+    seg->used_mask &= ~slot_bits(idx + slots, cur - slots);
+    h->dirty_free_bytes += (cur - slots) << kSlotShift;
+  } else if (slots > cur) {
+    if (idx + slots > static_cast<size_t>(kSlotsPerSegment)) return false;
+    uint64_t bits = slot_bits(idx + cur, slots - cur);
+    if ((seg->used_mask & bits) != 0) return false;
+    h->dirty_free_bytes -= static_cast<size_t>(__builtin_popcountll(bits & seg->dirty_mask)) << kSlotShift;
+    seg->used_mask |= bits;
+    seg->dirty_mask |= bits;
+    seg->stale_mask &= ~bits;
+    for (size_t k = cur; k < slots; ++k) seg->pages[idx + k].delta = static_cast<uint32_t>(k * sizeof(Page));
+  } else {
+    return true;
+  }
+  g_active.fetch_add((slots << kSlotShift) - (cur << kSlotShift), std::memory_order_relaxed);
+  h->active_bytes += (slots << kSlotShift) - (cur << kSlotShift);  // wraps correctly when shrinking
+  pg->slots = static_cast<uint8_t>(slots);
+  pg->block_size = static_cast<uint32_t>(slots << kSlotShift);
+  if (slots < cur) heap_check_cap(h);
+  return true;
 }
 
 // ---------------------------------------------------------------------------
@@ -875,8 +1046,60 @@ void* alloc_large(Heap* h, size_t n, bool* clean) {
   return pg->start;
 }
 
-// Directly mapped block; `alignment` <= kMaxAlignment. Memory reads zero.
-void* alloc_huge(Heap* h, size_t n, size_t alignment) {
+// Takes the best-fitting cached huge mapping for a block needing `total`
+// bytes (header included): the smallest one at least that large (its tail is
+// unmapped if more than a quarter would be waste), else the largest smaller
+// one, grown by moving its pages (mremap, no copy, only the new tail faults).
+// Returns nullptr if the cache has nothing usable.
+Segment* huge_cache_take(size_t total) {
+  if (g_huge_cache_count.load(std::memory_order_relaxed) == 0) return nullptr;  // checked again under the lock
+  g_lock.lock();
+  Segment** best = nullptr;
+  Segment** below = nullptr;
+  for (Segment** link = &g_huge_cache; *link != nullptr; link = &(*link)->next) {
+    size_t sz = (*link)->map_size;
+    if (sz >= total) {
+      if (best == nullptr || sz < (*best)->map_size) best = link;
+    } else if (below == nullptr || sz > (*below)->map_size) {
+      below = link;
+    }
+  }
+  Segment** pick = best != nullptr ? best : below;
+  Segment* seg = nullptr;
+  if (pick != nullptr) {
+    seg = *pick;
+    *pick = seg->next;
+    g_huge_cache_bytes -= seg->map_size;
+    g_huge_cache_count.fetch_sub(1, std::memory_order_relaxed);
+  }
+  g_lock.unlock();
+  if (seg == nullptr) return nullptr;
+  size_t old_total = seg->map_size;
+  if (old_total >= total) {
+    if (old_total - total > total / 4) {
+      platform::unmap_pages(reinterpret_cast<char*>(seg) + total, old_total - total);
+      g_mapped.fetch_sub(old_total - total, std::memory_order_relaxed);
+      seg->map_size = total;
+    }
+    return seg;
+  }
+  void* dest = platform::map_aligned(total, kSegmentSize);
+  if (dest != nullptr && platform::remap_pages_to(seg, old_total, total, dest) == 0) {
+    segment_register(seg, false);
+    seg = static_cast<Segment*>(dest);
+    seg->map_size = total;
+    segment_register(seg, true);
+    g_mapped.fetch_add(total - old_total, std::memory_order_relaxed);
+    return seg;
+  }
+  if (dest != nullptr) platform::unmap_pages(dest, total);
+  segment_unmap(seg, old_total);
+  return nullptr;
+}
+
+// Directly mapped block (or a cached one); `alignment` <= kMaxAlignment.
+// Sets *zeroed when the memory reads zero (fresh mapping).
+void* alloc_huge(Heap* h, size_t n, size_t alignment, bool* zeroed) {
   size_t off = alignment > kHugeHeader ? alignment : kHugeHeader;
   size_t ps = platform::page_size();
   if (n > PTRDIFF_MAX - off - ps) {
@@ -884,20 +1107,24 @@ void* alloc_huge(Heap* h, size_t n, size_t alignment) {
     return nullptr;
   }
   size_t total = (off + n + ps - 1) & ~(ps - 1);
-  Segment* seg = static_cast<Segment*>(platform::map_aligned(total, kSegmentSize));
+  Segment* seg = huge_cache_take(total);
+  *zeroed = seg == nullptr;
   if (seg == nullptr) {
-    errno = ENOMEM;
-    return nullptr;
+    seg = static_cast<Segment*>(platform::map_aligned(total, kSegmentSize));
+    if (seg == nullptr) {
+      errno = ENOMEM;
+      return nullptr;
+    }
+    seg->map_size = total;
+    segment_register(seg, true);
+    g_mapped.fetch_add(total, std::memory_order_relaxed);
   }
   seg->kind = kSegmentHuge;
   seg->heap = nullptr;
-  seg->map_size = total;
   seg->huge_offset = off;
-  segment_register(seg, true);
-  g_mapped.fetch_add(total, std::memory_order_relaxed);
-  g_active.fetch_add(total, std::memory_order_relaxed);
+  g_active.fetch_add(seg->map_size, std::memory_order_relaxed);
   g_huge_live.fetch_add(1, std::memory_order_relaxed);
-  count_alloc(h, total - off);
+  count_alloc(h, seg->map_size - off);
   return reinterpret_cast<char*>(seg) + off;
 }
 
@@ -938,14 +1165,46 @@ void* realloc_huge(Heap* h, Segment* seg, size_t n) {
   return reinterpret_cast<char*>(seg) + off;
 }
 
+// Puts a freed huge mapping into the global cache (kept resident, so its
+// next user takes no page faults); the oldest entries beyond kHugeCacheMax
+// entries or kHugeCacheMaxBytes are unmapped, and the decay unmaps entries
+// left unused for a decay period. Larger mappings are unmapped at once.
 void free_huge(Heap* h, Segment* seg) {
   size_t total = seg->map_size;
   count_free(h, total - seg->huge_offset);
-  segment_register(seg, false);
-  g_mapped.fetch_sub(total, std::memory_order_relaxed);
   g_active.fetch_sub(total, std::memory_order_relaxed);
   g_huge_live.fetch_sub(1, std::memory_order_relaxed);
-  platform::unmap_pages(seg, total);
+  uint64_t now = platform::now_ns();
+  if (total > kHugeCacheMaxBytes / 2 || g_decay_ns == 0) {
+    segment_unmap(seg, total);
+    caches_decay(now);
+    return;
+  }
+  seg->freed_ns = now;
+  Segment* evicted = nullptr;
+  g_lock.lock();
+  seg->next = g_huge_cache;
+  g_huge_cache = seg;
+  g_huge_cache_bytes += total;
+  g_huge_cache_count.fetch_add(1, std::memory_order_relaxed);
+  while (g_huge_cache_count.load(std::memory_order_relaxed) > kHugeCacheMax ||
+         g_huge_cache_bytes > kHugeCacheMaxBytes) {
+    Segment** link = &g_huge_cache;
+    while ((*link)->next != nullptr) link = &(*link)->next;  // the oldest is last
+    Segment* old = *link;
+    *link = nullptr;
+    g_huge_cache_bytes -= old->map_size;
+    g_huge_cache_count.fetch_sub(1, std::memory_order_relaxed);
+    old->next = evicted;
+    evicted = old;
+  }
+  g_lock.unlock();
+  while (evicted != nullptr) {
+    Segment* next = evicted->next;
+    segment_unmap(evicted, evicted->map_size);
+    evicted = next;
+  }
+  caches_decay(now);
 }
 
 Heap* current_heap_for_alloc() {
@@ -981,8 +1240,7 @@ void* core_alloc(size_t n, size_t alignment, bool* zeroed) {
     return alloc_class_slow(h, cls);
   }
   if (n <= kLargeMax && alignment <= kSlotSize) return alloc_large(h, n, zeroed);
-  *zeroed = true;
-  return alloc_huge(h, n, alignment);
+  return alloc_huge(h, n, alignment, zeroed);
 }
 
 // ---------------------------------------------------------------------------
@@ -1283,6 +1541,19 @@ void* do_realloc(void* p, size_t n) {
     if (seg->kind == kSegmentHuge && n > kLargeMax) {
       void* q = realloc_huge(tl_heap, seg, n);
       if (q != nullptr) return q;
+    } else if (seg->kind == kSegmentSmall && seg->heap == tl_heap && n > kMaxClassSize / 2 && n <= kLargeMax) {
+      // A large span of this thread's heap grows into the free slots after it
+      // or gives back its tail, without copying.
+      Page* pg = page_of(seg, p);
+      if (pg->flags & kPageLarge) {
+        Heap* h = tl_heap;
+        uint32_t old_bytes = pg->block_size;
+        if (span_resize(h, pg, (n + kSlotSize - 1) >> kSlotShift)) {
+          h->free_bytes.add(old_bytes);
+          h->alloc_bytes.add(pg->block_size);
+          return p;
+        }
+      }
     }
     old = core_usable_size(p);
     // Keep the block when it fits and is not more than twice too large.
@@ -1404,7 +1675,7 @@ int do_trim() {
   }
   if (g_abandoned_count.load(std::memory_order_relaxed) != 0) reclaim_abandoned_one();
   uint64_t segs = g_segments.load(std::memory_order_relaxed);
-  segment_cache_flush();
+  caches_flush();
   if (g_segments.load(std::memory_order_relaxed) != segs) return 1;
   return g_purged.load(std::memory_order_relaxed) != before ? 1 : 0;
 }

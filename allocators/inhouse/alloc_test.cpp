@@ -254,37 +254,160 @@ TEST(InhouseAlloc, StatisticsTrackAllocationsAndBytes) {
   EXPECT_NE(strstr(buf, "fragmentation:"), nullptr);
 }
 
-TEST(InhouseAlloc, HugeBlocksAreUnmappedOnFree) {
+// Freed huge blocks go to a cache and are reused (without page faults);
+// the reused block holds exactly what its new owner writes, calloc still
+// zeroes it, and alloc_trim unmaps the cache.
+TEST(InhouseAlloc, HugeCacheReuseKeepsContents) {
+  alloc_trim();
   alloc_stats_t before = stats();
-  void* p = alloc_malloc(size_t{16} << 20);
+  const size_t n = size_t{6} << 20;
+  void* p = alloc_malloc(n);
   ASSERT_NE(p, nullptr);
-  memset(p, 1, size_t{16} << 20);
-  EXPECT_GE(stats().bytes_mapped, before.bytes_mapped + (size_t{16} << 20));
+  memset(p, 0xab, n);
+  EXPECT_GE(stats().bytes_mapped, before.bytes_mapped + n);
   EXPECT_EQ(stats().huge_blocks, before.huge_blocks + 1);
   alloc_free(p);
-  EXPECT_EQ(stats().bytes_mapped, before.bytes_mapped);
   EXPECT_EQ(stats().huge_blocks, before.huge_blocks);
+  EXPECT_GE(stats().bytes_mapped, before.bytes_mapped + n);  // cached, not unmapped
+
+  // A slightly smaller request reuses the cached mapping.
+  void* q = alloc_malloc(n - 100000);
+  ASSERT_EQ(q, p);
+  EXPECT_GE(alloc_usable_size(q), n - 100000);
+  fill(q, n - 100000, 3);
+  // A second huge block while the first is live: a different mapping.
+  void* r = alloc_malloc(n);
+  ASSERT_NE(r, nullptr);
+  EXPECT_NE(r, q);
+  fill(r, n, 5);
+  EXPECT_TRUE(check(q, n - 100000, 3));
+  alloc_free(q);
+
+  // calloc of a reused mapping reads zero.
+  auto* z = static_cast<unsigned char*>(alloc_calloc(1, n - 200000));
+  ASSERT_NE(z, nullptr);
+  size_t nonzero = 0;
+  for (size_t i = 0; i < n - 200000; i += 512) nonzero += z[i] != 0;
+  EXPECT_EQ(nonzero, 0u);
+  EXPECT_EQ(z[n - 200001], 0);
+  EXPECT_TRUE(check(r, n, 5));
+
+  // A larger request grows a smaller cached mapping by moving its pages.
+  alloc_free(z);
+  void* g = alloc_malloc(n * 2);
+  ASSERT_NE(g, nullptr);
+  fill(g, n * 2, 9);
+  EXPECT_TRUE(check(g, n * 2, 9));
+  EXPECT_TRUE(check(r, n, 5));
+  alloc_free(g);
+  alloc_free(r);
+
+  alloc_trim();
+  EXPECT_EQ(stats().bytes_mapped, before.bytes_mapped);
 }
 
-// Page return policy: free spans beyond max(16 MiB, active/4) per heap are
-// decommitted; alloc_trim returns empty segments to the OS.
-TEST(InhouseAlloc, FreedSpansAreReturnedToTheOs) {
+// Huge blocks too large for the cache are unmapped on free.
+TEST(InhouseAlloc, VeryLargeHugeBlocksAreUnmappedOnFree) {
+  alloc_trim();
   alloc_stats_t before = stats();
+  void* p = alloc_malloc(size_t{64} << 20);
+  ASSERT_NE(p, nullptr);
+  memset(p, 1, size_t{64} << 20);
+  EXPECT_GE(stats().bytes_mapped, before.bytes_mapped + (size_t{64} << 20));
+  alloc_free(p);
+  EXPECT_EQ(stats().bytes_mapped, before.bytes_mapped);
+}
+
+// Decay: free memory left unused for one to two decay periods (100 ms by
+// default) is decommitted at the heap's next span operation, and cached huge
+// mappings are unmapped.
+TEST(InhouseAlloc, DecayReturnsUnusedMemoryToTheOs) {
+  alloc_trim();
   std::vector<void*> v;
-  for (int i = 0; i < 96; ++i) {
+  for (int i = 0; i < 24; ++i) {
     void* p = alloc_malloc(size_t{1} << 20);
     ASSERT_NE(p, nullptr);
     memset(p, 7, size_t{1} << 20);
     v.push_back(p);
   }
-  for (size_t i = 0; i < v.size(); i += 2) alloc_free(v[i]);  // segments stay partly used
+  void* huge = alloc_malloc(size_t{5} << 20);
+  ASSERT_NE(huge, nullptr);
+  memset(huge, 7, size_t{5} << 20);
+  alloc_stats_t live = stats();
+  for (size_t i = 0; i < v.size(); i += 2) alloc_free(v[i]);  // 12 MiB free, segments partly used
+  alloc_free(huge);
   alloc_stats_t freed = stats();
-  EXPECT_GE(freed.bytes_purged, before.bytes_purged + (size_t{16} << 20));
+  // Below the hard cap and within the decay period: kept for reuse.
+  EXPECT_LT(freed.bytes_purged, live.bytes_purged + (size_t{4} << 20));
+  EXPECT_GE(freed.bytes_mapped, live.bytes_mapped);
+  for (int tick = 0; tick < 3; ++tick) {
+    usleep(150 * 1000);
+    void* t = alloc_malloc(size_t{200} << 10);  // a span operation runs the decay
+    ASSERT_NE(t, nullptr);
+    alloc_free(t);
+  }
+  alloc_stats_t decayed = stats();
+  EXPECT_GE(decayed.bytes_purged, freed.bytes_purged + (size_t{10} << 20));
+  EXPECT_LE(decayed.bytes_mapped + (size_t{5} << 20), freed.bytes_mapped);  // huge cache unmapped
   for (size_t i = 1; i < v.size(); i += 2) alloc_free(v[i]);
+  alloc_trim();
+}
+
+// Hard cap: a heap that frees far more than it reuses is purged at once,
+// whatever the decay.
+TEST(InhouseAlloc, FreedSpansBeyondTheCapAreReturnedAtOnce) {
+  alloc_stats_t before = stats();
+  std::vector<void*> v;
+  for (int i = 0; i < 129; ++i) {
+    void* p = alloc_malloc(size_t{1} << 20);
+    ASSERT_NE(p, nullptr);
+    memset(p, 7, size_t{1} << 20);
+    v.push_back(p);
+  }
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i % 3 != 0) alloc_free(v[i]);  // 86 MiB free, 43 MiB live: segments stay partly used
+  }
+  alloc_stats_t freed = stats();
+  EXPECT_GE(freed.bytes_purged, before.bytes_purged + (size_t{32} << 20));
+  for (size_t i = 0; i < v.size(); i += 3) alloc_free(v[i]);
   alloc_trim();
   alloc_stats_t trimmed = stats();
   EXPECT_LE(trimmed.bytes_active, before.bytes_active + (size_t{1} << 20));
   EXPECT_LE(trimmed.bytes_mapped, before.bytes_mapped);
+}
+
+// Large spans are resized in place by realloc: shrinking keeps the pointer
+// and gives back the tail, growing into the free slots right after keeps the
+// pointer too; contents survive every step.
+TEST(InhouseAlloc, ReallocOfLargeSpansInPlaceKeepsContents) {
+  const size_t big = size_t{1} << 20;
+  void* p = alloc_malloc(big);
+  ASSERT_NE(p, nullptr);
+  fill(p, big, 11);
+  alloc_stats_t full = stats();
+  void* q = alloc_realloc(p, 100000);
+  ASSERT_EQ(q, p);
+  EXPECT_GE(alloc_usable_size(q), size_t{100000});
+  EXPECT_LT(alloc_usable_size(q), big);
+  EXPECT_TRUE(check(q, 100000, 11));
+  EXPECT_LE(stats().bytes_active + (size_t{512} << 10), full.bytes_active);
+  void* r = alloc_realloc(q, big);  // the freed tail is still free: grows in place
+  ASSERT_EQ(r, p);
+  EXPECT_TRUE(check(r, 100000, 11));
+  fill(r, big, 13);
+  // Growing by 1.5x until the next slots are taken or 2 MiB is passed: the
+  // block may move, its contents may not change.
+  size_t n = big;
+  for (int i = 0; i < 4; ++i) {
+    size_t m = n + n / 2;
+    void* s = alloc_realloc(r, m);
+    ASSERT_NE(s, nullptr);
+    EXPECT_TRUE(check(s, n, 13));
+    fill(s, m, 13);
+    r = s;
+    n = m;
+  }
+  alloc_free(r);
 }
 
 TEST(InhouseAlloc, CrossThreadFreeAndThreadExit) {

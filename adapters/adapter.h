@@ -32,12 +32,12 @@ enum class Threading {
 // requirements and records a `skipped` row (with the reason) on a mismatch.
 struct Capabilities {
   Threading threading = Threading::kShared;
-  size_t max_size = SIZE_MAX;      // Largest request served.
-  size_t fixed_size = 0;           // Nonzero: serves only requests of exactly this size.
-  bool individual_free = true;     // false: memory comes back only through reset().
-  size_t max_alignment = 1u << 16; // Largest power-of-two alignment honoured.
-  bool distinct_blocks = true;     // false only for the `null` calibration adapter, whose
-                                   // blocks overlap (conformance skips overlap/content checks).
+  size_t max_size = SIZE_MAX;       // Largest request served.
+  size_t fixed_size = 0;            // Nonzero: serves only requests of exactly this size.
+  bool individual_free = true;      // false: memory comes back only through reset().
+  size_t max_alignment = 1u << 16;  // Largest power-of-two alignment honoured.
+  bool distinct_blocks = true;      // false only for the `null` calibration adapter, whose
+                                    // blocks overlap (conformance skips overlap/content checks).
 };
 
 // Optional allocator-reported statistics (bytes the allocator holds from the
@@ -105,7 +105,7 @@ struct AdapterInfo {
   const char* description;  // One line for `allocbench list`.
   Capabilities caps;
   std::unique_ptr<Adapter> (*create)();
-  bool test_only;           // Registered only when ALLOCBENCH_TEST_ADAPTERS=1.
+  bool test_only;  // Registered only when ALLOCBENCH_TEST_ADAPTERS=1.
 };
 
 // The explicit list of adapters (adapters/registry.cpp), in listing order.

@@ -56,7 +56,6 @@ std::string system_allocator_version(const std::string& name) {
   return "unknown";
 }
 
-
 // Thread-safe (the malloc implementations are).
 class MallocFamilyAdapter : public Adapter {
  public:

@@ -34,7 +34,9 @@ class FaultAdapter : public Adapter {
     }
     void* p = nullptr;
     return posix_memalign(&p, alignment < sizeof(void*) ? sizeof(void*) : alignment,
-                          size == 0 ? 1 : size) == 0 ? p : nullptr;
+                          size == 0 ? 1 : size) == 0
+               ? p
+               : nullptr;
   }
   void deallocate(void* p, size_t, size_t) override { free(p); }
   std::string version() const override { return "1"; }

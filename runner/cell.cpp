@@ -45,8 +45,8 @@ struct ReplayShared {
 
 // Per-thread replay counters. Owner thread only.
 struct ReplayCounters {
-  uint64_t toggle_allocs = 0;              // kToggle ops that allocated.
-  uint64_t toggle_frees = 0;               // kToggle ops that freed (including lost races).
+  uint64_t toggle_allocs = 0;                  // kToggle ops that allocated.
+  uint64_t toggle_frees = 0;                   // kToggle ops that freed (including lost races).
   MappedArray<uint64_t>* phase_rss = nullptr;  // RSS at each kPhase, when recorded.
 };
 
@@ -54,7 +54,7 @@ struct ReplayCounters {
 struct ReplayFailure {
   bool failed = false;
   bool aborted = false;  // Stopped because another thread failed first.
-  uint64_t size = 0;  // The request that returned nullptr.
+  uint64_t size = 0;     // The request that returned nullptr.
 };
 
 // Writes the first byte, one byte in every 4 KiB page and the last byte, so
@@ -246,7 +246,7 @@ class Gate {
   std::atomic<uint32_t> round_{0};  // Released round; written by main.
   std::mutex mu_;
   std::condition_variable cv_;
-  uint32_t arrived_ = 0;            // Guarded by mu_.
+  uint32_t arrived_ = 0;  // Guarded by mu_.
 };
 
 struct Worker {
@@ -335,7 +335,8 @@ CellResult run_cell(const CellConfig& c) {
     r.error = "cannot map the shared slot table";
     return r;
   }
-  for (uint32_t i = 0; i <= req.shared_slots; ++i) new (&shared_slots[i]) std::atomic<void*>{nullptr};
+  for (uint32_t i = 0; i <= req.shared_slots; ++i)
+    new (&shared_slots[i]) std::atomic<void*>{nullptr};
   struct UnmapShared {
     void* p;
     size_t n;
@@ -383,9 +384,9 @@ CellResult run_cell(const CellConfig& c) {
         bool timed = round == rounds;
         me.counters = ReplayCounters{};
         if (timed && i == 0 && req.record_phase_rss) me.counters.phase_rss = &me.phase_rss;
-        me.failure = replay(*adapter, me.trace, me.slots.data(), reset_at_phase, shared,
-                            me.counters, timed ? &me.lat : nullptr, c.lat_sample,
-                            mix64(c.seed ^ (uint64_t{i} << 32)));
+        me.failure =
+            replay(*adapter, me.trace, me.slots.data(), reset_at_phase, shared, me.counters,
+                   timed ? &me.lat : nullptr, c.lat_sample, mix64(c.seed ^ (uint64_t{i} << 32)));
         me.end_ns = platform::now_ns();
         gate.arrive();
         if (me.failure.failed) {

@@ -15,20 +15,20 @@ struct CellConfig {
   std::string workload;
   std::string profile;
   uint32_t threads = 1;
-  uint64_t ops = 100000;       // Operations per thread.
+  uint64_t ops = 100000;  // Operations per thread.
   uint64_t seed = 1;
-  uint32_t warmup = 0;         // Untimed replays before the timed one.
-  uint32_t lat_sample = 64;    // Time about one op in this many (0: no latency sampling).
+  uint32_t warmup = 0;       // Untimed replays before the timed one.
+  uint32_t lat_sample = 64;  // Time about one op in this many (0: no latency sampling).
 };
 
 struct CellResult {
-  std::string status = "ok";   // ok, skipped, oom, error.
-  std::string error;           // Reason for any status but ok.
+  std::string status = "ok";  // ok, skipped, oom, error.
+  std::string error;          // Reason for any status but ok.
   std::string adapter_version;
   uint64_t trace_hash = 0;
-  uint64_t total_ops = 0;      // Ops replayed in the timed pass, all threads.
+  uint64_t total_ops = 0;  // Ops replayed in the timed pass, all threads.
   uint64_t allocs = 0, frees = 0, reallocs = 0;
-  uint64_t wall_ns = 0;        // Barrier release to the last thread's end.
+  uint64_t wall_ns = 0;  // Barrier release to the last thread's end.
   uint64_t lat_samples = 0;
   uint64_t lat_p50_ns = 0, lat_p90_ns = 0, lat_p99_ns = 0, lat_p999_ns = 0, lat_max_ns = 0;
   uint64_t baseline_rss_bytes = 0;  // RSS after trace generation, before replay.

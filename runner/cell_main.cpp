@@ -27,15 +27,24 @@ int main(int argc, char** argv) {
     }
     ++i;
     bool ok = true;
-    if (a == "--adapter") c.adapter = v;
-    else if (a == "--workload") c.workload = v;
-    else if (a == "--profile") c.profile = v;
-    else if (a == "--describe") describe = v;
-    else if (a == "--threads") ok = allocbench::parse_u32(v, &c.threads);
-    else if (a == "--ops") ok = allocbench::parse_u64(v, &c.ops);
-    else if (a == "--seed") ok = allocbench::parse_u64(v, &c.seed);
-    else if (a == "--warmup") ok = allocbench::parse_u32(v, &c.warmup);
-    else if (a == "--lat-sample") ok = allocbench::parse_u32(v, &c.lat_sample);
+    if (a == "--adapter")
+      c.adapter = v;
+    else if (a == "--workload")
+      c.workload = v;
+    else if (a == "--profile")
+      c.profile = v;
+    else if (a == "--describe")
+      describe = v;
+    else if (a == "--threads")
+      ok = allocbench::parse_u32(v, &c.threads);
+    else if (a == "--ops")
+      ok = allocbench::parse_u64(v, &c.ops);
+    else if (a == "--seed")
+      ok = allocbench::parse_u64(v, &c.seed);
+    else if (a == "--warmup")
+      ok = allocbench::parse_u32(v, &c.warmup);
+    else if (a == "--lat-sample")
+      ok = allocbench::parse_u32(v, &c.lat_sample);
     else {
       std::fprintf(stderr, "allocbench_cell: unknown option %s\n", a.c_str());
       return 2;

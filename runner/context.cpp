@@ -50,8 +50,10 @@ std::string cpu_model() {
 std::string shell_quote(const std::string& s) {
   std::string out = "'";
   for (char c : s) {
-    if (c == '\'') out += "'\\''";
-    else out += c;
+    if (c == '\'')
+      out += "'\\''";
+    else
+      out += c;
   }
   return out + "'";
 }
@@ -62,11 +64,21 @@ std::string json_quote(const std::string& s) {
   std::string out = "\"";
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
       default:
         if (c < 0x20) {
           char buf[8];
@@ -93,8 +105,7 @@ std::vector<std::string> lock_mismatches(const std::string& lock_path) {
     std::istringstream fields(line);
     std::string component, package, locked;
     if (!(fields >> component >> package >> locked)) continue;
-    std::string installed =
-        command_output("dpkg-query -W -f='${Version}' " + shell_quote(package));
+    std::string installed = command_output("dpkg-query -W -f='${Version}' " + shell_quote(package));
     if (installed.empty()) installed = "not installed";
     if (installed != locked) {
       out.push_back(component + " (" + package + "): locked " + locked + ", installed " +

@@ -19,9 +19,9 @@ std::vector<std::string> lock_mismatches(const std::string& lock_path);
 struct RunContext {
   std::string run_id;
   std::string command_line;
-  std::string start_time;  // ISO 8601, UTC.
+  std::string start_time;                                 // ISO 8601, UTC.
   std::map<std::string, std::string> allocator_versions;  // Adapter -> version it reports.
-  std::string config_json;  // The run's matrix, as a JSON object.
+  std::string config_json;                                // The run's matrix, as a JSON object.
 };
 
 // Writes context.json (machine, toolchain, git state, lock mismatches, the run).

@@ -27,8 +27,8 @@ bool csv_split(const std::string& line, std::vector<std::string>* fields);
 // The rows of an existing results file, for resuming.
 struct CsvContents {
   std::vector<std::map<std::string, std::string>> rows;
-  size_t valid_bytes = 0;    // Length of the file up to the last complete row.
-  bool truncated_tail = false; // A half-written last row was found (and should be cut).
+  size_t valid_bytes = 0;       // Length of the file up to the last complete row.
+  bool truncated_tail = false;  // A half-written last row was found (and should be cut).
 };
 
 // Reads `path`. Returns an empty string on success, or why the file cannot be

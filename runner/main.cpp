@@ -187,14 +187,22 @@ std::string parse_run_args(const std::vector<std::string>& args, RunConfig* c) {
     if (i + 1 >= args.size()) return a + " needs a value";
     const std::string& v = args[++i];
     bool ok = true;
-    if (a == "--allocators") allocs = v;
-    else if (a == "--workloads") works = v;
-    else if (a == "--out") c->out = v;
-    else if (a == "--reps") ok = parse_u32(v, &c->reps) && c->reps > 0;
-    else if (a == "--seed") ok = parse_u64(v, &c->seed);
-    else if (a == "--ops") ok = parse_u64(v, &c->ops) && c->ops > 0;
-    else if (a == "--warmup") ok = parse_u32(v, &c->warmup);
-    else if (a == "--lat-sample") ok = parse_u32(v, &c->lat_sample);
+    if (a == "--allocators")
+      allocs = v;
+    else if (a == "--workloads")
+      works = v;
+    else if (a == "--out")
+      c->out = v;
+    else if (a == "--reps")
+      ok = parse_u32(v, &c->reps) && c->reps > 0;
+    else if (a == "--seed")
+      ok = parse_u64(v, &c->seed);
+    else if (a == "--ops")
+      ok = parse_u64(v, &c->ops) && c->ops > 0;
+    else if (a == "--warmup")
+      ok = parse_u32(v, &c->warmup);
+    else if (a == "--lat-sample")
+      ok = parse_u32(v, &c->lat_sample);
     else if (a == "--timeout") {
       uint64_t t;
       ok = parse_u64(v, &t) && t > 0;
@@ -220,7 +228,8 @@ std::string parse_run_args(const std::vector<std::string>& args, RunConfig* c) {
   if (c->out.empty()) return "run needs --out DIR";
   if (c->resume) return "";  // The matrix comes from DIR/run.json.
 
-  std::vector<std::string> names = allocs == "all" ? std::vector<std::string>{} : split(allocs, ',');
+  std::vector<std::string> names =
+      allocs == "all" ? std::vector<std::string>{} : split(allocs, ',');
   if (allocs == "all") {
     for (const AdapterInfo& a : adapter_registry()) {
       if (std::strcmp(a.family, "test") != 0) names.push_back(a.name);
@@ -234,8 +243,7 @@ std::string parse_run_args(const std::vector<std::string>& args, RunConfig* c) {
   if (names.empty()) return "--allocators needs at least one name";
   c->allocators = names;
 
-  std::vector<std::string> wspecs =
-      works == "all" ? workload_names() : split(works, ',');
+  std::vector<std::string> wspecs = works == "all" ? workload_names() : split(works, ',');
   if (wspecs.empty()) return "--workloads needs at least one name";
   for (const std::string& spec : wspecs) {
     size_t colon = spec.find(':');
@@ -289,9 +297,8 @@ std::string config_json(const RunConfig& c) {
   j << "], \"threads\": [";
   for (size_t i = 0; i < c.threads.size(); ++i) j << (i ? ", " : "") << c.threads[i];
   j << "], \"reps\": " << c.reps << ", \"seed\": " << c.seed << ", \"ops\": " << c.ops
-    << ", \"warmup\": " << c.warmup << ", \"lat_sample\": " << c.lat_sample
-    << ", \"order\": \"" << (c.shuffled ? "shuffled" : "sequential")
-    << "\", \"timeout_s\": " << c.timeout_s << "}";
+    << ", \"warmup\": " << c.warmup << ", \"lat_sample\": " << c.lat_sample << ", \"order\": \""
+    << (c.shuffled ? "shuffled" : "sequential") << "\", \"timeout_s\": " << c.timeout_s << "}";
   return j.str();
 }
 
@@ -319,13 +326,17 @@ bool read_json_string(const std::string& s, size_t* pos, std::string* out) {
     }
     if (c == '\\' && i + 1 < s.size()) {
       char e = s[++i];
-      if (e == 'n') *out += '\n';
-      else if (e == 't') *out += '\t';
-      else if (e == 'r') *out += '\r';
+      if (e == 'n')
+        *out += '\n';
+      else if (e == 't')
+        *out += '\t';
+      else if (e == 'r')
+        *out += '\r';
       else if (e == 'u' && i + 4 < s.size()) {
         *out += static_cast<char>(std::strtol(s.substr(i + 1, 4).c_str(), nullptr, 16));
         i += 4;
-      } else *out += e;
+      } else
+        *out += e;
     } else {
       *out += c;
     }
@@ -405,10 +416,23 @@ std::string fmt(double v, int prec) {
 
 std::vector<std::string> cell_args(const AdapterInfo& a, const Cell& cell, uint64_t ops,
                                    uint64_t seed, uint32_t warmup, uint32_t lat_sample) {
-  return {cell_binary(a), "--adapter", cell.allocator, "--workload", cell.workload,
-          "--profile", cell.profile, "--threads", std::to_string(cell.threads), "--ops",
-          std::to_string(ops), "--seed", std::to_string(seed), "--warmup",
-          std::to_string(warmup), "--lat-sample", std::to_string(lat_sample)};
+  return {cell_binary(a),
+          "--adapter",
+          cell.allocator,
+          "--workload",
+          cell.workload,
+          "--profile",
+          cell.profile,
+          "--threads",
+          std::to_string(cell.threads),
+          "--ops",
+          std::to_string(ops),
+          "--seed",
+          std::to_string(seed),
+          "--warmup",
+          std::to_string(warmup),
+          "--lat-sample",
+          std::to_string(lat_sample)};
 }
 
 // Runs one cell (or decides it is skipped) and returns its CSV values.
@@ -438,8 +462,8 @@ std::map<std::string, std::string> execute_cell(const Cell& cell, uint64_t ops, 
     row["error"] = "cell binary " + bin + " was not built (is the allocator's library installed?)";
     return row;
   }
-  ChildOutcome o = run_child(cell_args(*a, cell, ops, seed, warmup, lat_sample), timeout_s,
-                             &g_interrupted);
+  ChildOutcome o =
+      run_child(cell_args(*a, cell, ops, seed, warmup, lat_sample), timeout_s, &g_interrupted);
   row["cell_s"] = fmt(o.seconds, 3);
   if (o.interrupted) {
     row["status"] = "interrupted";
@@ -492,10 +516,13 @@ std::map<std::string, std::string> execute_cell(const Cell& cell, uint64_t ops, 
   row["wall_s"] = fmt(wall_s, 6);
   row["mops"] = fmt(total / wall_s / 1e6, 3);
   row["ns_per_op"] = fmt(wall_s * 1e9 / total, 2);
-  for (const char* k : {"lat_p50_ns", "lat_p90_ns", "lat_p99_ns", "lat_p999_ns", "lat_max_ns",
-                        "lat_samples", "peak_rss_bytes", "final_rss_bytes", "baseline_rss_bytes",
-                        "peak_live_bytes", "minflt", "majflt", "nvcsw", "nivcsw", "allocs",
-                        "frees", "reallocs", "total_ops", "trace_hash", "user_s", "sys_s"}) {
+  for (const char* k : {"lat_p50_ns",      "lat_p90_ns",      "lat_p99_ns",
+                        "lat_p999_ns",     "lat_max_ns",      "lat_samples",
+                        "peak_rss_bytes",  "final_rss_bytes", "baseline_rss_bytes",
+                        "peak_live_bytes", "minflt",          "majflt",
+                        "nvcsw",           "nivcsw",          "allocs",
+                        "frees",           "reallocs",        "total_ops",
+                        "trace_hash",      "user_s",          "sys_s"}) {
     row[k] = kv[k];
   }
   row["_phase_rss"] = kv["phase_rss"];  // Not a results.csv column: goes to phases.csv.
@@ -561,8 +588,10 @@ int cmd_run(const std::vector<std::string>& raw_args, const std::string& command
     }
     if (file_exists(csv_path) || file_exists(dir + "/run.json")) {
       if (!c.force) {
-        return usage_error(dir + " already holds a run; use --resume to continue it or --force "
-                           "to start over (the old run is moved to " + dir + ".prev)");
+        return usage_error(dir +
+                           " already holds a run; use --resume to continue it or --force "
+                           "to start over (the old run is moved to " +
+                           dir + ".prev)");
       }
       std::string prev = dir + ".prev";
       std::string rm = "rm -rf '" + prev + "'";
@@ -695,8 +724,8 @@ int cmd_run(const std::vector<std::string>& raw_args, const std::string& command
                 std::to_string(i) + "," + std::to_string(v) + "," +
                 std::to_string(v > base ? v - base : 0) + "\n";
       }
-      int pfd = open((dir + "/phases.csv").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-                     0644);
+      int pfd =
+          open((dir + "/phases.csv").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
       if (pfd < 0 || !append_durably(pfd, text)) {
         std::fprintf(stderr, "allocbench: cannot append to %s/phases.csv\n", dir.c_str());
       }
@@ -719,10 +748,11 @@ int cmd_run(const std::vector<std::string>& raw_args, const std::string& command
   if (tty) std::fprintf(stderr, "\n");
   std::string summary;
   for (const auto& kv : counts) summary += " " + kv.first + "=" + std::to_string(kv.second);
-  std::fprintf(stderr, "allocbench: %zu cells run (%s ), results in %s\n", ran,
-               summary.c_str(), csv_path.c_str());
+  std::fprintf(stderr, "allocbench: %zu cells run (%s ), results in %s\n", ran, summary.c_str(),
+               csv_path.c_str());
   if (g_interrupted) {
-    std::fprintf(stderr, "allocbench: interrupted; continue with: allocbench run --resume --out %s\n",
+    std::fprintf(stderr,
+                 "allocbench: interrupted; continue with: allocbench run --resume --out %s\n",
                  dir.c_str());
     return 130;
   }
@@ -758,12 +788,18 @@ int cmd_single(const std::vector<std::string>& args) {
     if (i + 1 >= args.size()) return usage_error(a + " needs a value");
     const std::string& v = args[++i];
     bool ok = true;
-    if (a == "--seed") ok = parse_u64(v, &seed);
-    else if (a == "--ops") ok = parse_u64(v, &ops) && ops > 0;
-    else if (a == "--threads") ok = parse_u32(v, &threads) && threads > 0 && threads <= 1024;
-    else if (a == "--allocator") allocator = v;
-    else if (a == "--profile") profile = v;
-    else return usage_error("unknown option '" + a + "'");
+    if (a == "--seed")
+      ok = parse_u64(v, &seed);
+    else if (a == "--ops")
+      ok = parse_u64(v, &ops) && ops > 0;
+    else if (a == "--threads")
+      ok = parse_u32(v, &threads) && threads > 0 && threads <= 1024;
+    else if (a == "--allocator")
+      allocator = v;
+    else if (a == "--profile")
+      profile = v;
+    else
+      return usage_error("unknown option '" + a + "'");
     if (!ok) return usage_error("malformed number for " + a + ": '" + v + "'");
   }
   if (!has_profile(*w, profile)) {

@@ -64,8 +64,10 @@ ChildOutcome run_child(const std::vector<std::string>& argv, double timeout_s,
   while (!reaped) {
     uint64_t now = platform::now_ns();
     if (!killed && (now >= deadline || (interrupt != nullptr && *interrupt))) {
-      if (now >= deadline) o.timed_out = true;
-      else o.interrupted = true;
+      if (now >= deadline)
+        o.timed_out = true;
+      else
+        o.interrupted = true;
       kill(-pid, SIGKILL);
       kill(pid, SIGKILL);
       killed = true;

@@ -8,15 +8,15 @@
 namespace allocbench {
 
 struct ChildOutcome {
-  bool started = false;     // fork/exec succeeded.
-  bool timed_out = false;   // Killed by us after the timeout.
-  bool interrupted = false; // Killed by us because the runner was interrupted.
-  int exit_code = -1;       // Valid when exited normally.
-  int signal = 0;           // Nonzero when killed by a signal.
-  std::string out;          // Everything written to stdout.
-  std::string err;          // Last 4 KiB written to stderr.
-  double seconds = 0;       // Wall time of the child.
-  std::string spawn_error;  // Why it did not start.
+  bool started = false;      // fork/exec succeeded.
+  bool timed_out = false;    // Killed by us after the timeout.
+  bool interrupted = false;  // Killed by us because the runner was interrupted.
+  int exit_code = -1;        // Valid when exited normally.
+  int signal = 0;            // Nonzero when killed by a signal.
+  std::string out;           // Everything written to stdout.
+  std::string err;           // Last 4 KiB written to stderr.
+  double seconds = 0;        // Wall time of the child.
+  std::string spawn_error;   // Why it did not start.
 };
 
 // Runs argv[0] with argv, in its own process group, stdin from /dev/null.

@@ -78,8 +78,8 @@ TEST_P(Conformance, Alignment) {
     for (size_t size : sizes_for(c)) {
       void* p = adapter_->allocate(size, align);
       ASSERT_NE(p, nullptr) << "size " << size << " align " << align;
-      EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % align, 0u) << "size " << size << " align "
-                                                            << align;
+      EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % align, 0u)
+          << "size " << size << " align " << align;
       std::memset(p, 0xab, size);
       adapter_->deallocate(p, size, align);
     }

@@ -144,8 +144,10 @@ TEST(Runner, SingleRunFormTextAndJson) {
 
 TEST(Runner, MatrixRowsAndSkips) {
   std::string dir = temp_dir() + "/run";
-  Result r = sh(bin() + " run --allocators glibc,pmr_monotonic --workloads ttl_ring,rl_churn:small"
-                        " --threads 1,2 --ops 5000 --out " + dir);
+  Result r = sh(bin() +
+                " run --allocators glibc,pmr_monotonic --workloads ttl_ring,rl_churn:small"
+                " --threads 1,2 --ops 5000 --out " +
+                dir);
   ASSERT_EQ(r.code, 0) << r.err;
   auto rs = rows(dir + "/results.csv");
   ASSERT_EQ(rs.size(), 8u);
@@ -168,10 +170,10 @@ TEST(Runner, MatrixRowsAndSkips) {
   EXPECT_EQ(seen.size(), 8u);
   EXPECT_TRUE(exists(dir + "/context.json"));
   std::string ctx = slurp(dir + "/context.json");
-  for (const char* key : {"\"cpu_model\"", "\"kernel\"", "\"compiler\"", "\"glibc\"",
-                          "\"git_commit\"", "\"git_dirty\"", "\"build_flags\"",
-                          "\"allocator_versions\"", "\"lock_mismatches\"", "\"command_line\"",
-                          "\"start_time\""}) {
+  for (const char* key :
+       {"\"cpu_model\"", "\"kernel\"", "\"compiler\"", "\"glibc\"", "\"git_commit\"",
+        "\"git_dirty\"", "\"build_flags\"", "\"allocator_versions\"", "\"lock_mismatches\"",
+        "\"command_line\"", "\"start_time\""}) {
     EXPECT_NE(ctx.find(key), std::string::npos) << key;
   }
   // A second run into the same directory refuses and keeps the results.
@@ -184,7 +186,8 @@ TEST(Runner, MatrixRowsAndSkips) {
 
 TEST(Runner, SameSeedSameTraceHash) {
   std::string a = temp_dir() + "/a", b = temp_dir() + "/b", c = temp_dir() + "/c";
-  std::string common = " run --allocators glibc --workloads mixed_sizes:small --ops 3000 --threads 2";
+  std::string common =
+      " run --allocators glibc --workloads mixed_sizes:small --ops 3000 --threads 2";
   ASSERT_EQ(sh(bin() + common + " --seed 5 --out " + a).code, 0);
   ASSERT_EQ(sh(bin() + common + " --seed 5 --out " + b).code, 0);
   ASSERT_EQ(sh(bin() + common + " --seed 6 --out " + c).code, 0);
@@ -197,7 +200,8 @@ TEST(Runner, CrashHangAndOomAreRecordedAndTheRunGoesOn) {
   std::string dir = temp_dir() + "/faults";
   Result r = sh("ALLOCBENCH_TEST_ADAPTERS=1 BENCH_TIMEOUT=3 " + bin() +
                 " run --allocators test_crash,test_hang,test_oom,glibc --workloads ttl_ring"
-                " --ops 20000 --out " + dir);
+                " --ops 20000 --out " +
+                dir);
   ASSERT_EQ(r.code, 0) << r.err;
   auto rs = rows(dir + "/results.csv");
   ASSERT_EQ(rs.size(), 4u);
@@ -214,8 +218,10 @@ TEST(Runner, CrashHangAndOomAreRecordedAndTheRunGoesOn) {
 
 TEST(Runner, KilledRunResumesWithEveryCellExactlyOnce) {
   std::string dir = temp_dir() + "/resume";
-  std::string args = " run --allocators glibc,null,pmr_unsync_pool --workloads rl_churn,ttl_ring"
-                     " --threads 1,2 --reps 2 --order shuffled --ops 20000 --out " + dir;
+  std::string args =
+      " run --allocators glibc,null,pmr_unsync_pool --workloads rl_churn,ttl_ring"
+      " --threads 1,2 --reps 2 --order shuffled --ops 20000 --out " +
+      dir;
   const size_t planned = 3 * 3 * 2 * 2;
   pid_t pid = fork();
   ASSERT_GE(pid, 0);
@@ -262,9 +268,9 @@ TEST(Runner, KilledRunResumesWithEveryCellExactlyOnce) {
 
 TEST(Runner, ResumeRefusesACorruptFileAndLeavesItAlone) {
   std::string dir = temp_dir() + "/corrupt";
-  ASSERT_EQ(sh(bin() + " run --allocators glibc,null --workloads ttl_ring --ops 2000 --out " + dir)
-                .code,
-            0);
+  ASSERT_EQ(
+      sh(bin() + " run --allocators glibc,null --workloads ttl_ring --ops 2000 --out " + dir).code,
+      0);
   std::string csv = dir + "/results.csv";
   std::string text = slurp(csv);
   size_t first_row = text.find('\n') + 1;
@@ -293,12 +299,17 @@ TEST(Runner, ResumeRefusesACorruptFileAndLeavesItAlone) {
 
 TEST(Runner, PhaseRssAndSharedSlotCounts) {
   std::string dir = temp_dir() + "/phases";
-  Result r = sh(bin() + " run --allocators glibc,pmr_unsync_pool --workloads "
-                        "size_ramp:alloc_all,basic_concurrency --threads 2 --ops 6000 --out " + dir);
+  Result r = sh(bin() +
+                " run --allocators glibc,pmr_unsync_pool --workloads "
+                "size_ramp:alloc_all,basic_concurrency --threads 2 --ops 6000 --out " +
+                dir);
   ASSERT_EQ(r.code, 0) << r.err;
   std::string phases = slurp(dir + "/phases.csv");
   ASSERT_EQ(phases.rfind("run_id,allocator,workload,profile,threads,repetition,phase,rss_bytes,"
-                         "rss_net_bytes\n", 0), 0u) << phases;
+                         "rss_net_bytes\n",
+                         0),
+            0u)
+      << phases;
   size_t lines = 0;
   for (char ch : phases) lines += ch == '\n';
   EXPECT_GE(lines, 1u + 27u) << "one row per size step of thread 0";
@@ -333,7 +344,8 @@ TEST(Runner, LockMismatchesAreReported) {
   std::vector<std::string> m = lock_mismatches(dir + "/toolchain.lock");
   ASSERT_EQ(m.size(), 2u);
   EXPECT_NE(m[0].find("jemalloc (libjemalloc2): locked 0.0.1-not-this, installed "),
-            std::string::npos) << m[0];
+            std::string::npos)
+      << m[0];
   EXPECT_NE(m[1].find("not installed"), std::string::npos) << m[1];
   EXPECT_EQ(lock_mismatches(dir + "/missing.lock").size(), 1u);
 }

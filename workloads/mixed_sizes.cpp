@@ -12,8 +12,8 @@ namespace {
 constexpr uint64_t kSmallSizes[] = {8, 16, 24, 32, 64, 128, 256};
 
 struct Profile {
-  uint64_t target_live;   // Live blocks the random walk hovers around.
-  uint64_t realloc_pct;   // Percent of ops that are reallocs.
+  uint64_t target_live;  // Live blocks the random walk hovers around.
+  uint64_t realloc_pct;  // Percent of ops that are reallocs.
   uint64_t min_size;
   uint64_t max_size;
 };

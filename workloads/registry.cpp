@@ -20,18 +20,10 @@ const Workload* sparse_sizes_workload();
 
 const std::vector<const Workload*>& workload_registry() {
   static const std::vector<const Workload*> all = {
-      rl_churn_workload(),
-      ttl_ring_workload(),
-      mixed_sizes_workload(),
-      fixed_size_workload(),
-      fixed_size_calloc_workload(),
-      contention_workload(),
-      cross_thread_workload(),
-      basic_concurrency_workload(),
-      large_concurrency_workload(),
-      size_ramp_workload(),
-      scatter_sizes_workload(),
-      sparse_sizes_workload(),
+      rl_churn_workload(),     ttl_ring_workload(),          mixed_sizes_workload(),
+      fixed_size_workload(),   fixed_size_calloc_workload(), contention_workload(),
+      cross_thread_workload(), basic_concurrency_workload(), large_concurrency_workload(),
+      size_ramp_workload(),    scatter_sizes_workload(),     sparse_sizes_workload(),
   };
   return all;
 }

@@ -18,9 +18,7 @@ namespace {
 class SharedSlots : public Workload {
  public:
   explicit SharedSlots(bool large) : large_(large) {}
-  const char* name() const override {
-    return large_ ? "large_concurrency" : "basic_concurrency";
-  }
+  const char* name() const override { return large_ ? "large_concurrency" : "basic_concurrency"; }
   const char* description() const override {
     return large_ ? "many threads toggling 65536 shared slots (16 B-64 KiB)"
                   : "threads toggling 8192 shared pointer slots (16-1024 B)";

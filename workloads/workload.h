@@ -32,8 +32,8 @@ enum class OpKind : uint8_t {
 
 // One operation, 16 bytes.
 struct Op {
-  uint64_t size;       // Requested size (new size for kRealloc).
-  uint32_t slot;       // Index in the thread's slot table.
+  uint64_t size;  // Requested size (new size for kRealloc).
+  uint32_t slot;  // Index in the thread's slot table.
   OpKind kind;
   uint8_t align_log2;  // log2 of the requested alignment.
   uint16_t channel;    // kPush / kPop: which producer-consumer channel.
@@ -42,31 +42,31 @@ static_assert(sizeof(Op) == 16, "Op is 16 bytes");
 
 // What a workload needs from an allocator; compared with Capabilities.
 struct WorkloadRequirements {
-  size_t max_size = 0;             // Largest request.
-  size_t max_alignment = 1;        // Largest alignment requested.
-  size_t fixed_size = 0;           // Nonzero: every request has exactly this size.
-  bool resets_at_phases = false;   // Phase boundaries come often enough that an allocator
-                                   // freeing only by reset stays bounded.
-  bool cross_thread_frees = false; // Blocks are freed by other threads than their allocator's.
-  bool even_threads = false;       // Runs only with an even thread count (thread pairs).
-  uint32_t shared_slots = 0;       // kToggle ops address a table of this many slots shared by
-                                   // all threads (any thread frees any block).
-  bool record_phase_rss = false;   // Record RSS at every phase boundary (thread 0).
+  size_t max_size = 0;              // Largest request.
+  size_t max_alignment = 1;         // Largest alignment requested.
+  size_t fixed_size = 0;            // Nonzero: every request has exactly this size.
+  bool resets_at_phases = false;    // Phase boundaries come often enough that an allocator
+                                    // freeing only by reset stays bounded.
+  bool cross_thread_frees = false;  // Blocks are freed by other threads than their allocator's.
+  bool even_threads = false;        // Runs only with an even thread count (thread pairs).
+  uint32_t shared_slots = 0;        // kToggle ops address a table of this many slots shared by
+                                    // all threads (any thread frees any block).
+  bool record_phase_rss = false;    // Record RSS at every phase boundary (thread 0).
 };
 
 // One thread's trace. Owner: the generating thread, then read-only.
 struct ThreadTrace {
-  MappedArray<Op> ops;         // The operations, in order.
-  uint32_t slot_count = 0;     // Slot table size needed for replay.
-  uint64_t peak_live_bytes = 0;// Largest sum of live requested sizes along the trace.
-  uint64_t allocs = 0;         // kAlloc and kCalloc ops.
-  uint64_t frees = 0;          // kFree ops.
-  uint64_t reallocs = 0;       // kRealloc ops.
-  uint64_t phases = 0;         // kPhase ops.
-  uint64_t pushes = 0;         // kPush ops (blocks handed to another thread).
-  uint64_t pops = 0;           // kPop ops (blocks received from another thread).
-  uint64_t toggles = 0;        // kToggle ops (each an allocation or a free, decided at replay).
-  uint64_t hash = 0;           // FNV-1a of the ops (kind, size, slot, alignment).
+  MappedArray<Op> ops;           // The operations, in order.
+  uint32_t slot_count = 0;       // Slot table size needed for replay.
+  uint64_t peak_live_bytes = 0;  // Largest sum of live requested sizes along the trace.
+  uint64_t allocs = 0;           // kAlloc and kCalloc ops.
+  uint64_t frees = 0;            // kFree ops.
+  uint64_t reallocs = 0;         // kRealloc ops.
+  uint64_t phases = 0;           // kPhase ops.
+  uint64_t pushes = 0;           // kPush ops (blocks handed to another thread).
+  uint64_t pops = 0;             // kPop ops (blocks received from another thread).
+  uint64_t toggles = 0;          // kToggle ops (each an allocation or a free, decided at replay).
+  uint64_t hash = 0;             // FNV-1a of the ops (kind, size, slot, alignment).
 };
 
 // Builds one thread's trace within a fixed op budget. Keeps the live set so
@@ -111,26 +111,26 @@ class TraceBuilder {
  private:
   void emit(OpKind kind, uint64_t size, uint32_t slot, uint8_t align_log2, uint16_t channel = 0);
   uint32_t make_live(uint64_t size, size_t alignment);  // Takes a slot, updates the live set.
-  void drop_live(uint32_t slot);                         // Removes a slot from the live set.
+  void drop_live(uint32_t slot);                        // Removes a slot from the live set.
 
   uint64_t budget_;
   uint64_t emitted_ = 0;
   uint64_t live_bytes_ = 0;
   ThreadTrace trace_;
-  MappedArray<uint32_t> live_;       // Dense set of live slots.
-  MappedArray<uint32_t> live_pos_;   // slot -> index in live_, or UINT32_MAX.
-  MappedArray<uint64_t> slot_size_;  // slot -> current size.
-  MappedArray<uint8_t> slot_align_;  // slot -> align_log2.
-  MappedArray<uint32_t> free_slots_; // Recycled slot numbers.
+  MappedArray<uint32_t> live_;        // Dense set of live slots.
+  MappedArray<uint32_t> live_pos_;    // slot -> index in live_, or UINT32_MAX.
+  MappedArray<uint64_t> slot_size_;   // slot -> current size.
+  MappedArray<uint8_t> slot_align_;   // slot -> align_log2.
+  MappedArray<uint32_t> free_slots_;  // Recycled slot numbers.
 };
 
 // Inputs of one trace.
 struct TraceParams {
-  std::string profile;    // One of the workload's profiles.
-  uint64_t seed = 1;      // Run seed.
+  std::string profile;  // One of the workload's profiles.
+  uint64_t seed = 1;    // Run seed.
   uint32_t thread_index = 0;
-  uint32_t threads = 1;   // Threads in the run (some workloads scale with it).
-  uint64_t ops = 0;       // Operations in this thread's trace.
+  uint32_t threads = 1;  // Threads in the run (some workloads scale with it).
+  uint64_t ops = 0;      // Operations in this thread's trace.
 };
 
 // Thread-safe (stateless).

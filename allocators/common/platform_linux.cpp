@@ -1,6 +1,4 @@
 // Linux implementation of platform.h. The only file with OS memory calls.
-#include "allocators/common/platform.h"
-
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -9,6 +7,8 @@
 
 #include <atomic>
 #include <cstring>
+
+#include "allocators/common/platform.h"
 
 namespace allocbench {
 namespace platform {
@@ -113,7 +113,8 @@ void* remap_pages(void* p, size_t old_bytes, size_t new_bytes) {
 
 int remap_pages_to(void* p, size_t old_bytes, size_t new_bytes, void* dest) {
   size_t ps = page_size();
-  void* q = mremap(p, round_up(old_bytes, ps), round_up(new_bytes, ps), MREMAP_MAYMOVE | MREMAP_FIXED, dest);
+  void* q = mremap(p, round_up(old_bytes, ps), round_up(new_bytes, ps),
+                   MREMAP_MAYMOVE | MREMAP_FIXED, dest);
   return q == MAP_FAILED ? errno : 0;
 }
 

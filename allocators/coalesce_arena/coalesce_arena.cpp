@@ -536,11 +536,13 @@ CoalesceArena* CoalesceHeap::new_arena() {
 }
 
 void* CoalesceHeap::allocate_direct(size_t size) {
-  size_t bytes = detail::round_up(size + detail::kHeaderBytes, platform::page_size());
-  if (bytes < size) return nullptr;
-  void* mem = platform::map_pages(bytes);
+  size_t want = size + detail::kHeaderBytes;
+  if (want < size) return nullptr;
+  size_t bytes;
+  bool fresh;
+  void* mem = large_cache_.map(want, &bytes, &fresh);
   if (mem == nullptr) return nullptr;
-  account_mapped(static_cast<int64_t>(bytes));
+  if (fresh) account_mapped(static_cast<int64_t>(bytes));
   direct_allocs_.fetch_add(1, std::memory_order_relaxed);
   direct_bytes_.fetch_add(bytes, std::memory_order_relaxed);
   BlockHeader* h = static_cast<BlockHeader*>(mem);
@@ -568,8 +570,7 @@ void CoalesceHeap::deallocate(void* p) {
   if (sf & detail::kDirect) {
     size_t bytes = sf & ~detail::kFlagMask;
     direct_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
-    account_mapped(-static_cast<int64_t>(bytes));
-    platform::unmap_pages(h, bytes);
+    account_mapped(-static_cast<int64_t>(large_cache_.give(h, bytes)));
     return;
   }
   CoalesceArena* a = detail::arena_of_header(h);
@@ -686,7 +687,11 @@ void CoalesceHeap::detach(CoalesceThread* t) {
   delete t;
 }
 
-size_t CoalesceHeap::reclaim_now() {
+size_t CoalesceHeap::reclaim_now() { return reclaim_pass(0); }
+
+size_t CoalesceHeap::reclaim_pass(uint64_t cache_min_idle_ns) {
+  // Cached direct mappings are memory to give back like empty arenas.
+  account_mapped(-static_cast<int64_t>(large_cache_.trim(cache_min_idle_ns)));
   std::vector<CoalesceArena*> doomed;
   {
     std::lock_guard<std::mutex> list_lock(list_mu_);
@@ -755,7 +760,9 @@ void CoalesceHeap::reclaim_loop() {
       break;
     }
     lock.unlock();
-    reclaim_now();
+    // A cached mapping reused within one period is the burst the cache is
+    // for; one idle for a whole period is given back.
+    reclaim_pass(uint64_t{period} * 1000 * 1000);
     lock.lock();
   }
 }
@@ -782,6 +789,8 @@ CoalesceStats CoalesceHeap::stats() const {
   }
   s.bytes_in_use += direct_bytes_.load(std::memory_order_relaxed);
   s.direct_allocs = direct_allocs_.load(std::memory_order_relaxed);
+  s.direct_cached_bytes = large_cache_.cached_bytes();
+  s.direct_cache_hits = large_cache_.hits();
   s.arenas_live = arenas_live_;
   s.arenas_reclaimed = arenas_reclaimed_;
   s.arenas_decommitted = arenas_decommitted_;

@@ -5,7 +5,8 @@
 // 8-byte footer at its end), size-segregated free lists and immediate forward
 // and backward coalescing on free. Requests of up to 256 bytes are served from a
 // thread-local small-block cache (bins 32, 64, 128, 256 B) without locks.
-// Requests above kDirectThreshold are mapped directly. Any thread may free any
+// Requests above kDirectThreshold get their own mapping, kept in a bounded
+// cache (detail::LargeMappingCache) when freed for reuse. Any thread may free any
 // block; a block freed by a thread that does not own its arena goes back to
 // that arena under the arena's lock. See docs/coalesce_and_mempool.md.
 //
@@ -26,6 +27,8 @@
 #include <string>
 #include <thread>
 
+#include "allocators/common/large_cache.h"
+
 namespace allocbench {
 
 namespace detail {
@@ -42,15 +45,17 @@ struct CoalesceOptions {
 
 // A snapshot of a heap's counters (see CoalesceHeap::stats()).
 struct CoalesceStats {
-  uint64_t alloc_calls = 0;         // allocate() calls, including direct ones.
-  uint64_t free_calls = 0;          // deallocate() calls.
-  uint64_t direct_allocs = 0;       // Requests served by the direct-mapped path.
-  uint64_t arenas_live = 0;         // Arenas currently mapped.
-  uint64_t arenas_reclaimed = 0;    // Arenas unmapped by reclamation.
-  uint64_t arenas_decommitted = 0;  // Empty arenas whose pages were given back but kept mapped.
-  uint64_t bytes_mapped = 0;        // Arena and direct mappings now held.
-  uint64_t peak_bytes_mapped = 0;   // Highest bytes_mapped seen.
-  uint64_t bytes_in_use = 0;        // Arena blocks handed out (incl. cached) plus direct mappings.
+  uint64_t alloc_calls = 0;          // allocate() calls, including direct ones.
+  uint64_t free_calls = 0;           // deallocate() calls.
+  uint64_t direct_allocs = 0;        // Requests served by the direct-mapped path.
+  uint64_t arenas_live = 0;          // Arenas currently mapped.
+  uint64_t arenas_reclaimed = 0;     // Arenas unmapped by reclamation.
+  uint64_t arenas_decommitted = 0;   // Empty arenas whose pages were given back but kept mapped.
+  uint64_t direct_cached_bytes = 0;  // Freed direct mappings kept for reuse (in bytes_mapped).
+  uint64_t direct_cache_hits = 0;    // Direct requests served from that cache.
+  uint64_t bytes_mapped = 0;         // Arena, direct and cached direct mappings now held.
+  uint64_t peak_bytes_mapped = 0;    // Highest bytes_mapped seen.
+  uint64_t bytes_in_use = 0;         // Arena blocks handed out (incl. cached) plus direct mappings.
 };
 
 // Thread-safe: every member function may be called from any thread. The heap
@@ -96,8 +101,9 @@ class CoalesceHeap {
   void flush_thread_cache();
 
   // Runs one reclamation pass now (what the background thread does each
-  // period); works whether or not reclamation is enabled. Returns the number
-  // of arenas unmapped.
+  // period); works whether or not reclamation is enabled. It also unmaps
+  // every cached direct mapping (the background pass unmaps those idle for
+  // at least one period). Returns the number of arenas unmapped.
   size_t reclaim_now();
 
   // Heap-walk checker: walks every arena and verifies the boundary tags
@@ -126,6 +132,9 @@ class CoalesceHeap {
   detail::CoalesceArena* new_arena();
   void account_mapped(int64_t delta);
   void reclaim_loop();
+  // One reclamation pass; cached direct mappings idle for at least
+  // `cache_min_idle_ns` are unmapped (0: all of them).
+  size_t reclaim_pass(uint64_t cache_min_idle_ns);
 
   friend struct detail::CoalesceTls;
 
@@ -141,6 +150,7 @@ class CoalesceHeap {
   uint64_t arenas_decommitted_ = 0;            // list_mu_.
   std::atomic<uint64_t> direct_allocs_{0};     // Any thread (relaxed).
   std::atomic<uint64_t> direct_bytes_{0};      // Bytes of live direct mappings (relaxed).
+  detail::LargeMappingCache large_cache_;      // Freed direct mappings (own lock).
   std::atomic<int64_t> bytes_mapped_{0};       // Any thread (relaxed).
   std::atomic<int64_t> peak_bytes_mapped_{0};  // Any thread (relaxed CAS max).
   std::mutex reclaim_mu_;                      // Guards stop_ for the reclamation thread.

@@ -214,10 +214,80 @@ TEST(CoalesceArena, ZeroSizeReallocAndDirect) {
   uint64_t mapped = heap.stats().bytes_mapped;
   EXPECT_GE(heap.stats().direct_allocs, 1u);
   heap.deallocate(r);
+  EXPECT_GT(heap.stats().direct_cached_bytes, 0u) << "a freed direct block is cached";
+  heap.reclaim_now();
+  EXPECT_EQ(heap.stats().direct_cached_bytes, 0u);
   EXPECT_LT(heap.stats().bytes_mapped, mapped);
   heap.flush_thread_cache();
   EXPECT_EQ(heap.check_heap(), "");
   EXPECT_EQ(heap.stats().bytes_in_use, 0u);
+}
+
+// Freed direct mappings are reused (same address, no new mapping), a reused
+// block keeps what is written into it while other direct blocks come and go,
+// the cache stays within its bound, and a reclamation pass empties it.
+TEST(CoalesceArena, DirectCacheReusesBoundsAndIsTrimmedByReclaim) {
+  CoalesceHeap heap;
+  const size_t big = size_t{3} << 20;
+  auto* a = static_cast<unsigned char*>(heap.allocate(big));
+  ASSERT_NE(a, nullptr);
+  std::memset(a, 0x11, big);
+  uint64_t mapped = heap.stats().bytes_mapped;
+  heap.deallocate(a);
+  EXPECT_EQ(heap.stats().bytes_mapped, mapped) << "freed direct block stays mapped, cached";
+  auto* b = static_cast<unsigned char*>(heap.allocate(big - 1000));
+  EXPECT_EQ(b, a) << "a similar request reuses the cached mapping";
+  EXPECT_EQ(heap.stats().direct_cache_hits, 1u);
+  EXPECT_EQ(heap.stats().direct_cached_bytes, 0u);
+  EXPECT_GE(heap.usable_size(b), big - 1000);
+  for (size_t i = 0; i < big - 1000; i += 97) b[i] = static_cast<unsigned char>(i * 7);
+  // Other direct blocks cycling through the cache must not touch b.
+  for (int round = 0; round < 20; ++round) {
+    void* c = heap.allocate(big + static_cast<size_t>(round) * 40000, 4096);
+    ASSERT_NE(c, nullptr);
+    ASSERT_EQ(reinterpret_cast<uintptr_t>(c) % 4096, 0u);
+    std::memset(c, 0xEE, big);
+    heap.deallocate(c);
+  }
+  for (size_t i = 0; i < big - 1000; i += 97) ASSERT_EQ(b[i], static_cast<unsigned char>(i * 7));
+  // Growing a direct block by reallocate keeps its contents.
+  auto* g = static_cast<unsigned char*>(heap.reallocate(b, big * 2));
+  ASSERT_NE(g, nullptr);
+  for (size_t i = 0; i < big - 1000; i += 97) ASSERT_EQ(g[i], static_cast<unsigned char>(i * 7));
+  heap.deallocate(g);
+
+  // Bounded: many more freed bytes than the cache may keep.
+  std::vector<void*> blocks;
+  for (int i = 0; i < 60; ++i) {
+    void* p = heap.allocate(size_t{2} << 20);
+    ASSERT_NE(p, nullptr);
+    static_cast<unsigned char*>(p)[0] = 1;
+    blocks.push_back(p);
+  }
+  for (void* p : blocks) heap.deallocate(p);
+  CoalesceStats s = heap.stats();
+  EXPECT_GT(s.direct_cached_bytes, 0u);
+  EXPECT_LE(s.direct_cached_bytes, detail::kLargeMappingCacheBytes);
+  EXPECT_LE(s.bytes_mapped, s.direct_cached_bytes + s.arenas_live * CoalesceHeap::kArenaBytes);
+
+  heap.reclaim_now();
+  s = heap.stats();
+  EXPECT_EQ(s.direct_cached_bytes, 0u);
+  EXPECT_LE(s.bytes_mapped, s.arenas_live * CoalesceHeap::kArenaBytes);
+  heap.flush_thread_cache();
+  EXPECT_EQ(heap.check_heap(), "");
+}
+
+// The background reclaimer gives back cached direct mappings once idle.
+TEST(CoalesceArena, BackgroundReclaimTrimsDirectCache) {
+  CoalesceHeap heap(CoalesceOptions{true, 5});
+  void* p = heap.allocate(size_t{1} << 20);
+  ASSERT_NE(p, nullptr);
+  heap.deallocate(p);
+  for (int i = 0; i < 400 && heap.stats().direct_cached_bytes != 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(heap.stats().direct_cached_bytes, 0u);
 }
 
 // Each thread frees the blocks of its neighbour, round after round; must be

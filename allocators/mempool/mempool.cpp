@@ -100,10 +100,12 @@ void* align_payload(void* p, size_t alignment) {
   return reinterpret_cast<void*>(q);
 }
 
-MemoryBlock* allocate_large(size_t size, void* owner, uint16_t shard) {
-  size_t bytes = round_up(size + kLargePrefix, platform::page_size());
-  if (bytes < size) return nullptr;
-  void* mem = platform::map_pages(bytes);
+MemoryBlock* allocate_large(size_t size, void* owner, uint16_t shard, LargeMappingCache* cache) {
+  size_t want = size + kLargePrefix;
+  if (want < size) return nullptr;
+  size_t bytes;
+  bool fresh;
+  void* mem = cache->map(want, &bytes, &fresh);
   if (mem == nullptr) return nullptr;
   auto* l = static_cast<LargeHeader*>(mem);
   l->owner = owner;
@@ -114,9 +116,9 @@ MemoryBlock* allocate_large(size_t size, void* owner, uint16_t shard) {
   return h;
 }
 
-void free_large(MemoryBlock* h) {
+void free_large(MemoryBlock* h, LargeMappingCache* cache) {
   LargeHeader* l = large_header(h);
-  platform::unmap_pages(l, l->map_bytes);
+  cache->give(l, l->map_bytes);
 }
 
 // --- SizeClassLists ---
@@ -427,13 +429,13 @@ MemoryPool::~MemoryPool() {
   while (large_ != nullptr) {
     detail::LargeHeader* l = large_;
     large_ = l->next;
-    detail::free_large(reinterpret_cast<MemoryBlock*>(l + 1));
+    detail::free_large(reinterpret_cast<MemoryBlock*>(l + 1), &large_cache_);
   }
 }
 
 MemoryBlock* MemoryPool::allocate_locked(size_t need) {
   if (need > kLargeThreshold) {
-    MemoryBlock* h = detail::allocate_large(need, this, 0);
+    MemoryBlock* h = detail::allocate_large(need, this, 0, &large_cache_);
     if (h != nullptr) {
       detail::LargeHeader* l = detail::large_header(h);
       l->next = large_;
@@ -492,7 +494,7 @@ void MemoryPool::free_locked(MemoryBlock* h) {
       }
       if (l->next != nullptr) l->next->prev = l->prev;
       large_bytes_ -= l->map_bytes;
-      detail::free_large(h);
+      detail::free_large(h, &large_cache_);
       break;
     }
   }
@@ -615,9 +617,10 @@ void MemoryPool::reset() {
     while (large_ != nullptr) {
       detail::LargeHeader* l = large_;
       large_ = l->next;
-      detail::free_large(reinterpret_cast<MemoryBlock*>(l + 1));
+      detail::free_large(reinterpret_cast<MemoryBlock*>(l + 1), &large_cache_);
     }
     large_bytes_ = 0;
+    large_cache_.trim(0);
     scope_log_.clear();
     scope_marks_.clear();
     live_blocks_ = 0;
@@ -636,7 +639,8 @@ AllocationStats MemoryPool::stats() const {
 size_t MemoryPool::bytes_mapped() const {
   std::lock_guard<std::mutex> lock(mu_);
   return fixed32_.bytes_mapped() + fixed128_.bytes_mapped() + segregated_.bytes_mapped() +
-         pooled_.bytes_mapped() + best_fit_.bytes_mapped() + large_bytes_;
+         pooled_.bytes_mapped() + best_fit_.bytes_mapped() + large_bytes_ +
+         large_cache_.cached_bytes();
 }
 
 size_t MemoryPool::live_blocks() const {
@@ -699,7 +703,7 @@ void* MempoolBaseline::allocate(size_t size, size_t alignment) {
   if (need == 0) return nullptr;
   MemoryBlock* h;
   if (need > detail::SizeClassLists::kMaxSize) {
-    h = detail::allocate_large(need, nullptr, 0);
+    h = detail::allocate_large(need, nullptr, 0, &large_cache_);
   } else {
     std::lock_guard<std::mutex> lock(mu_);
     h = lists_.allocate(need);
@@ -712,7 +716,7 @@ void MempoolBaseline::deallocate(void* p) {
   if (p == nullptr) return;
   MemoryBlock* h = MemoryBlock::of(detail::resolve_payload(p));
   if (h->kind == detail::kKindLarge) {
-    detail::free_large(h);
+    detail::free_large(h, &large_cache_);
     return;
   }
   std::lock_guard<std::mutex> lock(mu_);
@@ -721,8 +725,10 @@ void MempoolBaseline::deallocate(void* p) {
 
 size_t MempoolBaseline::bytes_mapped() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return lists_.bytes_mapped();
+  return lists_.bytes_mapped() + large_cache_.cached_bytes();
 }
+
+size_t MempoolBaseline::trim() { return large_cache_.trim(0); }
 
 // --- MempoolSharded ---
 
@@ -761,7 +767,7 @@ void* MempoolSharded::allocate(size_t size, size_t alignment) {
   size_t s = home_shard();
   MemoryBlock* h;
   if (need > detail::SizeClassLists::kMaxSize) {
-    h = detail::allocate_large(need, nullptr, static_cast<uint16_t>(s));
+    h = detail::allocate_large(need, nullptr, static_cast<uint16_t>(s), &large_cache_);
   } else {
     Shard& shard = *shards_[s];
     std::lock_guard<std::mutex> lock(shard.mu);
@@ -775,7 +781,7 @@ void MempoolSharded::deallocate(void* p) {
   if (p == nullptr) return;
   MemoryBlock* h = MemoryBlock::of(detail::resolve_payload(p));
   if (h->kind == detail::kKindLarge) {
-    detail::free_large(h);
+    detail::free_large(h, &large_cache_);
     return;
   }
   Shard& shard = *shards_[h->shard];
@@ -793,7 +799,9 @@ size_t MempoolSharded::bytes_mapped() const {
     std::lock_guard<std::mutex> lock(s->mu);
     total += s->lists.bytes_mapped();
   }
-  return total;
+  return total + large_cache_.cached_bytes();
 }
+
+size_t MempoolSharded::trim() { return large_cache_.trim(0); }
 
 }  // namespace allocbench

@@ -27,6 +27,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "allocators/common/large_cache.h"
 #include "allocators/common/platform.h"
 
 namespace allocbench {
@@ -201,8 +202,10 @@ struct LargeHeader {
   uint64_t pad[2];   // Header + MemoryBlock = 64 bytes.
 };
 static_assert(sizeof(LargeHeader) == 48, "large header");
-MemoryBlock* allocate_large(size_t size, void* owner, uint16_t shard);
-void free_large(MemoryBlock* h);
+// Maps (or takes from `cache`) the mapping of a large block; free_large
+// gives it back to `cache`, which keeps it for reuse or unmaps it.
+MemoryBlock* allocate_large(size_t size, void* owner, uint16_t shard, LargeMappingCache* cache);
+void free_large(MemoryBlock* h, LargeMappingCache* cache);
 inline LargeHeader* large_header(MemoryBlock* h) { return reinterpret_cast<LargeHeader*>(h) - 1; }
 
 }  // namespace detail
@@ -341,7 +344,8 @@ class MemoryPool {
 
   AllocationStrategy strategy() const { return strategy_; }
   AllocationStats stats() const;  // This pool's counters.
-  size_t bytes_mapped() const;    // Chunks and large mappings held.
+  size_t bytes_mapped() const;    // Chunks and large mappings held (cached ones included).
+  size_t large_cached_bytes() const { return large_cache_.cached_bytes(); }  // Freed, kept.
   size_t live_blocks() const;
   uint64_t fallback_allocations() const;  // FIXED_SIZE requests above 128 B.
   // BEST_FIT only: heap walk of the best-fit chunks ("" when consistent).
@@ -357,21 +361,22 @@ class MemoryPool {
   void free_locked(detail::MemoryBlock* h);
   size_t capacity(const detail::MemoryBlock* h) const;
 
-  const AllocationStrategy strategy_;     // Immutable.
-  mutable std::mutex mu_;                 // Guards everything below.
-  FixedSizeAllocator<32> fixed32_;        // FIXED_SIZE small blocks.
-  FixedSizeAllocator<128> fixed128_;      // FIXED_SIZE medium blocks.
-  detail::SizeClassLists segregated_;     // SEGREGATED, and FIXED_SIZE fallback.
-  detail::SizeClassLists pooled_;         // POOL_BASED.
-  detail::BestFitHeap best_fit_;          // BEST_FIT.
-  detail::LargeHeader* large_ = nullptr;  // Live large blocks.
-  size_t large_bytes_ = 0;                // Bytes of large mappings.
-  std::vector<void*> scope_log_;          // Payloads allocated inside open scopes.
-  std::vector<size_t> scope_marks_;       // scope_log_ size at each begin_scope().
-  size_t live_blocks_ = 0;                // Blocks handed out and not freed.
-  uint64_t fallbacks_ = 0;                // FIXED_SIZE requests served by segregated_.
-  bool orphaned_ = false;                 // Owner thread gone (release_from_thread).
-  AllocationStats stats_;                 // Pool-wide counters.
+  const AllocationStrategy strategy_;      // Immutable.
+  mutable std::mutex mu_;                  // Guards everything below.
+  FixedSizeAllocator<32> fixed32_;         // FIXED_SIZE small blocks.
+  FixedSizeAllocator<128> fixed128_;       // FIXED_SIZE medium blocks.
+  detail::SizeClassLists segregated_;      // SEGREGATED, and FIXED_SIZE fallback.
+  detail::SizeClassLists pooled_;          // POOL_BASED.
+  detail::BestFitHeap best_fit_;           // BEST_FIT.
+  detail::LargeHeader* large_ = nullptr;   // Live large blocks.
+  size_t large_bytes_ = 0;                 // Bytes of live large mappings.
+  detail::LargeMappingCache large_cache_;  // Freed large mappings (own lock; under mu_ here).
+  std::vector<void*> scope_log_;           // Payloads allocated inside open scopes.
+  std::vector<size_t> scope_marks_;        // scope_log_ size at each begin_scope().
+  size_t live_blocks_ = 0;                 // Blocks handed out and not freed.
+  uint64_t fallbacks_ = 0;                 // FIXED_SIZE requests served by segregated_.
+  bool orphaned_ = false;                  // Owner thread gone (release_from_thread).
+  AllocationStats stats_;                  // Pool-wide counters.
 };
 
 // The thread-local pool of a strategy used by CustomAllocator (created on
@@ -441,11 +446,15 @@ class MempoolBaseline {
   // As MemoryPool::allocate. Cost: one lock, a class lookup and a list pop.
   void* allocate(size_t size, size_t alignment = 16);
   void deallocate(void* p);
-  size_t bytes_mapped() const;
+  size_t bytes_mapped() const;  // Chunks plus cached large mappings (live large ones not counted).
+  // Unmaps every cached large mapping; returns the bytes unmapped.
+  size_t trim();
+  size_t large_cached_bytes() const { return large_cache_.cached_bytes(); }  // Freed, kept.
 
  private:
-  mutable std::mutex mu_;         // Guards lists_.
-  detail::SizeClassLists lists_;  // All blocks up to 256 KiB.
+  mutable std::mutex mu_;                  // Guards lists_.
+  detail::SizeClassLists lists_;           // All blocks up to 256 KiB.
+  detail::LargeMappingCache large_cache_;  // Freed large mappings (own lock).
 };
 
 // The seed benchmark's `mempool_sharded`: the same lists split into shards,
@@ -463,7 +472,10 @@ class MempoolSharded {
   void* allocate(size_t size, size_t alignment = 16);
   void deallocate(void* p);
   size_t shard_count() const { return count_; }
-  size_t bytes_mapped() const;
+  size_t bytes_mapped() const;  // Chunks plus cached large mappings (live large ones not counted).
+  // Unmaps every cached large mapping; returns the bytes unmapped.
+  size_t trim();
+  size_t large_cached_bytes() const { return large_cache_.cached_bytes(); }  // Freed, kept.
   // The shard that owns `p` (for tests).
   static size_t shard_of(const void* p);
 
@@ -478,6 +490,7 @@ class MempoolSharded {
 
   size_t count_;                                // Number of shards; immutable.
   std::vector<std::unique_ptr<Shard>> shards_;  // Each on its own cache lines; immutable vector.
+  detail::LargeMappingCache large_cache_;       // Freed large mappings of all shards (own lock).
 };
 
 }  // namespace allocbench

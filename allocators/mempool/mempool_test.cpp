@@ -423,5 +423,58 @@ TEST(Frontends, BaselineAndShardedBasics) {
   EXPECT_GT(sharded.bytes_mapped(), 0u);
 }
 
+// Large blocks: a freed mapping is reused for a similar request, reuse keeps
+// what is written (including across reallocate-style copies), the cache stays
+// bounded, and trim()/reset() give it back.
+template <typename Pool>
+void check_large_cache(Pool& pool, size_t (*cached)(Pool&), void (*trim)(Pool&)) {
+  const size_t big = 700000;
+  auto* a = static_cast<unsigned char*>(pool.allocate(big));
+  ASSERT_NE(a, nullptr);
+  std::memset(a, 0x5A, big);
+  pool.deallocate(a);
+  EXPECT_GT(cached(pool), 0u);
+  auto* b = static_cast<unsigned char*>(pool.allocate(big - 5000, 4096));
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(b) % 4096, 0u);
+  EXPECT_EQ(cached(pool), 0u) << "the cached mapping was taken";
+  for (size_t i = 0; i < big - 5000; i += 61) b[i] = static_cast<unsigned char>(i);
+  for (int round = 0; round < 10; ++round) {
+    void* c = pool.allocate(big + static_cast<size_t>(round) * 30000);
+    ASSERT_NE(c, nullptr);
+    std::memset(c, 0xC3, big);
+    pool.deallocate(c);
+  }
+  for (size_t i = 0; i < big - 5000; i += 61) ASSERT_EQ(b[i], static_cast<unsigned char>(i));
+  pool.deallocate(b);
+  std::vector<void*> blocks;
+  for (int i = 0; i < 120; ++i) {
+    void* p = pool.allocate(size_t{1} << 20);
+    ASSERT_NE(p, nullptr);
+    static_cast<unsigned char*>(p)[0] = 1;
+    blocks.push_back(p);
+  }
+  for (void* p : blocks) pool.deallocate(p);
+  EXPECT_GT(cached(pool), 0u);
+  EXPECT_LE(cached(pool), detail::kLargeMappingCacheBytes);
+  trim(pool);
+  EXPECT_EQ(cached(pool), 0u);
+}
+
+TEST(LargeCache, MemoryPoolBaselineAndSharded) {
+  MemoryPool pool(AllocationStrategy::SEGREGATED);
+  check_large_cache<MemoryPool>(
+      pool, [](MemoryPool& p) { return p.large_cached_bytes(); }, [](MemoryPool& p) { p.reset(); });
+  EXPECT_EQ(pool.bytes_mapped(), 0u) << "reset gives the cache back";
+  MempoolBaseline base;
+  check_large_cache<MempoolBaseline>(
+      base, [](MempoolBaseline& p) { return p.large_cached_bytes(); },
+      [](MempoolBaseline& p) { p.trim(); });
+  MempoolSharded sharded(4);
+  check_large_cache<MempoolSharded>(
+      sharded, [](MempoolSharded& p) { return p.large_cached_bytes(); },
+      [](MempoolSharded& p) { p.trim(); });
+}
+
 }  // namespace
 }  // namespace allocbench

@@ -64,12 +64,13 @@ constexpr size_t kHugeHeader = 4096;                    // huge block offset in 
 constexpr size_t kMaxAlignment = kSegmentSize / 2;      // larger alignments: ENOMEM
 constexpr size_t kExtendBytes = 4096;                   // free-list build batch
 constexpr size_t kPurgeCapMin = size_t{64} << 20;      // dirty free bytes a heap may keep...
-constexpr size_t kPurgeCapFraction = 1;                 // ...or its active span bytes / this
+constexpr size_t kPurgeCapFraction = 1;                 // ...or its peak active span bytes / this
 constexpr uint64_t kDecayMsDefault = 100;               // free memory unused this long is purged
 constexpr uint32_t kMaxSpareSegments = 2;               // empty segments a heap keeps
 constexpr int kSegmentCacheMax = 16;                    // empty segments kept globally
-constexpr int kHugeCacheMax = 16;                       // freed huge mappings kept for reuse...
-constexpr size_t kHugeCacheMaxBytes = size_t{64} << 20;  // ...up to this many bytes in total
+constexpr int kHugeCacheMax = 64;                       // freed huge mappings kept for reuse...
+constexpr size_t kHugeCacheMaxBytes = size_t{64} << 20;  // ...up to this many bytes in total,
+                                                         // or the active bytes if more
 
 constexpr size_t class_size_of(int cls) {
   if (cls <= 8) return static_cast<size_t>(cls) * 16;
@@ -201,6 +202,8 @@ struct alignas(64) Heap {
   Segment* segments = nullptr;        // owner: segments of this heap
   size_t dirty_free_bytes = 0;        // owner: free slots that may be resident
   size_t active_bytes = 0;            // owner: bytes of spans in use
+  size_t active_peak = 0;             // owner: most active_bytes since the last decay tick
+  size_t active_peak_prev = 0;        // owner: most active_bytes in the epoch before that
   uint64_t decay_tick_ns = 0;         // owner: time of the last decay tick (heap_decay)
   uint32_t empty_segments = 0;        // owner: segments with no span
   uint32_t state = 0;                 // g_lock: HeapState
@@ -573,6 +576,8 @@ void caches_decay(uint64_t now) {
 // thread exit. Cost when no tick is due: one clock read (vDSO).
 ALLOC_NOINLINE void heap_decay(Heap* h, uint64_t now) {
   h->decay_tick_ns = now;
+  h->active_peak_prev = h->active_peak;
+  h->active_peak = h->active_bytes;
   for (Segment* seg = h->segments; seg != nullptr; seg = seg->next) {
     uint64_t fd = free_dirty(seg);
     uint64_t m = seg->stale_mask & fd;
@@ -747,13 +752,20 @@ Page* span_alloc(Heap* h, size_t slots, bool* clean) {
   pg->start = slot_address(seg, static_cast<size_t>(idx));
   g_active.fetch_add(slots << kSlotShift, std::memory_order_relaxed);
   h->active_bytes += slots << kSlotShift;
+  if (h->active_bytes > h->active_peak) h->active_peak = h->active_bytes;
   return pg;
 }
 
 // Hard cap on a heap's free resident memory, whatever the decay: it bounds
-// RSS when a heap frees much more than it reuses within a decay period.
+// RSS when a heap frees much more than it reuses within a decay period. The
+// bound is the heap's peak of active bytes over the current and the previous
+// decay epoch, so a heap that frees its whole live set and builds it again
+// within a period (a phase change, a request cycle) keeps its pages resident
+// and takes no page faults; the decay still returns them after 1-2 periods.
 ALLOC_INLINE void heap_check_cap(Heap* h) {
-  size_t limit = h->active_bytes / kPurgeCapFraction;
+  size_t peak = h->active_peak > h->active_peak_prev ? h->active_peak : h->active_peak_prev;
+  if (h->active_bytes > peak) peak = h->active_bytes;
+  size_t limit = peak / kPurgeCapFraction;
   if (h->dirty_free_bytes > (limit > kPurgeCapMin ? limit : kPurgeCapMin)) heap_purge(h);
 }
 
@@ -799,6 +811,7 @@ bool span_resize(Heap* h, Page* pg, size_t slots) {
   }
   g_active.fetch_add((slots << kSlotShift) - (cur << kSlotShift), std::memory_order_relaxed);
   h->active_bytes += (slots << kSlotShift) - (cur << kSlotShift);  // wraps correctly when shrinking
+  if (h->active_bytes > h->active_peak) h->active_peak = h->active_bytes;
   pg->slots = static_cast<uint8_t>(slots);
   pg->block_size = static_cast<uint32_t>(slots << kSlotShift);
   if (slots < cur) heap_check_cap(h);
@@ -1167,7 +1180,7 @@ void* realloc_huge(Heap* h, Segment* seg, size_t n) {
 
 // Puts a freed huge mapping into the global cache (kept resident, so its
 // next user takes no page faults); the oldest entries beyond kHugeCacheMax
-// entries or kHugeCacheMaxBytes are unmapped, and the decay unmaps entries
+// entries or max(kHugeCacheMaxBytes, active bytes) are unmapped, and the decay unmaps entries
 // left unused for a decay period. Larger mappings are unmapped at once.
 void free_huge(Heap* h, Segment* seg) {
   size_t total = seg->map_size;
@@ -1187,8 +1200,11 @@ void free_huge(Heap* h, Segment* seg) {
   g_huge_cache = seg;
   g_huge_cache_bytes += total;
   g_huge_cache_count.fetch_add(1, std::memory_order_relaxed);
+  // Retained huge memory stays bounded by live memory (as the span hard cap).
+  size_t active = static_cast<size_t>(g_active.load(std::memory_order_relaxed));
+  size_t cap_bytes = active > kHugeCacheMaxBytes ? active : kHugeCacheMaxBytes;
   while (g_huge_cache_count.load(std::memory_order_relaxed) > kHugeCacheMax ||
-         g_huge_cache_bytes > kHugeCacheMaxBytes) {
+         g_huge_cache_bytes > cap_bytes) {
     Segment** link = &g_huge_cache;
     while ((*link)->next != nullptr) link = &(*link)->next;  // the oldest is last
     Segment* old = *link;

@@ -182,8 +182,11 @@ class MultiSizeAdapter : public Adapter {
 
 }  // namespace
 
-Capabilities slab_adapter_caps() {
-  size_t block = env_block_size("ALLOCBENCH_SLAB_BLOCK");
+namespace {
+
+// A fixed-size adapter's capabilities, its block size read from `env_var`.
+Capabilities fixed_block_caps(const char* env_var) {
+  size_t block = env_block_size(env_var);
   Capabilities c;
   c.threading = Threading::kShared;
   c.max_size = (block + 15) & ~size_t{15};
@@ -192,15 +195,10 @@ Capabilities slab_adapter_caps() {
   return c;
 }
 
-Capabilities pool_adapter_caps() {
-  size_t block = env_block_size("ALLOCBENCH_POOL_BLOCK");
-  Capabilities c;
-  c.threading = Threading::kShared;
-  c.max_size = (block + 15) & ~size_t{15};
-  c.fixed_size = block;
-  c.max_alignment = fixed_block_alignment(block);
-  return c;
-}
+}  // namespace
+
+Capabilities slab_adapter_caps() { return fixed_block_caps("ALLOCBENCH_SLAB_BLOCK"); }
+Capabilities pool_adapter_caps() { return fixed_block_caps("ALLOCBENCH_POOL_BLOCK"); }
 
 std::unique_ptr<Adapter> create_slab_adapter() { return std::make_unique<SlabAdapter>(); }
 std::unique_ptr<Adapter> create_arena_adapter() { return std::make_unique<ArenaAdapter>(); }

@@ -11,11 +11,15 @@ export BENCH_TIMEOUT
 # page-fault-bound mixed_sizes:large profile runs separately with fewer ops.
 SMOKE_OPS        ?= 20000
 SMOKE_LARGE_OPS  ?= 1000
+SMOKE_REPS       ?= 3
+SMOKE_MIN_TIME   ?= 0.05
 SMOKE_ALLOCATORS ?= all
 SMOKE_WORKLOADS  ?= rl_churn,ttl_ring,mixed_sizes:mixed,mixed_sizes:small,fixed_size:64,contention,cross_thread,basic_concurrency,size_ramp:alloc_all
-# Paper-grade: 5 shuffled repetitions, a warm-up replay, threads 1 .. 2 x cores.
+# Smoke: 3 shuffled repetitions, a warm-up replay, each cell's timed replays repeated
+# to at least 50 ms. Paper-grade: 5 repetitions, at least 200 ms, threads 1 .. 2 x cores.
 BENCH_OPS        ?= 500000
 BENCH_REPS       ?= 5
+BENCH_MIN_TIME   ?= 0.2
 BENCH_ALLOCATORS ?= all
 BENCH_WORKLOADS  ?= all
 BENCH_THREADS    ?= $(shell seq -s, 1 $$(( 2 * $(CORES) )))
@@ -40,10 +44,13 @@ test: build
 bench_smoke: build
 	@mkdir -p results
 	$(ALLOCBENCH) run --allocators $(SMOKE_ALLOCATORS) --workloads $(SMOKE_WORKLOADS) \
-	  --threads 1,2 --reps 1 --ops $(SMOKE_OPS) --seed 1 --out results/smoke --force
+	  --threads 1,2 --reps $(SMOKE_REPS) --order shuffled --warmup 1 --min-time $(SMOKE_MIN_TIME) \
+	  --ops $(SMOKE_OPS) --seed 1 --out results/smoke --force
 	$(ALLOCBENCH) run --allocators $(SMOKE_ALLOCATORS) --workloads mixed_sizes:large \
-	  --threads 1,2 --reps 1 --ops $(SMOKE_LARGE_OPS) --seed 1 --out results/smoke_large --force
+	  --threads 1,2 --reps $(SMOKE_REPS) --order shuffled --warmup 1 --min-time $(SMOKE_MIN_TIME) \
+	  --ops $(SMOKE_LARGE_OPS) --seed 1 --out results/smoke_large --force
 	$(MAKE) --no-print-directory plots RESULTS=results/smoke/results.csv
+	PYTHONPATH=scripts $(PYTHON) -m allocplot table results/smoke/results.csv --metric net_ns_per_op --baseline glibc
 	PYTHONPATH=scripts $(PYTHON) -m allocplot table results/smoke/results.csv --metric ns_per_op --baseline glibc
 	PYTHONPATH=scripts $(PYTHON) -m allocplot table results/smoke/results.csv --metric peak_rss_net_bytes --baseline glibc
 
@@ -51,7 +58,7 @@ bench: build
 	@mkdir -p results
 	$(ALLOCBENCH) run --allocators $(BENCH_ALLOCATORS) --workloads $(BENCH_WORKLOADS) \
 	  --threads $(BENCH_THREADS) --reps $(BENCH_REPS) --ops $(BENCH_OPS) --warmup 1 \
-	  --order shuffled --seed 1 --out results/bench
+	  --min-time $(BENCH_MIN_TIME) --order shuffled --seed 1 --out results/bench
 	$(MAKE) --no-print-directory plots RESULTS=results/bench/results.csv
 
 bench_resume: build

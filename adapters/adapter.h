@@ -95,6 +95,17 @@ class Adapter {
   virtual std::string version() const = 0;
 };
 
+// How the replay loop calls an adapter (runner/replay.h; docs/csv_schema.md,
+// "Call cost"). Every allocator pays one call that is not inlined per request.
+enum class CallPath {
+  kVirtual,        // In-process adapter: one virtual call into the Adapter (its target never
+                   // changes during a cell, so the indirect branch is predicted).
+  kProcessMalloc,  // The process's malloc/free/calloc/realloc/posix_memalign, called directly
+                   // through the PLT exactly as a C program calls them.
+  kCalibration,    // The runner's calibration path: distinct pre-faulted blocks planned from
+                   // the trace before the clock, one direct call that is not inlined.
+};
+
 // A registry entry: what the runner needs to know without creating the
 // adapter, and a factory for the child process.
 struct AdapterInfo {
@@ -106,6 +117,9 @@ struct AdapterInfo {
   Capabilities caps;
   std::unique_ptr<Adapter> (*create)();
   bool test_only;  // Registered only when ALLOCBENCH_TEST_ADAPTERS=1.
+  CallPath call_path = CallPath::kVirtual;
+  uint32_t spin_multiplier = 0;  // kCalibration only: each allocation also spins this many
+                                 // times ALLOCBENCH_SPIN_NS (default 400) ns (test adapters).
 };
 
 // The explicit list of adapters (adapters/registry.cpp), in listing order.

@@ -43,8 +43,7 @@ namespace {
 constexpr Capabilities kMalloc{};
 constexpr Capabilities kPerThread{Threading::kPerThreadInstance};
 constexpr Capabilities kPerThreadResetOnly{Threading::kPerThreadInstance, SIZE_MAX, 0, false};
-constexpr Capabilities kNull{Threading::kPerThreadInstance, size_t{8} << 20, 0, true, 1u << 16,
-                             false};
+constexpr Capabilities kNull{Threading::kShared, size_t{8} << 20, 0, true, 1u << 16, false};
 
 bool test_adapters_enabled() {
   const char* v = std::getenv("ALLOCBENCH_TEST_ADAPTERS");
@@ -54,15 +53,15 @@ bool test_adapters_enabled() {
 std::vector<AdapterInfo> build_registry() {
   std::vector<AdapterInfo> all = {
       {"glibc", "system", "", "glibc ptmalloc2, the Debian libc malloc", kMalloc,
-       create_glibc_adapter, false},
+       create_glibc_adapter, false, CallPath::kProcessMalloc},
       {"jemalloc", "system", "jemalloc", "jemalloc (Debian libjemalloc)", kMalloc,
-       create_jemalloc_adapter, false},
+       create_jemalloc_adapter, false, CallPath::kProcessMalloc},
       {"tcmalloc", "system", "tcmalloc", "gperftools tcmalloc_minimal (Debian)", kMalloc,
-       create_tcmalloc_adapter, false},
+       create_tcmalloc_adapter, false, CallPath::kProcessMalloc},
       {"mimalloc", "system", "mimalloc", "mimalloc (Debian libmimalloc)", kMalloc,
-       create_mimalloc_adapter, false},
+       create_mimalloc_adapter, false, CallPath::kProcessMalloc},
       {"inhouse", "inhouse", "inhouse", "liballoc, the in-house drop-in malloc (allocators/inhouse)",
-       kMalloc, create_inhouse_adapter, false},
+       kMalloc, create_inhouse_adapter, false, CallPath::kProcessMalloc},
       {"pmr_monotonic", "pmr", "", "std::pmr::monotonic_buffer_resource, one per thread",
        kPerThreadResetOnly, create_pmr_monotonic_adapter, false},
       {"pmr_unsync_pool", "pmr", "", "std::pmr::unsynchronized_pool_resource, one per thread",
@@ -70,7 +69,7 @@ std::vector<AdapterInfo> build_registry() {
       {"pmr_sync_pool", "pmr", "", "std::pmr::synchronized_pool_resource, shared", kMalloc,
        create_pmr_sync_pool_adapter, false},
       {"null", "calibration", "", "no allocator: measures the harness's own cost per op", kNull,
-       create_null_adapter, false},
+       create_null_adapter, false, CallPath::kCalibration},
       // --- in-house adapters: add entries below this line ---
       {"slab", "inhouse", "", "lock-free tagged-index slab, fixed size (ALLOCBENCH_SLAB_BLOCK)",
        slab_adapter_caps(), create_slab_adapter, false},
@@ -108,6 +107,12 @@ std::vector<AdapterInfo> build_registry() {
        true},
       {"test_oom", "test", "", "returns nullptr after 1000 allocations", kMalloc,
        create_test_oom_adapter, true},
+      {"test_spin_1x", "test", "",
+       "calibration blocks plus a spin of ALLOCBENCH_SPIN_NS (400) ns per allocation", kNull,
+       create_null_adapter, true, CallPath::kCalibration, 1},
+      {"test_spin_2x", "test", "",
+       "calibration blocks plus a spin of 2 x ALLOCBENCH_SPIN_NS ns per allocation",
+       kNull, create_null_adapter, true, CallPath::kCalibration, 2},
   };
   if (!test_adapters_enabled()) {
     std::vector<AdapterInfo> kept;

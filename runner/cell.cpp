@@ -7,6 +7,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -16,195 +17,30 @@
 
 #include "adapters/adapter.h"
 #include "allocators/common/platform.h"
+#include "runner/calibration.h"
+#include "runner/replay.h"
 #include "runner/skip.h"
 #include "workloads/workload.h"
 
 namespace allocbench {
 namespace {
 
-struct SlotEntry {
-  void* ptr;      // Live block in this slot.
-  uint64_t size;  // Its requested size.
-};
+using detail::CalibrationPlan;
+using detail::CalibrationPlanner;
+using detail::CallContext;
+using detail::Channel;
+using detail::LiveCounter;
+using detail::ReplayFn;
+using detail::ReplayShared;
+using detail::SlotEntry;
+using detail::ThreadReplay;
 
-// A single-producer single-consumer channel between a producer thread and its
-// consumer (cross_thread workload). Lives in OS-mapped memory.
-struct Channel {
-  static constexpr uint64_t kCapacity = 1024;
-  alignas(64) std::atomic<uint64_t> head;  // Next entry to pop; written by the consumer.
-  alignas(64) std::atomic<uint64_t> tail;  // Next entry to fill; written by the producer.
-  alignas(64) SlotEntry ring[kCapacity];   // Entries [head, tail) are filled.
-};
+constexpr size_t kLatencyFileMax = 10000;  // Samples kept in a cell's latency file.
+constexpr uint64_t kMinRateSpanNs = 10000000;  // Cycle-counter rate measured over >= 10 ms.
 
-// What a replaying thread shares with the others.
-struct ReplayShared {
-  Channel* channels;                 // Indexed by Op::channel.
-  std::atomic<bool>* abort;          // Set when any thread fails: waiting threads give up.
-  std::atomic<void*>* shared_slots;  // kToggle table; each block starts with its size.
-};
-
-// Per-thread replay counters. Owner thread only.
-struct ReplayCounters {
-  uint64_t toggle_allocs = 0;                  // kToggle ops that allocated.
-  uint64_t toggle_frees = 0;                   // kToggle ops that freed (including lost races).
-  MappedArray<uint64_t>* phase_rss = nullptr;  // RSS at each kPhase, when recorded.
-};
-
-// Why a replay stopped early.
-struct ReplayFailure {
-  bool failed = false;
-  bool aborted = false;  // Stopped because another thread failed first.
-  uint64_t size = 0;     // The request that returned nullptr.
-};
-
-// Writes the first byte, one byte in every 4 KiB page and the last byte, so
-// the block's pages are really committed (as a program using the memory would
-// commit them; peak RSS then counts them) and the compiler cannot drop the
-// allocation. Cost: one store per page.
-inline void touch(void* p, uint64_t size) {
-  if (size == 0) return;
-  volatile char* c = static_cast<volatile char*>(p);
-  for (uint64_t off = 0; off < size; off += 4096) c[off] = 1;
-  c[size - 1] = 1;
-}
-
-// Waits for a channel condition; false if the run was aborted meanwhile.
-template <typename Ready>
-bool wait_for(const ReplayShared& sh, Ready ready) {
-  for (unsigned spins = 0; !ready(); ++spins) {
-    if (sh.abort->load(std::memory_order_relaxed)) return false;
-    if (spins > 64) std::this_thread::yield();
-  }
-  return true;
-}
-
-// Executes one op. Cost: the adapter call plus one store per page.
-inline bool do_op(Adapter& a, const Op& op, SlotEntry* slots, bool reset_at_phase,
-                  const ReplayShared& sh, ReplayCounters& ctr) {
-  SlotEntry& s = slots[op.slot];
-  const size_t align = size_t{1} << op.align_log2;
-  switch (op.kind) {
-    case OpKind::kAlloc: {
-      void* p = a.allocate(op.size, align);
-      if (p == nullptr && op.size != 0) return false;
-      touch(p, op.size);
-      s.ptr = p;
-      s.size = op.size;
-      return true;
-    }
-    case OpKind::kFree:
-      if (s.ptr != nullptr) a.deallocate(s.ptr, s.size, align);
-      s.ptr = nullptr;
-      return true;
-    case OpKind::kRealloc: {
-      void* p = a.reallocate(s.ptr, s.size, op.size, align);
-      if (p == nullptr && op.size != 0) return false;
-      touch(p, op.size);
-      s.ptr = p;
-      s.size = op.size;
-      return true;
-    }
-    case OpKind::kPhase:
-      if (reset_at_phase) a.reset();
-      if (ctr.phase_rss != nullptr) ctr.phase_rss->push_back(platform::resident_bytes());
-      return true;
-    case OpKind::kToggle: {
-      std::atomic<void*>& cell = sh.shared_slots[op.slot];
-      void* old = cell.exchange(nullptr, std::memory_order_acq_rel);
-      if (old != nullptr) {
-        uint64_t size;
-        std::memcpy(&size, old, sizeof size);
-        a.deallocate(old, size, align);
-        ++ctr.toggle_frees;
-        return true;
-      }
-      void* p = a.allocate(op.size, align);
-      if (p == nullptr) return false;
-      touch(p, op.size);
-      std::memcpy(p, &op.size, sizeof op.size);
-      ++ctr.toggle_allocs;
-      void* expected = nullptr;
-      if (!cell.compare_exchange_strong(expected, p, std::memory_order_acq_rel)) {
-        a.deallocate(p, op.size, align);  // Another thread filled the slot first.
-        ++ctr.toggle_frees;
-      }
-      return true;
-    }
-    case OpKind::kCalloc: {
-      void* p = a.allocate_zeroed(op.size, align);
-      if (p == nullptr && op.size != 0) return false;
-      touch(p, op.size);
-      s.ptr = p;
-      s.size = op.size;
-      return true;
-    }
-    case OpKind::kPush: {
-      Channel& ch = sh.channels[op.channel];
-      uint64_t tail = ch.tail.load(std::memory_order_relaxed);
-      if (!wait_for(sh, [&] {
-            return tail - ch.head.load(std::memory_order_acquire) < Channel::kCapacity;
-          })) {
-        return false;
-      }
-      ch.ring[tail % Channel::kCapacity] = s;
-      ch.tail.store(tail + 1, std::memory_order_release);
-      s.ptr = nullptr;
-      return true;
-    }
-    case OpKind::kPop: {
-      Channel& ch = sh.channels[op.channel];
-      uint64_t head = ch.head.load(std::memory_order_relaxed);
-      if (!wait_for(sh, [&] { return ch.tail.load(std::memory_order_acquire) != head; })) {
-        return false;
-      }
-      s = ch.ring[head % Channel::kCapacity];
-      ch.head.store(head + 1, std::memory_order_release);
-      return true;
-    }
-  }
-  return true;
-}
-
-// Replays a trace. When `lat` is non-null, about one op in `sample_every`
-// (random gaps, mean sample_every) is timed with the monotonic clock and its
-// duration appended to `lat`.
-ReplayFailure replay(Adapter& a, const ThreadTrace& t, SlotEntry* slots, bool reset_at_phase,
-                     const ReplayShared& sh, ReplayCounters& ctr, MappedArray<uint32_t>* lat,
-                     uint32_t sample_every, uint64_t sample_seed) {
-  ReplayFailure f;
-  const Op* ops = t.ops.data();
-  const size_t n = t.ops.size();
-  uint64_t rng = sample_seed | 1;
-  auto next_gap = [&]() -> size_t {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return 1 + static_cast<size_t>(rng % (2ull * sample_every - 1));
-  };
-  size_t next_sample = (lat != nullptr && sample_every > 0) ? next_gap() - 1 : SIZE_MAX;
-  for (size_t i = 0; i < n; ++i) {
-    bool ok;
-    if (__builtin_expect(i == next_sample, 0)) {
-      uint64_t t0 = platform::now_ns();
-      ok = do_op(a, ops[i], slots, reset_at_phase, sh, ctr);
-      uint64_t d = platform::now_ns() - t0;
-      lat->push_back(d > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(d));
-      next_sample = i + next_gap();
-    } else {
-      ok = do_op(a, ops[i], slots, reset_at_phase, sh, ctr);
-    }
-    if (!ok) {
-      f.failed = true;
-      f.size = ops[i].size;
-      f.aborted = sh.abort->exchange(true);
-      return f;
-    }
-  }
-  return f;
-}
 
 // Nearest-rank percentile of sorted samples.
-uint64_t percentile(const MappedArray<uint32_t>& sorted, double q) {
+double percentile(const std::vector<double>& sorted, double q) {
   if (sorted.empty()) return 0;
   size_t n = sorted.size();
   size_t rank = static_cast<size_t>(q * static_cast<double>(n) + 0.999999);
@@ -215,18 +51,37 @@ uint64_t percentile(const MappedArray<uint32_t>& sorted, double q) {
 
 double tv_seconds(const timeval& tv) { return tv.tv_sec + tv.tv_usec / 1e6; }
 
+// The median cost, in cycles, of reading the cycle counter twice back to
+// back: what every latency sample includes besides the op itself.
+uint64_t timer_cost_ticks() {
+  constexpr int kPairs = 2001;
+  std::vector<uint64_t> d(kPairs);
+  for (int i = 0; i < kPairs; ++i) {
+    uint64_t c0 = platform::read_cycles();
+    uint64_t c1 = platform::read_cycles();
+    d[i] = c1 - c0;
+  }
+  std::nth_element(d.begin(), d.begin() + kPairs / 2, d.end());
+  return d[kPairs / 2];
+}
+
+// What the main thread asks the workers to do in a round.
+enum class Round : uint8_t { kWarmup, kTimed, kLatency, kExit };
+
 // Coordinates the worker threads: they spin at the start gate (so they all
 // start within a few hundred ns of the release) and sleep when done.
 class Gate {
  public:
-  explicit Gate(uint32_t threads) : threads_(threads) {}
-
-  // Worker: wait for round `round` to be released.
-  void wait_start(uint32_t round) {
+  // Worker: wait for round `round` to be released; returns what it is.
+  Round wait_start(uint32_t round) {
     while (round_.load(std::memory_order_acquire) < round) std::this_thread::yield();
+    return kind_;
   }
-  // Main: release round `round`.
-  void release(uint32_t round) { round_.store(round, std::memory_order_release); }
+  // Main: release round `round` of kind `kind`.
+  void release(uint32_t round, Round kind) {
+    kind_ = kind;
+    round_.store(round, std::memory_order_release);
+  }
 
   // Worker: report this round finished.
   void arrive() {
@@ -239,25 +94,43 @@ class Gate {
     std::unique_lock<std::mutex> lock(mu_);
     cv_.wait(lock, [&] { return arrived_ >= count; });
   }
-  uint32_t threads() const { return threads_; }
 
  private:
-  uint32_t threads_;
   std::atomic<uint32_t> round_{0};  // Released round; written by main.
+  Round kind_ = Round::kWarmup;     // Kind of the released round; written by main before it.
   std::mutex mu_;
   std::condition_variable cv_;
   uint32_t arrived_ = 0;  // Guarded by mu_.
 };
 
+// One worker thread's state. Owner thread, and main between rounds.
 struct Worker {
   ThreadTrace trace;
   MappedArray<SlotEntry> slots;
-  MappedArray<uint32_t> lat;
-  MappedArray<uint64_t> phase_rss;  // Thread 0 only, timed round only.
-  ReplayCounters counters;
-  uint64_t end_ns = 0;
-  ReplayFailure failure;
+  MappedArray<uint32_t> lat;        // Latency round: cycle counts of sampled ops.
+  MappedArray<uint64_t> phase_rss;  // Thread 0 only, first timed round only.
+  MappedArray<uint64_t> phases;     // Indices of the trace's kPhase ops.
+  CalibrationPlan plan;
+  ThreadReplay state;
+  uint64_t timer_ticks = 0;  // This thread's timer cost (latency round).
+  uint64_t end_ns = 0;       // When its last round ended.
+  uint64_t timed_toggle_allocs = 0, timed_toggle_frees = 0;
 };
+
+bool parse_spin(const char* s, uint64_t* out) {
+  char* end = nullptr;
+  unsigned long long v = std::strtoull(s, &end, 10);
+  if (end == s || *end != '\0' || v == 0 || v > 1000000) return false;
+  *out = v;
+  return true;
+}
+
+CellResult fail(const std::string& status, const std::string& why) {
+  CellResult r;
+  r.status = status;
+  r.error = why;
+  return r;
+}
 
 }  // namespace
 
@@ -266,42 +139,52 @@ CellResult run_cell(const CellConfig& c) {
   const AdapterInfo* info = find_adapter(c.adapter);
   const Workload* w = find_workload(c.workload);
   if (info == nullptr || w == nullptr || !has_profile(*w, c.profile) || c.threads == 0) {
-    r.status = "error";
-    r.error = "invalid cell configuration";
-    return r;
+    return fail("error", "invalid cell configuration");
   }
   std::unique_ptr<Adapter> adapter = info->create();
   r.adapter_version = adapter->version();
   std::string bad = adapter->verify();
-  if (!bad.empty()) {
-    r.status = "error";
-    r.error = bad;
-    return r;
-  }
+  if (!bad.empty()) return fail("error", bad);
   std::string skip = skip_reason(info->caps, w->requirements(c.profile), c.threads);
-  if (!skip.empty()) {
-    r.status = "skipped";
-    r.error = skip;
-    return r;
-  }
-  const bool reset_at_phase = !info->caps.individual_free;
+  if (!skip.empty()) return fail("skipped", skip);
+  const bool calibration = info->call_path == CallPath::kCalibration;
+  const WorkloadRequirements req = w->requirements(c.profile);
 
   // Traces first, before the clock, in OS-mapped memory.
   std::vector<Worker> workers(c.threads);
   std::vector<uint64_t> hashes(c.threads);
+  unsigned mix = 0;
+  bool any_toggle = false, any_other = false;
+  uint64_t max_trace_peak = 0;
   for (uint32_t i = 0; i < c.threads; ++i) {
     TraceParams p{c.profile, c.seed, i, c.threads, c.ops};
-    workers[i].trace = generate_trace(*w, p);
-    workers[i].slots.resize_zeroed(workers[i].trace.slot_count + 1);
-    if (c.lat_sample > 0) workers[i].lat.reserve(2 * (c.ops / c.lat_sample) + 64);
-    hashes[i] = workers[i].trace.hash;
-    r.peak_live_bytes += workers[i].trace.peak_live_bytes;
-    r.total_ops += workers[i].trace.ops.size();
-    r.allocs += workers[i].trace.allocs;
-    r.frees += workers[i].trace.frees;
-    r.reallocs += workers[i].trace.reallocs;
+    Worker& wk = workers[i];
+    wk.trace = generate_trace(*w, p);
+    wk.slots.resize_zeroed(wk.trace.slot_count + 1);
+    if (c.lat_sample > 0) wk.lat.reserve(2 * (c.ops / c.lat_sample) + 64);
+    hashes[i] = wk.trace.hash;
+    max_trace_peak = std::max(max_trace_peak, wk.trace.peak_live_bytes);
+    r.total_ops += wk.trace.ops.size();
+    r.allocs += wk.trace.allocs;
+    r.frees += wk.trace.frees;
+    r.reallocs += wk.trace.reallocs;
+    std::string mix_error;
+    unsigned m = detail::trace_mix(&wk.trace, 1, &mix_error);
+    if (!mix_error.empty()) return fail("error", mix_error);
+    if (wk.trace.toggles > 0) any_toggle = true;
+    if (wk.trace.ops.size() > wk.trace.toggles) any_other = true;
+    mix |= m;
   }
   r.trace_hash = combine_trace_hashes(hashes.data(), hashes.size());
+  if (any_toggle && any_other) return fail("error", "threads mix toggles with other ops");
+  // Live bytes are exact from the trace for one thread; otherwise counted at replay.
+  const bool count_live = c.threads > 1 || any_toggle;
+  if (count_live) mix |= detail::kMixLive;
+  const ReplayFn fast = detail::select_replay(info->call_path, info->spin_multiplier > 0, mix,
+                                              false);
+  const ReplayFn sampled = detail::select_replay(info->call_path, info->spin_multiplier > 0,
+                                                 mix, true);
+  if (fast == nullptr || sampled == nullptr) return fail("error", "no replay loop for this mix");
 
   // Channels for producer/consumer workloads, in OS-mapped memory.
   uint32_t channel_count = 1;
@@ -314,11 +197,7 @@ CellResult run_cell(const CellConfig& c) {
   }
   const size_t channel_bytes = sizeof(Channel) * channel_count;
   Channel* channels = static_cast<Channel*>(platform::map_pages(channel_bytes));
-  if (channels == nullptr) {
-    r.status = "error";
-    r.error = "cannot map channels";
-    return r;
-  }
+  if (channels == nullptr) return fail("error", "cannot map channels");
   for (uint32_t i = 0; i < channel_count; ++i) new (&channels[i]) Channel{};
   struct Unmap {
     void* p;
@@ -326,117 +205,238 @@ CellResult run_cell(const CellConfig& c) {
     ~Unmap() { platform::unmap_pages(p, n); }
   } unmap_channels{channels, channel_bytes};
   std::atomic<bool> abort{false};
-  // The shared slot table of kToggle workloads.
-  const WorkloadRequirements req = w->requirements(c.profile);
+
+  // The shared slot table of kToggle workloads, and the size each slot holds
+  // (a function of the slot, so any thread can free any slot's block).
   const size_t shared_bytes = sizeof(std::atomic<void*>) * (req.shared_slots + 1);
   auto* shared_slots = static_cast<std::atomic<void*>*>(platform::map_pages(shared_bytes));
-  if (shared_slots == nullptr) {
-    r.status = "error";
-    r.error = "cannot map the shared slot table";
-    return r;
-  }
-  for (uint32_t i = 0; i <= req.shared_slots; ++i)
+  if (shared_slots == nullptr) return fail("error", "cannot map the shared slot table");
+  for (uint32_t i = 0; i <= req.shared_slots; ++i) {
     new (&shared_slots[i]) std::atomic<void*>{nullptr};
-  struct UnmapShared {
-    void* p;
-    size_t n;
-    ~UnmapShared() { platform::unmap_pages(p, n); }
-  } unmap_shared{shared_slots, shared_bytes};
+  }
+  Unmap unmap_shared{shared_slots, shared_bytes};
+  MappedArray<uint64_t> shared_sizes;
+  shared_sizes.resize_zeroed(req.shared_slots + 1);
+  for (const Worker& wk : workers) {
+    for (const Op& op : wk.trace.ops) {
+      if (op.kind == OpKind::kToggle && op.slot < req.shared_slots) {
+        shared_sizes[op.slot] = op.size;
+      }
+    }
+  }
+  // Live-byte counters: one per worker, then the main thread's (leftover frees).
+  const size_t live_bytes = sizeof(LiveCounter) * (c.threads + 1);
+  auto* live = static_cast<LiveCounter*>(platform::map_aligned(
+      (live_bytes + platform::page_size() - 1) & ~(platform::page_size() - 1),
+      platform::page_size()));
+  if (live == nullptr) return fail("error", "cannot map the live counters");
+  for (uint32_t i = 0; i <= c.threads; ++i) new (&live[i]) LiveCounter{};
+  Unmap unmap_live{live, (live_bytes + platform::page_size() - 1) & ~(platform::page_size() - 1)};
+  LiveCounter& main_live = live[c.threads];
+
+  // The calibration's blocks, planned and faulted in before the baseline.
+  CalibrationPlanner planner;
+  uint64_t spin_ticks = 0;
+  if (info->spin_multiplier > 0) {
+    // The known cost: a spin of ALLOCBENCH_SPIN_NS (default 400) x multiplier ns per
+    // allocation, timed here in-process without the harness and reported in
+    // adapter_version.
+    uint64_t spin_ns = 400;
+    const char* env = std::getenv("ALLOCBENCH_SPIN_NS");
+    if (env != nullptr && !parse_spin(env, &spin_ns)) spin_ns = 400;
+    const uint64_t n0 = platform::now_ns(), c0 = platform::read_cycles();
+    while (platform::now_ns() - n0 < 2 * kMinRateSpanNs) {
+    }
+    const double rate = static_cast<double>(platform::read_cycles() - c0) /
+                        static_cast<double>(platform::now_ns() - n0);
+    spin_ticks = static_cast<uint64_t>(spin_ns * info->spin_multiplier * rate + 0.5);
+    constexpr int kCalls = 20000;
+    std::vector<double> per_call;
+    for (int round = 0; round < 15; ++round) {
+      const uint64_t t0 = platform::now_ns();
+      for (int k = 0; k < kCalls; ++k) detail::spin_cycles(spin_ticks);
+      per_call.push_back(static_cast<double>(platform::now_ns() - t0) / kCalls);
+    }
+    std::sort(per_call.begin(), per_call.end());
+    char buf[128];
+    std::snprintf(buf, sizeof buf, "spin %llu ns: %.3f ns per allocation in-process",
+                  static_cast<unsigned long long>(spin_ns * info->spin_multiplier), per_call[7]);
+    r.adapter_version = buf;
+  }
+  if (calibration) {
+    for (Worker& wk : workers) {
+      std::string err = planner.plan_thread(wk.trace, wk.slots.data(), shared_sizes.data(),
+                                            req.shared_slots, &wk.plan);
+      if (!err.empty()) return fail("error", err);
+      wk.plan.spin_ticks = spin_ticks;
+    }
+  }
+
   // Frees what the toggles left in the table (between rounds and at the end).
   auto drain_shared = [&] {
+    int64_t freed = 0;
     for (uint32_t i = 0; i < req.shared_slots; ++i) {
       void* p = shared_slots[i].exchange(nullptr);
-      if (p != nullptr) {
-        uint64_t size;
-        std::memcpy(&size, p, sizeof size);
-        adapter->deallocate(p, size, 16);
-      }
+      if (p == nullptr) continue;
+      if (!calibration) adapter->deallocate(p, shared_sizes[i], 16);
+      freed += static_cast<int64_t>(shared_sizes[i]);
     }
+    main_live.bytes.fetch_sub(freed, std::memory_order_relaxed);
   };
-  if (req.shared_slots != 0) {
-    // The live-bytes bound: every touched slot full at once.
-    MappedArray<uint8_t> seen;
-    seen.resize_zeroed(req.shared_slots);
-    r.peak_live_bytes = 0;
-    for (const Worker& wk : workers) {
-      for (const Op& op : wk.trace.ops) {
-        if (op.kind == OpKind::kToggle && !seen[op.slot]) {
-          seen[op.slot] = 1;
-          r.peak_live_bytes += op.size;
-        }
-      }
-    }
-    adapter->thread_init();  // The main thread frees leftovers.
-  }
-  const ReplayShared shared{channels, &abort, shared_slots};
+  if (req.shared_slots != 0) adapter->thread_init();  // The main thread frees leftovers.
+  ReplayShared shared;
+  shared.channels = channels;
+  shared.abort = &abort;
+  shared.shared_slots = shared_slots;
+  shared.shared_sizes = shared_sizes.data();
+  shared.live = live;
+  shared.live_count = c.threads + 1;
 
-  Gate gate(c.threads);
-  const uint32_t rounds = c.warmup + 1;  // Last round is timed.
+  for (uint32_t i = 0; i < c.threads; ++i) {
+    ThreadReplay& t = workers[i].state;
+    Worker& wk = workers[i];
+    t.n = wk.trace.ops.size();
+    for (size_t k = 0; k < t.n; ++k) {
+      if (wk.trace.ops[k].kind == OpKind::kPhase) wk.phases.push_back(k);
+    }
+    // Padding the loop may read (prefetch) but never executes; slot 0 exists.
+    for (size_t k = 0; k < detail::kReplayPadding; ++k) {
+      wk.trace.ops.push_back(Op{0, 0, OpKind::kPhase, 0, 0});
+    }
+    t.ops = wk.trace.ops.data();
+    t.phases = wk.phases.data();
+    t.phase_count = wk.phases.size();
+    t.slots = workers[i].slots.data();
+    t.index = i;
+    t.reset_at_phase = !info->caps.individual_free;
+    t.live_mask = c.threads == 1 ? 0 : 63;  // One thread: every op, so the peak is exact.
+    t.sample_every = c.lat_sample;
+    t.sample_rng = mix64(c.seed ^ (uint64_t{i} << 32));
+  }
+
+  Gate gate;
   std::vector<std::thread> threads;
   threads.reserve(c.threads);
   for (uint32_t i = 0; i < c.threads; ++i) {
     threads.emplace_back([&, i] {
       Worker& me = workers[i];
+      const CallContext ctx{adapter.get(), &me.plan};
+      bool first_timed = true;
       adapter->thread_init();
       gate.arrive();  // Ready.
-      for (uint32_t round = 1; round <= rounds; ++round) {
-        gate.wait_start(round);
-        bool timed = round == rounds;
-        me.counters = ReplayCounters{};
-        if (timed && i == 0 && req.record_phase_rss) me.counters.phase_rss = &me.phase_rss;
-        me.failure =
-            replay(*adapter, me.trace, me.slots.data(), reset_at_phase, shared, me.counters,
-                   timed ? &me.lat : nullptr, c.lat_sample, mix64(c.seed ^ (uint64_t{i} << 32)));
+      for (uint32_t round = 1;; ++round) {
+        const Round kind = gate.wait_start(round);
+        if (kind == Round::kExit) break;
+        ThreadReplay& t = me.state;
+        if (!t.failed) {  // A failed thread only keeps the rounds in step.
+          t.toggle_allocs = t.toggle_frees = 0;
+          t.phase_rss = kind == Round::kTimed && first_timed && i == 0 && req.record_phase_rss
+                            ? &me.phase_rss
+                            : nullptr;
+          if (kind == Round::kLatency) {
+            me.timer_ticks = timer_cost_ticks();
+            t.lat = &me.lat;
+            sampled(ctx, t, shared);
+          } else {
+            fast(ctx, t, shared);
+          }
+          if (kind == Round::kTimed) {
+            first_timed = false;
+            me.timed_toggle_allocs += t.toggle_allocs;
+            me.timed_toggle_frees += t.toggle_frees;
+          }
+        }
         me.end_ns = platform::now_ns();
         gate.arrive();
-        if (me.failure.failed) {
-          // Stop taking part; the main thread sees the failure after this round.
-          for (uint32_t later = round + 1; later <= rounds; ++later) {
-            gate.wait_start(later);
-            gate.arrive();
-          }
-          break;
-        }
       }
-      gate.wait_start(rounds + 1);  // Main has measured; now tear down.
       adapter->thread_exit();
     });
   }
   gate.wait_arrivals(c.threads);
+  uint32_t round = 0;
+  auto any_failed = [&] {
+    for (const Worker& wk : workers) {
+      if (wk.state.failed) return true;
+    }
+    return false;
+  };
+  // Runs one round on every worker; returns its wall time (release to the
+  // last thread's end).
+  auto run_round = [&](Round kind) -> uint64_t {
+    ++round;
+    const uint64_t t0 = platform::now_ns();
+    gate.release(round, kind);
+    gate.wait_arrivals(c.threads * (round + 1));
+    uint64_t t_end = 0;
+    for (const Worker& wk : workers) t_end = std::max(t_end, wk.end_ns);
+    drain_shared();
+    return t_end > t0 ? t_end - t0 : 1;
+  };
 
   r.baseline_rss_bytes = platform::resident_bytes();
-  platform::reset_peak_resident();
-  for (uint32_t round = 1; round < rounds; ++round) {
-    gate.release(round);
-    gate.wait_arrivals(c.threads * (round + 1));
-    drain_shared();
+  const int reset_err = platform::reset_peak_resident();
+  if (reset_err != 0) {
+    r.memory_valid = false;
+    r.note = std::string("the peak-RSS reset failed (") + std::strerror(reset_err) +
+             "), so the memory columns are empty";
+  } else if (calibration) {
+    r.memory_valid = false;
+    r.note = "calibration: its blocks are faulted in before the baseline, no memory figures";
   }
+  for (uint32_t k = 0; k < c.warmup && !any_failed(); ++k) run_round(Round::kWarmup);
+
+  // Timed replays until their sum reaches min_time (at least one).
   rusage ru0, ru1;
   getrusage(RUSAGE_SELF, &ru0);
-  uint64_t t0 = platform::now_ns();
-  gate.release(rounds);
-  gate.wait_arrivals(c.threads * (rounds + 1));
-  uint64_t t_end = 0;
-  for (const Worker& wk : workers) t_end = std::max(t_end, wk.end_ns);
-  getrusage(RUSAGE_SELF, &ru1);
-  r.wall_ns = t_end > t0 ? t_end - t0 : 1;
-  drain_shared();
-  if (req.shared_slots != 0) {
-    r.allocs = r.frees = 0;
-    for (const Worker& wk : workers) {
-      r.allocs += wk.counters.toggle_allocs;
-      r.frees += wk.counters.toggle_frees;
-    }
+  const uint64_t rate_n0 = platform::now_ns(), rate_c0 = platform::read_cycles();
+  const uint64_t min_time_ns = static_cast<uint64_t>(c.min_time_s * 1e9);
+  while (!any_failed() && r.replays < std::max<uint32_t>(c.max_replays, 1) &&
+         (r.replays == 0 || r.wall_ns < min_time_ns)) {
+    r.wall_ns += run_round(Round::kTimed);
+    ++r.replays;
   }
+  getrusage(RUSAGE_SELF, &ru1);
   r.peak_rss_bytes = platform::peak_resident_bytes();
   r.final_rss_bytes = platform::resident_bytes();
-  r.minflt = static_cast<uint64_t>(ru1.ru_minflt - ru0.ru_minflt);
-  r.majflt = static_cast<uint64_t>(ru1.ru_majflt - ru0.ru_majflt);
-  r.nvcsw = static_cast<uint64_t>(ru1.ru_nvcsw - ru0.ru_nvcsw);
-  r.nivcsw = static_cast<uint64_t>(ru1.ru_nivcsw - ru0.ru_nivcsw);
-  r.user_s = tv_seconds(ru1.ru_utime) - tv_seconds(ru0.ru_utime);
-  r.sys_s = tv_seconds(ru1.ru_stime) - tv_seconds(ru0.ru_stime);
-  gate.release(rounds + 1);
+  while (platform::now_ns() - rate_n0 < kMinRateSpanNs) {
+  }
+  r.ticks_per_ns = static_cast<double>(platform::read_cycles() - rate_c0) /
+                   static_cast<double>(platform::now_ns() - rate_n0);
+  const double replays = r.replays > 0 ? r.replays : 1;
+  r.minflt = static_cast<uint64_t>((ru1.ru_minflt - ru0.ru_minflt) / replays + 0.5);
+  r.majflt = static_cast<uint64_t>((ru1.ru_majflt - ru0.ru_majflt) / replays + 0.5);
+  r.nvcsw = static_cast<uint64_t>((ru1.ru_nvcsw - ru0.ru_nvcsw) / replays + 0.5);
+  r.nivcsw = static_cast<uint64_t>((ru1.ru_nivcsw - ru0.ru_nivcsw) / replays + 0.5);
+  r.user_s = (tv_seconds(ru1.ru_utime) - tv_seconds(ru0.ru_utime)) / replays;
+  r.sys_s = (tv_seconds(ru1.ru_stime) - tv_seconds(ru0.ru_stime)) / replays;
+
+  // Peak live bytes: exact from the trace for one thread, else counted.
+  int64_t counted_peak = 0;
+  for (const Worker& wk : workers) counted_peak = std::max(counted_peak, wk.state.peak_live);
+  if (!count_live) {
+    r.peak_live_bytes = workers[0].trace.peak_live_bytes;
+    r.peak_live_method = "trace";
+  } else {
+    r.peak_live_bytes = static_cast<uint64_t>(std::max<int64_t>(counted_peak, 0));
+    if (!any_toggle && mix == (mix & ~detail::kMixChannel)) {
+      // Independent threads: the sum is never below the largest single trace's peak.
+      r.peak_live_bytes = std::max(r.peak_live_bytes, max_trace_peak);
+    }
+    r.peak_live_method = c.threads == 1 ? "replay" : "sampled";
+  }
+  if (any_toggle) {
+    r.allocs = r.frees = 0;
+    for (const Worker& wk : workers) {
+      r.allocs += wk.timed_toggle_allocs;
+      r.frees += wk.timed_toggle_frees;
+    }
+    r.allocs = static_cast<uint64_t>(r.allocs / replays + 0.5);
+    r.frees = static_cast<uint64_t>(r.frees / replays + 0.5);
+  }
+
+  // The latency round: the same trace again, about one op in lat_sample timed.
+  if (c.lat_sample > 0 && !any_failed()) run_round(Round::kLatency);
+  gate.release(++round, Round::kExit);  // Workers leave without arriving.
   for (std::thread& t : threads) t.join();
   if (req.shared_slots != 0) adapter->thread_exit();
   for (uint64_t v : workers[0].phase_rss) {
@@ -445,25 +445,43 @@ CellResult run_cell(const CellConfig& c) {
   }
 
   for (const Worker& wk : workers) {
-    if (wk.failure.failed && !wk.failure.aborted) {
-      r.status = "oom";
-      r.error = "allocation of " + std::to_string(wk.failure.size) + " bytes returned null";
-      return r;
+    if (wk.state.failed && !wk.state.aborted) {
+      return fail("oom",
+                  "allocation of " + std::to_string(wk.state.fail_size) + " bytes returned null");
     }
   }
 
-  // Latency percentiles over all threads' samples (after the measurements).
-  MappedArray<uint32_t> all;
+  // Latency: cycles less the timer's own cost, in ns, all threads merged.
+  std::vector<double> all;
+  double timer_sum = 0;
   for (const Worker& wk : workers) {
-    for (uint32_t v : wk.lat) all.push_back(v);
+    const double timer = static_cast<double>(wk.timer_ticks);
+    timer_sum += timer;
+    for (uint32_t v : wk.lat) all.push_back((static_cast<double>(v) - timer) / r.ticks_per_ns);
+  }
+  r.timer_ns = timer_sum / c.threads / r.ticks_per_ns;
+  if (!c.lat_out.empty() && !all.empty()) {
+    // At most kLatencyFileMax samples: every k-th, in thread order.
+    const size_t step = (all.size() + kLatencyFileMax - 1) / kLatencyFileMax;
+    std::vector<float> keep;
+    for (size_t i = 0; i < all.size(); i += step) keep.push_back(static_cast<float>(all[i]));
+    FILE* f = std::fopen(c.lat_out.c_str(), "wb");
+    bool written = f != nullptr && std::fwrite(keep.data(), sizeof(float), keep.size(), f) ==
+                                       keep.size();
+    if (f != nullptr && std::fclose(f) != 0) written = false;
+    if (!written) {
+      r.note += std::string(r.note.empty() ? "" : "; ") + "cannot write " + c.lat_out;
+      std::remove(c.lat_out.c_str());
+    }
   }
   std::sort(all.begin(), all.end());
+  auto clamp0 = [](double v) { return v < 0 ? 0.0 : v; };
   r.lat_samples = all.size();
-  r.lat_p50_ns = percentile(all, 0.50);
-  r.lat_p90_ns = percentile(all, 0.90);
-  r.lat_p99_ns = percentile(all, 0.99);
-  r.lat_p999_ns = percentile(all, 0.999);
-  r.lat_max_ns = all.empty() ? 0 : all[all.size() - 1];
+  r.lat_p50_ns = clamp0(percentile(all, 0.50));
+  r.lat_p90_ns = clamp0(percentile(all, 0.90));
+  r.lat_p99_ns = clamp0(percentile(all, 0.99));
+  r.lat_p999_ns = clamp0(percentile(all, 0.999));
+  r.lat_max_ns = all.empty() ? 0 : clamp0(all.back());
   return r;
 }
 
@@ -517,12 +535,18 @@ void write_cell_result(int fd, const CellResult& r) {
   ku("frees", r.frees);
   ku("reallocs", r.reallocs);
   ku("wall_ns", r.wall_ns);
+  ku("replays", r.replays);
   ku("lat_samples", r.lat_samples);
-  ku("lat_p50_ns", r.lat_p50_ns);
-  ku("lat_p90_ns", r.lat_p90_ns);
-  ku("lat_p99_ns", r.lat_p99_ns);
-  ku("lat_p999_ns", r.lat_p999_ns);
-  ku("lat_max_ns", r.lat_max_ns);
+  kd("lat_p50_ns", r.lat_p50_ns);
+  kd("lat_p90_ns", r.lat_p90_ns);
+  kd("lat_p99_ns", r.lat_p99_ns);
+  kd("lat_p999_ns", r.lat_p999_ns);
+  kd("lat_max_ns", r.lat_max_ns);
+  kd("timer_ns", r.timer_ns);
+  kd("ticks_per_ns", r.ticks_per_ns);
+  ku("memory_valid", r.memory_valid ? 1 : 0);
+  kv("note", r.note);
+  kv("peak_live_method", r.peak_live_method);
   ku("baseline_rss_bytes", r.baseline_rss_bytes);
   ku("peak_rss_bytes", r.peak_rss_bytes);
   ku("final_rss_bytes", r.final_rss_bytes);

@@ -17,8 +17,11 @@ struct CellConfig {
   uint32_t threads = 1;
   uint64_t ops = 100000;  // Operations per thread.
   uint64_t seed = 1;
-  uint32_t warmup = 0;       // Untimed replays before the timed one.
+  uint32_t warmup = 0;       // Untimed replays before the timed ones.
   uint32_t lat_sample = 64;  // Time about one op in this many (0: no latency sampling).
+  double min_time_s = 0;     // Timed replays repeat until their sum reaches this.
+  uint32_t max_replays = 10000;  // ... or until this many.
+  std::string lat_out;           // File for the raw latency samples (float32 ns), or empty.
 };
 
 struct CellResult {
@@ -26,18 +29,23 @@ struct CellResult {
   std::string error;          // Reason for any status but ok.
   std::string adapter_version;
   uint64_t trace_hash = 0;
-  uint64_t total_ops = 0;  // Ops replayed in the timed pass, all threads.
-  uint64_t allocs = 0, frees = 0, reallocs = 0;
-  uint64_t wall_ns = 0;  // Barrier release to the last thread's end.
+  uint64_t total_ops = 0;  // Ops in one replay of the traces, all threads.
+  uint64_t allocs = 0, frees = 0, reallocs = 0;  // Per replay.
+  uint32_t replays = 0;     // Timed replays.
+  uint64_t wall_ns = 0;     // Sum over timed replays of (release to the last thread's end).
   uint64_t lat_samples = 0;
-  uint64_t lat_p50_ns = 0, lat_p90_ns = 0, lat_p99_ns = 0, lat_p999_ns = 0, lat_max_ns = 0;
+  double timer_ns = 0;      // The cycle counter's own cost, subtracted from each sample.
+  double lat_p50_ns = 0, lat_p90_ns = 0, lat_p99_ns = 0, lat_p999_ns = 0, lat_max_ns = 0;
+  double ticks_per_ns = 0;  // Cycle counter rate, measured against the monotonic clock.
+  bool memory_valid = true;      // False: the memory columns mean nothing (see note).
+  std::string note;              // Caveat on an ok result (e.g. why memory is not valid).
+  std::string peak_live_method;  // "trace", "replay" (exact at replay) or "sampled".
   uint64_t baseline_rss_bytes = 0;  // RSS after trace generation, before replay.
   uint64_t peak_rss_bytes = 0;      // VmHWM at the end (raw).
   uint64_t final_rss_bytes = 0;     // RSS after the timed pass, nothing live (raw).
-  uint64_t peak_live_bytes = 0;     // Sum over threads of each trace's peak live bytes (for
-                                    // shared-slot workloads: every touched slot full at once).
-  uint64_t minflt = 0, majflt = 0, nvcsw = 0, nivcsw = 0;  // Timed pass only.
-  double user_s = 0, sys_s = 0;                            // Timed pass only.
+  uint64_t peak_live_bytes = 0;     // Largest sum of live requested bytes (peak_live_method).
+  uint64_t minflt = 0, majflt = 0, nvcsw = 0, nivcsw = 0;  // Per timed replay (mean).
+  double user_s = 0, sys_s = 0;                            // Per timed replay (mean).
   std::string phase_rss;  // RSS at each phase boundary of thread 0, ';'-separated (workloads
                           // that ask for it), timed pass only.
 };

@@ -2,7 +2,8 @@
 // Started by allocbench; prints its measurements as "@ab key=value" lines.
 //
 //   allocbench_cell --adapter A --workload W --profile P --threads T --ops N
-//                   --seed S [--warmup K] [--lat-sample R]
+//                   --seed S [--warmup K] [--lat-sample R] [--min-time SECONDS]
+//                   [--max-replays N] [--lat-out FILE]
 //   allocbench_cell --describe A     (prints the adapter's version and verify())
 #include <cstdio>
 #include <cstdlib>
@@ -45,6 +46,12 @@ int main(int argc, char** argv) {
       ok = allocbench::parse_u32(v, &c.warmup);
     else if (a == "--lat-sample")
       ok = allocbench::parse_u32(v, &c.lat_sample);
+    else if (a == "--min-time")
+      ok = allocbench::parse_seconds(v, &c.min_time_s);
+    else if (a == "--max-replays")
+      ok = allocbench::parse_u32(v, &c.max_replays) && c.max_replays > 0;
+    else if (a == "--lat-out")
+      c.lat_out = v;
     else {
       std::fprintf(stderr, "allocbench_cell: unknown option %s\n", a.c_str());
       return 2;

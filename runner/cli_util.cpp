@@ -1,5 +1,7 @@
 #include "runner/cli_util.h"
 
+#include <cstdlib>
+
 namespace allocbench {
 
 bool parse_u64(const std::string& s, uint64_t* out) {
@@ -19,6 +21,21 @@ bool parse_u32(const std::string& s, uint32_t* out) {
   uint64_t v;
   if (!parse_u64(s, &v) || v > UINT32_MAX) return false;
   *out = static_cast<uint32_t>(v);
+  return true;
+}
+
+bool parse_seconds(const std::string& s, double* out) {
+  if (s.empty() || s.size() > 32) return false;
+  size_t dot = s.find('.');
+  std::string whole = s.substr(0, dot);
+  std::string frac = dot == std::string::npos ? "" : s.substr(dot + 1);
+  if (whole.empty() && frac.empty()) return false;
+  for (char c : whole + frac) {
+    if (c < '0' || c > '9') return false;
+  }
+  double v = std::strtod(s.c_str(), nullptr);
+  if (!(v >= 0) || v > 86400) return false;
+  *out = v;
   return true;
 }
 

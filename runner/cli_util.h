@@ -12,6 +12,10 @@ namespace allocbench {
 bool parse_u64(const std::string& s, uint64_t* out);
 bool parse_u32(const std::string& s, uint32_t* out);
 
+// A non-negative decimal number of seconds ("0.05", "2", "1e-3" is refused),
+// at most one day.
+bool parse_seconds(const std::string& s, double* out);
+
 // Splits "a,b,c" (empty items dropped).
 std::vector<std::string> split(const std::string& s, char sep);
 

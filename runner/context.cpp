@@ -1,9 +1,13 @@
 #include "runner/context.h"
 
+#include <dirent.h>
+#include <sys/stat.h>
+
 #include <gnu/libc-version.h>
 #include <sys/utsname.h>
 #include <time.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -124,6 +128,51 @@ std::string iso_time_now() {
   return buf;
 }
 
+BuildIdentity build_identity(const std::string& exe_dir) {
+  const std::string src = ALLOCBENCH_SOURCE_DIR;
+  BuildIdentity id;
+  id.git_commit = command_output("git -C " + shell_quote(src) + " rev-parse HEAD");
+  if (id.git_commit.empty()) id.git_commit = "unknown";
+  if (!command_output("git -C " + shell_quote(src) + " status --porcelain --untracked-files=no")
+           .empty()) {
+    id.git_commit += "-dirty";
+  }
+  id.build_flags = ALLOCBENCH_BUILD_FLAGS;
+  // Every executable the run starts: the CLI and the cell binaries.
+  uint64_t h = 0xcbf29ce484222325ull;
+  std::vector<std::string> names;
+  if (DIR* d = opendir(exe_dir.c_str())) {
+    while (dirent* e = readdir(d)) {
+      std::string n = e->d_name;
+      if (n == "allocbench" || n.rfind("allocbench_cell", 0) == 0) names.push_back(n);
+    }
+    closedir(d);
+  }
+  std::sort(names.begin(), names.end());
+  for (const std::string& n : names) {
+    struct stat st;
+    if (stat((exe_dir + "/" + n).c_str(), &st) != 0) continue;
+    for (char c : n + ":" + std::to_string(st.st_size) + ":" + std::to_string(st.st_mtime)) {
+      h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
+    }
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  id.binaries = buf;
+  return id;
+}
+
+namespace {
+
+// A sysfs or procfs setting as one line, or "unreadable".
+std::string setting(const char* path) {
+  char buf[512];
+  if (platform::read_text_file(path, buf, sizeof buf) < 0) return "unreadable";
+  return buf;
+}
+
+}  // namespace
+
 std::string write_context(const std::string& path, const RunContext& ctx) {
   struct utsname u;
   uname(&u);
@@ -148,6 +197,16 @@ std::string write_context(const std::string& path, const RunContext& ctx) {
   j << "  \"build_flags\": " << json_quote(ALLOCBENCH_BUILD_FLAGS) << ",\n";
   j << "  \"git_commit\": " << json_quote(commit.empty() ? "unknown" : commit) << ",\n";
   j << "  \"git_dirty\": " << (porcelain.empty() ? "false" : "true") << ",\n";
+  j << "  \"thp_enabled\": " << json_quote(setting("/sys/kernel/mm/transparent_hugepage/enabled"))
+    << ",\n";
+  j << "  \"thp_defrag\": " << json_quote(setting("/sys/kernel/mm/transparent_hugepage/defrag"))
+    << ",\n";
+  j << "  \"cpu_governor\": "
+    << json_quote(setting("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor")) << ",\n";
+  j << "  \"loadavg_at_start\": " << json_quote(setting("/proc/loadavg")) << ",\n";
+  j << "  \"pinned_cpus\": " << json_quote(ctx.pinned_cpus) << ",\n";
+  j << "  \"aslr_disabled\": " << (ctx.aslr_disabled ? "true" : "false") << ",\n";
+  j << "  \"notes\": " << json_quote(ctx.notes) << ",\n";
   j << "  \"allocator_versions\": {";
   bool first = true;
   for (const auto& kv : ctx.allocator_versions) {

@@ -22,7 +22,20 @@ struct RunContext {
   std::string start_time;                                 // ISO 8601, UTC.
   std::map<std::string, std::string> allocator_versions;  // Adapter -> version it reports.
   std::string config_json;                                // The run's matrix, as a JSON object.
+  std::string pinned_cpus;  // --pin, or "" when not pinned.
+  bool aslr_disabled = false;
+  std::string notes;        // e.g. "resumed with --allow-rebuild", or "".
 };
+
+// What identifies the build that produces a run's rows: the source tree's git
+// commit (with "-dirty" when it has uncommitted changes), the compile flags,
+// and a fingerprint (size and modification time) of the runner's executables.
+struct BuildIdentity {
+  std::string git_commit;
+  std::string build_flags;
+  std::string binaries;  // 16 hex digits.
+};
+BuildIdentity build_identity(const std::string& exe_dir);
 
 // Writes context.json (machine, toolchain, git state, lock mismatches, the run).
 // Returns an empty string or an error.

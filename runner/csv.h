@@ -9,7 +9,7 @@
 
 namespace allocbench {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 // Column names, in order. The first is always schema_version.
 const std::vector<std::string>& csv_columns();

@@ -48,8 +48,9 @@ const char* kUsage =
     "       allocbench run [--allocators A,B|all] [--workloads W[:profile],...|all]\n"
     "                      [--threads 1,2] [--reps N] [--seed S] [--ops N] [--warmup N]\n"
     "                      [--order sequential|shuffled] [--lat-sample N] [--timeout SECONDS]\n"
+    "                      [--min-time SECONDS] [--no-calibrate] [--pin CPUS] [--no-aslr]\n"
     "                      [--force] --out DIR\n"
-    "       allocbench run --resume --out DIR\n"
+    "       allocbench run --resume [--allow-rebuild] --out DIR\n"
     "       allocbench [--seed N] [--ops N] [--profile {small,mixed,large}] [--allocator NAME]\n"
     "                  [--threads N] [--json]\n"
     "\n"
@@ -60,12 +61,19 @@ const char* kUsage =
     "              or, with --json, as a JSON report\n"
     "\n"
     "  --ops N        operations per thread (default 100000; single-run form 200000)\n"
-    "  --warmup N     untimed replays of the trace in the same process before the timed one\n"
+    "  --warmup N     untimed replays of the trace in the same process before the timed ones\n"
+    "  --min-time S   timed replays of a cell repeat until they sum to S seconds (default 0:\n"
+    "                 one replay); rows record how many (`replays`)\n"
+    "  --no-calibrate do not add the `null` calibration cells (no harness/net columns)\n"
+    "  --pin CPUS     run the runner and every cell on these CPUs (sched_setaffinity)\n"
+    "  --no-aslr      run the cells with address-space randomisation off (re-executes)\n"
+    "  --allow-rebuild  with --resume: continue although the build changed (recorded)\n"
     "  --order        sequential, or shuffled: cells x repetitions in a seeded random order\n"
     "  --lat-sample N time about 1 op in N for the latency percentiles (0 disables)\n"
     "  --timeout S    per-cell limit in seconds (default: $BENCH_TIMEOUT or 1200)\n"
     "  --force        start over in a DIR that has results (they are moved to DIR.prev)\n"
-    "  --resume       continue the run in DIR: cells already in results.csv are not rerun\n"
+    "  --resume       continue the run in DIR: cells already in results.csv are not rerun;\n"
+    "                 refused (exit 2) when the build or a finished cell's trace differs\n"
     "\n"
     "Exit status: 0 when the run finished (failed cells are rows with their status),\n"
     "2 on bad usage, 1 on an I/O error, 130 when interrupted.\n";
@@ -147,10 +155,22 @@ struct RunConfig {
   uint32_t lat_sample = 64;
   bool shuffled = false;
   double timeout_s = 1200;
+  double min_time_s = 0;      // Timed replays per cell repeat until they sum to this.
+  bool calibrate = true;      // Add the `null` calibration cells (--no-calibrate: off).
+  std::vector<int> pin;       // --pin: CPUs for the runner and every cell.
+  bool no_aslr = false;       // --no-aslr: cells run with ASLR off.
+  bool allow_rebuild = false; // --resume --allow-rebuild.
   std::string out;
   bool force = false;
   bool resume = false;
 };
+
+// Appends `v` unless already present (repeated names are merged, first
+// position kept).
+template <typename T>
+void push_unique(std::vector<T>* out, const T& v) {
+  if (std::find(out->begin(), out->end(), v) == out->end()) out->push_back(v);
+}
 
 struct Cell {
   std::string allocator, workload, profile;
@@ -183,6 +203,18 @@ std::string parse_run_args(const std::vector<std::string>& args, RunConfig* c) {
       c->resume = true;
       continue;
     }
+    if (a == "--no-calibrate") {
+      c->calibrate = false;
+      continue;
+    }
+    if (a == "--no-aslr") {
+      c->no_aslr = true;
+      continue;
+    }
+    if (a == "--allow-rebuild") {
+      c->allow_rebuild = true;
+      continue;
+    }
     if (a.rfind("--", 0) != 0) return "unexpected argument '" + a + "'";
     if (i + 1 >= args.size()) return a + " needs a value";
     const std::string& v = args[++i];
@@ -203,6 +235,17 @@ std::string parse_run_args(const std::vector<std::string>& args, RunConfig* c) {
       ok = parse_u32(v, &c->warmup);
     else if (a == "--lat-sample")
       ok = parse_u32(v, &c->lat_sample);
+    else if (a == "--min-time")
+      ok = parse_seconds(v, &c->min_time_s);
+    else if (a == "--pin") {
+      c->pin.clear();
+      for (const std::string& t : split(v, ',')) {
+        uint32_t cpu;
+        if (!parse_u32(t, &cpu) || cpu >= 4096) return "malformed CPU number '" + t + "' in --pin";
+        push_unique(&c->pin, static_cast<int>(cpu));
+      }
+      if (c->pin.empty()) return "--pin needs at least one CPU";
+    }
     else if (a == "--timeout") {
       uint64_t t;
       ok = parse_u64(v, &t) && t > 0;
@@ -217,7 +260,7 @@ std::string parse_run_args(const std::vector<std::string>& args, RunConfig* c) {
       for (const std::string& t : split(v, ',')) {
         uint32_t n;
         if (!parse_u32(t, &n) || n == 0 || n > 1024) return "malformed thread count '" + t + "'";
-        c->threads.push_back(n);
+        push_unique(&c->threads, n);
       }
       if (c->threads.empty()) return "--threads needs at least one count";
     } else {
@@ -241,7 +284,10 @@ std::string parse_run_args(const std::vector<std::string>& args, RunConfig* c) {
     }
   }
   if (names.empty()) return "--allocators needs at least one name";
-  c->allocators = names;
+  c->allocators.clear();
+  for (const std::string& n : names) push_unique(&c->allocators, n);
+  // The calibration runs on every (workload, profile, threads) of the run.
+  if (c->calibrate) push_unique(&c->allocators, std::string("null"));
 
   std::vector<std::string> wspecs = works == "all" ? workload_names() : split(works, ',');
   if (wspecs.empty()) return "--workloads needs at least one name";
@@ -253,14 +299,14 @@ std::string parse_run_args(const std::vector<std::string>& args, RunConfig* c) {
       return "unknown workload '" + wname + "'; choose from {" + join(workload_names(), ",") + "}";
     }
     if (colon == std::string::npos) {
-      for (const std::string& p : w->profiles()) c->workloads.push_back({wname, p});
+      for (const std::string& p : w->profiles()) push_unique(&c->workloads, {wname, p});
     } else {
       std::string prof = spec.substr(colon + 1);
       if (!has_profile(*w, prof)) {
         return "unknown profile '" + prof + "' for workload " + wname + "; choose from {" +
                join(w->profiles(), ",") + "}";
       }
-      c->workloads.push_back({wname, prof});
+      push_unique(&c->workloads, {wname, prof});
     }
   }
   return "";
@@ -298,17 +344,23 @@ std::string config_json(const RunConfig& c) {
   for (size_t i = 0; i < c.threads.size(); ++i) j << (i ? ", " : "") << c.threads[i];
   j << "], \"reps\": " << c.reps << ", \"seed\": " << c.seed << ", \"ops\": " << c.ops
     << ", \"warmup\": " << c.warmup << ", \"lat_sample\": " << c.lat_sample << ", \"order\": \""
-    << (c.shuffled ? "shuffled" : "sequential") << "\", \"timeout_s\": " << c.timeout_s << "}";
+    << (c.shuffled ? "shuffled" : "sequential") << "\", \"timeout_s\": " << c.timeout_s
+    << ", \"min_time_s\": " << c.min_time_s << ", \"calibrate\": " << (c.calibrate ? "true" : "false")
+    << ", \"no_aslr\": " << (c.no_aslr ? "true" : "false") << "}";
   return j.str();
 }
 
 // run.json: the run id and the exact arguments, so --resume rebuilds the
 // same plan in the same order.
 std::string write_run_json(const std::string& path, const std::string& run_id,
-                           const std::vector<std::string>& args, const RunConfig& c) {
+                           const std::vector<std::string>& args, const RunConfig& c,
+                           const BuildIdentity& build) {
   std::ofstream out(path);
   if (!out) return "cannot write " + path;
-  out << "{\n  \"run_id\": " << json_quote(run_id) << ",\n  \"args\": [";
+  out << "{\n  \"run_id\": " << json_quote(run_id) << ",\n";
+  out << "  \"git_commit\": " << json_quote(build.git_commit) << ",\n";
+  out << "  \"build_flags\": " << json_quote(build.build_flags) << ",\n";
+  out << "  \"binaries\": " << json_quote(build.binaries) << ",\n  \"args\": [";
   for (size_t i = 0; i < args.size(); ++i) out << (i ? ", " : "") << json_quote(args[i]);
   out << "],\n  \"config\": " << config_json(c) << "\n}\n";
   return out ? "" : "cannot write " + path;
@@ -344,8 +396,18 @@ bool read_json_string(const std::string& s, size_t* pos, std::string* out) {
   return false;
 }
 
+// The string value of top-level `"key": "..."` in a run.json, or "" if absent.
+std::string json_string_field(const std::string& s, const std::string& key) {
+  size_t p = s.find("\"" + key + "\":");
+  if (p == std::string::npos) return "";
+  p = s.find('"', p + key.size() + 3);
+  std::string v;
+  if (p == std::string::npos || !read_json_string(s, &p, &v)) return "";
+  return v;
+}
+
 std::string read_run_json(const std::string& path, std::string* run_id,
-                          std::vector<std::string>* args) {
+                          std::vector<std::string>* args, BuildIdentity* build) {
   std::ifstream in(path);
   if (!in) return "cannot resume: " + path + " not found (was the run started with --out there?)";
   std::stringstream ss;
@@ -357,6 +419,9 @@ std::string read_run_json(const std::string& path, std::string* run_id,
   if (p == std::string::npos || !read_json_string(s, &p, run_id)) {
     return path + " is corrupt: bad run_id";
   }
+  build->git_commit = json_string_field(s, "git_commit");
+  build->build_flags = json_string_field(s, "build_flags");
+  build->binaries = json_string_field(s, "binaries");
   p = s.find("\"args\":");
   if (p == std::string::npos) return path + " is corrupt: no args";
   p = s.find('[', p);
@@ -414,9 +479,25 @@ std::string fmt(double v, int prec) {
   return buf;
 }
 
-std::vector<std::string> cell_args(const AdapterInfo& a, const Cell& cell, uint64_t ops,
-                                   uint64_t seed, uint32_t warmup, uint32_t lat_sample) {
-  return {cell_binary(a),
+// The per-cell settings of a run.
+struct CellRun {
+  uint64_t ops = 100000;
+  uint64_t seed = 1;
+  uint32_t warmup = 0;
+  uint32_t lat_sample = 64;
+  double timeout_s = 1200;
+  double min_time_s = 0;
+  std::string run_dir;  // The run directory (latency files go to its latency/), or "".
+};
+
+// The latency file of a cell, relative to the run directory.
+std::string latency_file(const Cell& cell) {
+  return "latency/" + cell.allocator + "." + cell.workload + "." + cell.profile + ".t" +
+         std::to_string(cell.threads) + ".r" + std::to_string(cell.rep) + ".f32";
+}
+
+std::vector<std::string> cell_args(const AdapterInfo& a, const Cell& cell, const CellRun& run) {
+  std::vector<std::string> args = {cell_binary(a),
           "--adapter",
           cell.allocator,
           "--workload",
@@ -426,28 +507,34 @@ std::vector<std::string> cell_args(const AdapterInfo& a, const Cell& cell, uint6
           "--threads",
           std::to_string(cell.threads),
           "--ops",
-          std::to_string(ops),
+          std::to_string(run.ops),
           "--seed",
-          std::to_string(seed),
+          std::to_string(run.seed),
           "--warmup",
-          std::to_string(warmup),
+          std::to_string(run.warmup),
           "--lat-sample",
-          std::to_string(lat_sample)};
+          std::to_string(run.lat_sample),
+          "--min-time",
+          fmt(run.min_time_s, 6)};
+  if (!run.run_dir.empty()) {
+    args.push_back("--lat-out");
+    args.push_back(run.run_dir + "/" + latency_file(cell));
+  }
+  return args;
 }
 
 // Runs one cell (or decides it is skipped) and returns its CSV values.
-std::map<std::string, std::string> execute_cell(const Cell& cell, uint64_t ops, uint64_t seed,
-                                                uint32_t warmup, uint32_t lat_sample,
-                                                double timeout_s) {
+std::map<std::string, std::string> execute_cell(const Cell& cell, const CellRun& run) {
+  const double timeout_s = run.timeout_s;
   std::map<std::string, std::string> row;
   row["allocator"] = cell.allocator;
   row["workload"] = cell.workload;
   row["profile"] = cell.profile;
   row["threads"] = std::to_string(cell.threads);
   row["repetition"] = std::to_string(cell.rep);
-  row["seed"] = std::to_string(seed);
-  row["ops"] = std::to_string(ops);
-  row["warmup"] = std::to_string(warmup);
+  row["seed"] = std::to_string(run.seed);
+  row["ops"] = std::to_string(run.ops);
+  row["warmup"] = std::to_string(run.warmup);
   const AdapterInfo* a = find_adapter(cell.allocator);
   const Workload* w = find_workload(cell.workload);
   std::string skip = skip_reason(a->caps, w->requirements(cell.profile), cell.threads);
@@ -463,7 +550,7 @@ std::map<std::string, std::string> execute_cell(const Cell& cell, uint64_t ops, 
     return row;
   }
   ChildOutcome o =
-      run_child(cell_args(*a, cell, ops, seed, warmup, lat_sample), timeout_s, &g_interrupted);
+      run_child(cell_args(*a, cell, run), timeout_s, &g_interrupted);
   row["cell_s"] = fmt(o.seconds, 3);
   if (o.interrupted) {
     row["status"] = "interrupted";
@@ -506,30 +593,41 @@ std::map<std::string, std::string> execute_cell(const Cell& cell, uint64_t ops, 
   if (kv["status"] != "ok") return row;
 
   auto u = [&](const char* k) { return std::strtoull(kv[k].c_str(), nullptr, 10); };
-  const double wall_s = static_cast<double>(u("wall_ns")) / 1e9;
+  auto d = [&](const char* k) { return std::strtod(kv[k].c_str(), nullptr); };
+  const double replays = std::max<double>(1, static_cast<double>(u("replays")));
+  const double wall_s = static_cast<double>(u("wall_ns")) / 1e9 / replays;  // Per replay.
   const double total = static_cast<double>(u("total_ops"));
+  row["wall_s"] = fmt(wall_s, 9);
+  row["mops"] = fmt(total / wall_s / 1e6, 3);
+  row["ns_per_op"] = fmt(wall_s * 1e9 / total, 3);
+  row["replays"] = kv["replays"];
+  for (const char* k : {"lat_p50_ns", "lat_p90_ns", "lat_p99_ns", "lat_p999_ns", "lat_max_ns",
+                        "timer_ns"}) {
+    row[k] = fmt(d(k), 1);
+  }
+  for (const char* k : {"lat_samples", "minflt", "majflt", "nvcsw", "nivcsw", "allocs", "frees",
+                        "reallocs", "total_ops", "trace_hash", "user_s", "sys_s",
+                        "peak_live_bytes", "peak_live_method"}) {
+    row[k] = kv[k];
+  }
+  if (!run.run_dir.empty() && u("lat_samples") > 0 &&
+      file_exists(run.run_dir + "/" + latency_file(cell))) {
+    row["lat_file"] = latency_file(cell);
+  }
+  row["_phase_rss"] = kv["phase_rss"];  // Not a results.csv column: goes to phases.csv.
+  row["error"] = kv["note"];            // A caveat on an ok row (docs/csv_schema.md).
+  if (kv["memory_valid"] != "1") return row;  // The memory columns stay empty.
   const double peak = static_cast<double>(u("peak_rss_bytes"));
   const double base = static_cast<double>(u("baseline_rss_bytes"));
   const double fin = static_cast<double>(u("final_rss_bytes"));
   const double live = static_cast<double>(u("peak_live_bytes"));
   const double peak_net = std::max(0.0, peak - base);
-  row["wall_s"] = fmt(wall_s, 6);
-  row["mops"] = fmt(total / wall_s / 1e6, 3);
-  row["ns_per_op"] = fmt(wall_s * 1e9 / total, 2);
-  for (const char* k : {"lat_p50_ns",      "lat_p90_ns",      "lat_p99_ns",
-                        "lat_p999_ns",     "lat_max_ns",      "lat_samples",
-                        "peak_rss_bytes",  "final_rss_bytes", "baseline_rss_bytes",
-                        "peak_live_bytes", "minflt",          "majflt",
-                        "nvcsw",           "nivcsw",          "allocs",
-                        "frees",           "reallocs",        "total_ops",
-                        "trace_hash",      "user_s",          "sys_s"}) {
-    row[k] = kv[k];
-  }
-  row["_phase_rss"] = kv["phase_rss"];  // Not a results.csv column: goes to phases.csv.
+  for (const char* k : {"peak_rss_bytes", "final_rss_bytes", "baseline_rss_bytes"}) row[k] = kv[k];
   row["peak_rss_net_bytes"] = fmt(peak_net, 0);
   row["final_rss_net_bytes"] = fmt(std::max(0.0, fin - base), 0);
   row["overhead_ratio"] = live > 0 ? fmt(peak_net / live, 3) : "";
   row["overhead_ratio_raw"] = live > 0 ? fmt(peak / live, 3) : "";
+  row["overhead_bytes"] = fmt(peak_net - live, 0);
   return row;
 }
 
@@ -553,6 +651,109 @@ bool append_durably(int fd, const std::string& text) {
   return true;
 }
 
+// Fills harness_ns_per_op and net_ns_per_op of every ok row: the harness's
+// cost is the median ns_per_op of the `null` calibration's ok rows on the
+// same (workload, profile, threads). Rewrites results.csv through a
+// temporary file and rename, so a crash leaves the old file whole.
+std::string fill_calibration(const std::string& csv_path) {
+  CsvContents contents;
+  std::string err = csv_read(csv_path, &contents);
+  if (!err.empty()) return err;
+  std::map<std::string, std::vector<double>> null_times;
+  auto key_of = [](const std::map<std::string, std::string>& r) {
+    return r.at("workload") + "|" + r.at("profile") + "|" + r.at("threads");
+  };
+  for (const auto& r : contents.rows) {
+    if (r.at("allocator") == "null" && r.at("status") == "ok" && !r.at("ns_per_op").empty()) {
+      null_times[key_of(r)].push_back(std::strtod(r.at("ns_per_op").c_str(), nullptr));
+    }
+  }
+  std::string out = csv_header();
+  for (auto& r : contents.rows) {
+    r["harness_ns_per_op"] = r["net_ns_per_op"] = "";
+    auto it = null_times.find(key_of(r));
+    if (r.at("status") == "ok" && it != null_times.end() && !r.at("ns_per_op").empty()) {
+      std::vector<double> v = it->second;
+      std::sort(v.begin(), v.end());
+      const size_t n = v.size();
+      const double median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+      r["harness_ns_per_op"] = fmt(median, 3);
+      r["net_ns_per_op"] = fmt(std::strtod(r.at("ns_per_op").c_str(), nullptr) - median, 3);
+    }
+    out += csv_row(r);
+  }
+  const std::string tmp = csv_path + ".tmp";
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return "cannot write " + tmp + ": " + strerror(errno);
+  const bool ok = append_durably(fd, out);
+  if (close(fd) != 0 || !ok) {
+    unlink(tmp.c_str());
+    return "cannot write " + tmp + " (results.csv is unchanged)";
+  }
+  if (rename(tmp.c_str(), csv_path.c_str()) != 0) return "cannot replace " + csv_path;
+  return "";
+}
+
+// --no-aslr: re-executes this runner with ASLR off (personality
+// ADDR_NO_RANDOMIZE is inherited by the cells). Returns only when nothing is
+// to be done (0) or on failure (1).
+int reexec_without_aslr(const RunConfig& c, const std::vector<std::string>& raw_args) {
+  if (!c.no_aslr || platform::aslr_disabled()) return 0;
+  if (int e = platform::disable_aslr_for_exec(); e != 0) {
+    std::fprintf(stderr, "allocbench: --no-aslr: cannot turn ASLR off: %s\n", strerror(e));
+    return 1;
+  }
+  std::vector<std::string> args = {"allocbench", "run"};
+  args.insert(args.end(), raw_args.begin(), raw_args.end());
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(&a[0]);
+  argv.push_back(nullptr);
+  execv("/proc/self/exe", argv.data());
+  std::fprintf(stderr, "allocbench: --no-aslr: cannot re-execute: %s\n", strerror(errno));
+  return 1;
+}
+
+// The trace hash this build generates for (workload, profile, threads).
+uint64_t current_trace_hash(const Workload& w, const std::string& profile, uint32_t threads,
+                            const RunConfig& c) {
+  std::vector<uint64_t> hashes;
+  for (uint32_t i = 0; i < threads; ++i) {
+    TraceParams p{profile, c.seed, i, threads, c.ops};
+    hashes.push_back(generate_trace(w, p).hash);
+  }
+  return combine_trace_hashes(hashes.data(), hashes.size());
+}
+
+// Resume: every finished row's trace must be the one this build generates,
+// or its rows measured other work. Returns "" or what differs.
+std::string check_trace_hashes(const CsvContents& contents, const RunConfig& c) {
+  std::map<std::string, std::string> expected;  // "workload|profile|threads" -> hash.
+  for (const auto& row : contents.rows) {
+    const std::string& recorded = row.at("trace_hash");
+    if (row.at("status") != "ok" || recorded.empty()) continue;
+    const std::string key = row.at("workload") + "|" + row.at("profile") + "|" + row.at("threads");
+    auto it = expected.find(key);
+    if (it == expected.end()) {
+      const Workload* w = find_workload(row.at("workload"));
+      uint32_t t = 0;
+      if (w == nullptr || !has_profile(*w, row.at("profile")) || !parse_u32(row.at("threads"), &t) ||
+          t == 0 || t > 1024) {
+        return "a finished row names " + key + ", which this build does not have";
+      }
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%016llx",
+                    static_cast<unsigned long long>(current_trace_hash(*w, row.at("profile"), t, c)));
+      it = expected.emplace(key, buf).first;
+    }
+    if (it->second != recorded) {
+      return "the trace of " + key + " was " + recorded + " in the interrupted run but is " +
+             it->second + " now (the workload generator changed); the rows would measure "
+             "different work. Start over with --force";
+    }
+  }
+  return "";
+}
+
 int cmd_run(const std::vector<std::string>& raw_args, const std::string& command_line) {
   RunConfig c;
   std::string err = parse_run_args(raw_args, &c);
@@ -561,27 +762,55 @@ int cmd_run(const std::vector<std::string>& raw_args, const std::string& command
   const std::string csv_path = dir + "/results.csv";
   std::string run_id;
   std::vector<std::string> args = raw_args;
+  const BuildIdentity build = build_identity(exe_dir());
+  std::string resume_note;
 
   if (c.resume) {
     for (const std::string& a : raw_args) {
       if (a != "--resume" && a != "--out" && a != dir && a != "--timeout" &&
-          a.rfind("--", 0) == 0) {
+          a != "--allow-rebuild" && a.rfind("--", 0) == 0) {
         return usage_error("--resume takes the matrix from " + dir +
-                           "/run.json; give only --out (and optionally --timeout)");
+                           "/run.json; give only --out (and optionally --timeout and "
+                           "--allow-rebuild)");
       }
     }
     double timeout = c.timeout_s;
+    const bool allow_rebuild = c.allow_rebuild;
     args.clear();
-    err = read_run_json(dir + "/run.json", &run_id, &args);
+    BuildIdentity saved_build;
+    err = read_run_json(dir + "/run.json", &run_id, &args, &saved_build);
     if (!err.empty()) return usage_error(err);
+    // Rows of two different builds must not merge under one run_id.
+    std::vector<std::string> diffs;
+    if (saved_build.git_commit != build.git_commit) {
+      diffs.push_back("git commit " + saved_build.git_commit + " -> " + build.git_commit);
+    }
+    if (saved_build.build_flags != build.build_flags) {
+      diffs.push_back("build flags '" + saved_build.build_flags + "' -> '" + build.build_flags +
+                      "'");
+    }
+    if (saved_build.binaries != build.binaries) {
+      diffs.push_back("executables " + saved_build.binaries + " -> " + build.binaries +
+                      " (rebuilt)");
+    }
+    if (!diffs.empty() && !allow_rebuild) {
+      return usage_error("cannot resume " + dir + ": the build differs from the interrupted " +
+                         "run's (" + join(diffs, "; ") +
+                         "); rerun with --force, or --resume --allow-rebuild to mix them " +
+                         "knowingly (recorded in context)");
+    }
+    if (!diffs.empty()) resume_note = "resumed with --allow-rebuild: " + join(diffs, "; ");
     RunConfig saved;
     err = parse_run_args(args, &saved);
     if (!err.empty()) return usage_error(dir + "/run.json: " + err);
     saved.out = dir;
     saved.resume = true;
     saved.timeout_s = timeout;
+    saved.allow_rebuild = allow_rebuild;
     c = saved;
+    if (int rc = reexec_without_aslr(c, raw_args); rc != 0) return rc;
   } else {
+    if (int rc = reexec_without_aslr(c, raw_args); rc != 0) return rc;
     std::string parent = parent_dir(dir);
     if (!is_dir(parent)) {
       return usage_error("output directory's parent '" + parent + "' does not exist");
@@ -610,7 +839,7 @@ int cmd_run(const std::vector<std::string>& raw_args, const std::string& command
     for (const std::string& a : raw_args) {
       if (a != "--force") stored.push_back(a);
     }
-    err = write_run_json(dir + "/run.json", run_id, stored, c);
+    err = write_run_json(dir + "/run.json", run_id, stored, c, build);
     if (!err.empty()) {
       std::fprintf(stderr, "allocbench: %s\n", err.c_str());
       return 1;
@@ -626,6 +855,8 @@ int cmd_run(const std::vector<std::string>& raw_args, const std::string& command
       std::fprintf(stderr, "allocbench: %s\n", err.c_str());
       return kExitUsage;
     }
+    err = check_trace_hashes(contents, c);
+    if (!err.empty()) return usage_error("cannot resume " + dir + ": " + err);
     if (contents.truncated_tail) {
       std::fprintf(stderr, "allocbench: discarding a half-written last row in %s\n",
                    csv_path.c_str());
@@ -651,6 +882,17 @@ int cmd_run(const std::vector<std::string>& raw_args, const std::string& command
   ctx.command_line = command_line;
   ctx.start_time = iso_time_now();
   ctx.config_json = config_json(c);
+  ctx.aslr_disabled = platform::aslr_disabled();
+  ctx.notes = resume_note;
+  if (!c.pin.empty()) {
+    if (int e = platform::set_cpu_affinity(c.pin.data(), c.pin.size()); e != 0) {
+      return usage_error("--pin: cannot restrict the run to those CPUs: " +
+                         std::string(strerror(e)));
+    }
+    for (int cpu : c.pin) {
+      ctx.pinned_cpus += (ctx.pinned_cpus.empty() ? "" : ",") + std::to_string(cpu);
+    }
+  }
   for (const std::string& name : c.allocators) {
     const AdapterInfo* a = find_adapter(name);
     std::string bin = cell_binary(*a);
@@ -689,6 +931,22 @@ int cmd_run(const std::vector<std::string>& raw_args, const std::string& command
     return 1;
   }
 
+  CellRun cell_run;
+  cell_run.ops = c.ops;
+  cell_run.seed = c.seed;
+  cell_run.warmup = c.warmup;
+  cell_run.lat_sample = c.lat_sample;
+  cell_run.timeout_s = c.timeout_s;
+  cell_run.min_time_s = c.min_time_s;
+  if (c.lat_sample > 0) {
+    const std::string lat_dir = dir + "/latency";
+    if (is_dir(lat_dir) || mkdir(lat_dir.c_str(), 0755) == 0) {
+      cell_run.run_dir = dir;
+    } else {
+      std::fprintf(stderr, "allocbench: cannot create %s (%s); no latency files\n",
+                   lat_dir.c_str(), strerror(errno));
+    }
+  }
   size_t todo = 0;
   for (const Cell& cell : plan) todo += done.count(cell.key()) ? 0 : 1;
   if (c.resume) {
@@ -702,8 +960,7 @@ int cmd_run(const std::vector<std::string>& raw_args, const std::string& command
   for (const Cell& cell : plan) {
     if (done.count(cell.key())) continue;
     if (g_interrupted) break;
-    std::map<std::string, std::string> row =
-        execute_cell(cell, c.ops, c.seed, c.warmup, c.lat_sample, c.timeout_s);
+    std::map<std::string, std::string> row = execute_cell(cell, cell_run);
     if (row["status"] == "interrupted") break;
     row["schema_version"] = std::to_string(kSchemaVersion);
     row["run_id"] = run_id;
@@ -746,6 +1003,11 @@ int cmd_run(const std::vector<std::string>& raw_args, const std::string& command
   }
   close(fd);
   if (tty) std::fprintf(stderr, "\n");
+  err = fill_calibration(csv_path);
+  if (!err.empty()) {
+    std::fprintf(stderr, "allocbench: %s\n", err.c_str());
+    return 1;
+  }
   std::string summary;
   for (const auto& kv : counts) summary += " " + kv.first + "=" + std::to_string(kv.second);
   std::fprintf(stderr, "allocbench: %zu cells run (%s ), results in %s\n", ran, summary.c_str(),
@@ -815,7 +1077,12 @@ int cmd_single(const std::vector<std::string>& args) {
     return kExitUsage;
   }
   Cell cell{allocator, "mixed_sizes", profile, threads, 0};
-  auto row = execute_cell(cell, ops, seed, 0, 16, default_timeout());
+  CellRun run;
+  run.ops = ops;
+  run.seed = seed;
+  run.lat_sample = 16;
+  run.timeout_s = default_timeout();
+  auto row = execute_cell(cell, run);
   if (row["status"] != "ok") {
     std::fprintf(stderr, "allocbench: %s on mixed_sizes/%s: %s%s%s\n", allocator.c_str(),
                  profile.c_str(), row["status"].c_str(), row["error"].empty() ? "" : ": ",

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -150,10 +151,33 @@ TEST(Runner, MatrixRowsAndSkips) {
                 dir);
   ASSERT_EQ(r.code, 0) << r.err;
   auto rs = rows(dir + "/results.csv");
-  ASSERT_EQ(rs.size(), 8u);
+  ASSERT_EQ(rs.size(), 12u) << "2 allocators + the null calibration, x 2 workloads x 2 threads";
   std::set<std::string> seen;
+  std::map<std::string, double> harness;  // workload/threads -> the calibration's ns/op.
+  for (auto& row : rs) {
+    if (row["allocator"] == "null") {
+      harness[row["workload"] + "/" + row["threads"]] = std::stod(row["ns_per_op"]);
+    }
+  }
   for (auto& row : rs) {
     seen.insert(row["allocator"] + "/" + row["workload"] + "/" + row["threads"]);
+    if (row["status"] == "ok") {
+      // One repetition: the harness cost is the calibration's own time, and net = ns - harness.
+      const double h = harness.at(row["workload"] + "/" + row["threads"]);
+      EXPECT_NEAR(std::stod(row["harness_ns_per_op"]), h, 1e-3);
+      EXPECT_NEAR(std::stod(row["net_ns_per_op"]), std::stod(row["ns_per_op"]) - h, 2e-3);
+      EXPECT_GE(std::stoull(row["replays"]), 1u);
+      EXPECT_LE(std::stod(row["lat_p50_ns"]), std::stod(row["lat_p99_ns"]));
+      EXPECT_LE(std::stod(row["lat_p99_ns"]), std::stod(row["lat_max_ns"]));
+      EXPECT_GT(std::stod(row["timer_ns"]), 0);
+      EXPECT_EQ(row["peak_live_method"], row["threads"] == "1" ? "trace" : "sampled");
+    }
+    if (row["allocator"] == "null") {
+      EXPECT_EQ(row["status"], "ok") << row["error"];
+      EXPECT_EQ(row["peak_rss_bytes"], "") << "the calibration has no memory figures";
+      EXPECT_EQ(row["overhead_ratio"], "");
+      continue;
+    }
     if (row["allocator"] == "pmr_monotonic" && row["workload"] == "ttl_ring") {
       EXPECT_EQ(row["status"], "skipped");
       EXPECT_NE(row["error"].find("frees only by reset"), std::string::npos);
@@ -163,17 +187,24 @@ TEST(Runner, MatrixRowsAndSkips) {
       EXPECT_GT(std::stoull(row["peak_rss_bytes"]), 0u);
       EXPECT_GT(std::stoull(row["peak_live_bytes"]), 0u);
       EXPECT_GT(std::stoull(row["lat_samples"]), 0u);
-      EXPECT_LE(std::stoull(row["lat_p50_ns"]), std::stoull(row["lat_p99_ns"]));
-      EXPECT_LE(std::stoull(row["lat_p99_ns"]), std::stoull(row["lat_max_ns"]));
+      EXPECT_EQ(std::stoll(row["overhead_bytes"]),
+                std::stoll(row["peak_rss_net_bytes"]) - std::stoll(row["peak_live_bytes"]));
+      // The raw latency samples: float32 ns, at most 10000, beside results.csv.
+      ASSERT_NE(row["lat_file"], "");
+      struct stat st;
+      ASSERT_EQ(stat((dir + "/" + row["lat_file"]).c_str(), &st), 0) << row["lat_file"];
+      EXPECT_EQ(static_cast<uint64_t>(st.st_size),
+                4 * std::min<uint64_t>(std::stoull(row["lat_samples"]), 10000));
     }
   }
-  EXPECT_EQ(seen.size(), 8u);
+  EXPECT_EQ(seen.size(), 12u);
   EXPECT_TRUE(exists(dir + "/context.json"));
   std::string ctx = slurp(dir + "/context.json");
   for (const char* key :
        {"\"cpu_model\"", "\"kernel\"", "\"compiler\"", "\"glibc\"", "\"git_commit\"",
         "\"git_dirty\"", "\"build_flags\"", "\"allocator_versions\"", "\"lock_mismatches\"",
-        "\"command_line\"", "\"start_time\""}) {
+        "\"command_line\"", "\"start_time\"", "\"thp_enabled\"", "\"cpu_governor\"",
+        "\"loadavg_at_start\"", "\"pinned_cpus\"", "\"aslr_disabled\""}) {
     EXPECT_NE(ctx.find(key), std::string::npos) << key;
   }
   // A second run into the same directory refuses and keeps the results.
@@ -200,7 +231,7 @@ TEST(Runner, CrashHangAndOomAreRecordedAndTheRunGoesOn) {
   std::string dir = temp_dir() + "/faults";
   Result r = sh("ALLOCBENCH_TEST_ADAPTERS=1 BENCH_TIMEOUT=3 " + bin() +
                 " run --allocators test_crash,test_hang,test_oom,glibc --workloads ttl_ring"
-                " --ops 20000 --out " +
+                " --ops 20000 --no-calibrate --out " +
                 dir);
   ASSERT_EQ(r.code, 0) << r.err;
   auto rs = rows(dir + "/results.csv");
@@ -328,6 +359,122 @@ TEST(Runner, PhaseRssAndSharedSlotCounts) {
     EXPECT_LE(allocs - frees, 8192u) << "at most one block per shared slot is left";
     EXPECT_GE(allocs + frees, 2u * 6000u) << "each toggle allocates or frees (a lost race both)";
   }
+}
+
+TEST(Runner, RepeatedNamesAreMergedAndMinTimeRepeatsReplays) {
+  std::string dir = temp_dir() + "/dups";
+  Result r = sh(bin() +
+                " run --allocators glibc,null,glibc --workloads rl_churn:small,rl_churn:small"
+                " --threads 1,1 --ops 5000 --min-time 0.05 --pin 0 --out " +
+                dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto rs = rows(dir + "/results.csv");
+  ASSERT_EQ(rs.size(), 2u) << "glibc and null once each";
+  for (auto& row : rs) {
+    ASSERT_EQ(row["status"], "ok") << row["error"];
+    // 5000 ops take well under 50 ms, so the replays repeat until they add up to it.
+    EXPECT_GT(std::stoull(row["replays"]), 1u);
+    EXPECT_GE(std::stod(row["wall_s"]) * std::stod(row["replays"]), 0.05 * 0.999);
+  }
+  EXPECT_NE(slurp(dir + "/context.json").find("\"pinned_cpus\": \"0\""), std::string::npos);
+  Result bad = sh(bin() + " run --allocators glibc --min-time x --out " + temp_dir() + "/b");
+  EXPECT_EQ(bad.code, 2);
+  Result bad_pin = sh(bin() + " run --allocators glibc --pin a --out " + temp_dir() + "/b");
+  EXPECT_EQ(bad_pin.code, 2);
+}
+
+// Replaces the first occurrence of `from` in a file.
+void edit_file(const std::string& path, const std::string& from, const std::string& to) {
+  std::string text = slurp(path);
+  size_t at = text.find(from);
+  ASSERT_NE(at, std::string::npos) << from << " not in " << path;
+  text.replace(at, from.size(), to);
+  std::ofstream out(path);
+  out << text;
+}
+
+TEST(Runner, ResumeRefusesAnotherBuildUnlessAllowed) {
+  std::string dir = temp_dir() + "/rebuild";
+  ASSERT_EQ(sh(bin() + " run --allocators glibc --workloads ttl_ring --ops 2000 --reps 2 --out " +
+               dir).code,
+            0);
+  // Pretend the interrupted run came from other executables, and drop its last row.
+  edit_file(dir + "/run.json", "\"binaries\": \"", "\"binaries\": \"0ther");
+  std::string csv = slurp(dir + "/results.csv");
+  std::string cut = csv.substr(0, csv.rfind('\n', csv.size() - 2) + 1);
+  {
+    std::ofstream out(dir + "/results.csv");
+    out << cut;
+  }
+  Result r = sh(bin() + " run --resume --out " + dir);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("the build differs"), std::string::npos) << r.err;
+  EXPECT_EQ(slurp(dir + "/results.csv"), cut) << "a refused resume changes nothing";
+  Result ok = sh(bin() + " run --resume --allow-rebuild --out " + dir);
+  ASSERT_EQ(ok.code, 0) << ok.err;
+  EXPECT_EQ(rows(dir + "/results.csv").size(), 4u);
+  EXPECT_NE(slurp(dir + "/context.resume-1.json").find("resumed with --allow-rebuild"),
+            std::string::npos);
+}
+
+TEST(Runner, ResumeRefusesRowsOfAnotherTrace) {
+  std::string dir = temp_dir() + "/trace";
+  ASSERT_EQ(sh(bin() + " run --allocators glibc --workloads ttl_ring --ops 2000 --reps 2 --out " +
+               dir).code,
+            0);
+  auto rs = rows(dir + "/results.csv");
+  ASSERT_FALSE(rs.empty());
+  edit_file(dir + "/results.csv", rs[0]["trace_hash"], "0123456789abcdef");
+  Result r = sh(bin() + " run --resume --out " + dir);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("the trace of ttl_ring|default|1 was 0123456789abcdef"), std::string::npos)
+      << r.err;
+}
+
+// The harness must recover a known per-allocation cost: two test adapters
+// hand out the calibration's blocks and spin N and 2N ns per allocation
+// (N = 400 ns, 40x the cycle counter's ~10 ns granularity on the development
+// VM). Their net times must match the spins' own in-process cost, and differ
+// by N per allocation.
+TEST(Runner, NetTimeRecoversAKnownCost) {
+  std::string dir = temp_dir() + "/spin";
+  Result r = sh("ALLOCBENCH_TEST_ADAPTERS=1 ALLOCBENCH_SPIN_NS=400 " + bin() +
+                " run --allocators test_spin_1x,test_spin_2x --workloads fixed_size:64"
+                " --ops 20000 --reps 3 --order shuffled --min-time 0.1 --out " +
+                dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::map<std::string, std::vector<double>> net, known;
+  double allocs_per_op = 0;
+  for (auto& row : rows(dir + "/results.csv")) {
+    ASSERT_EQ(row["status"], "ok") << row["allocator"] << ": " << row["error"];
+    net[row["allocator"]].push_back(std::stod(row["net_ns_per_op"]));
+    allocs_per_op = std::stod(row["allocs"]) / std::stod(row["total_ops"]);
+    // "spin 40 ns: 52.5 ns per allocation in-process"
+    const std::string& v = row["adapter_version"];
+    if (row["allocator"] != "null") {
+      size_t colon = v.find(": ");
+      ASSERT_NE(colon, std::string::npos) << v;
+      known[row["allocator"]].push_back(std::stod(v.substr(colon + 2)));
+    }
+  }
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
+  const double n1 = median(net["test_spin_1x"]), n2 = median(net["test_spin_2x"]);
+  // The per-op cost each spin adds, timed in-process without the harness.
+  const double k1 = median(known["test_spin_1x"]) * allocs_per_op;
+  const double k2 = median(known["test_spin_2x"]) * allocs_per_op;
+  // The spins differ by exactly 400 ns per allocation (whole cycle-counter ticks).
+  const double expected = 400.0 * allocs_per_op;
+  // Generous bounds for a shared machine; the closing note has the exact figures.
+  EXPECT_NEAR(n1, k1, 0.1 * k1) << "n1=" << n1 << " n2=" << n2;
+  EXPECT_NEAR(n2, k2, 0.1 * k2) << "n1=" << n1 << " n2=" << n2;
+  EXPECT_NEAR(n2 - n1, expected, 0.1 * expected) << "n1=" << n1 << " n2=" << n2;
+  EXPECT_NEAR(n2 / n1, k2 / k1, 0.1 * k2 / k1) << "n1=" << n1 << " n2=" << n2;
+  std::printf("spin: net 1x %.3f (known %.3f), 2x %.3f (known %.3f) ns/op; difference %.3f, "
+              "expected %.3f; ratio %.3f, expected %.3f\n",
+              n1, k1, n2, k2, n2 - n1, expected, n2 / n1, k2 / k1);
 }
 
 TEST(Runner, LockMismatchesAreReported) {

@@ -63,6 +63,48 @@ int reset_peak_resident();
 // Monotonic clock in nanoseconds.
 uint64_t now_ns();
 
+// A cycle counter for timing single operations. On x86-64 it is the TSC read
+// with rdtscp and then lfence (rdtscp waits for earlier instructions; the
+// lfence keeps later ones from starting before the read). It ticks at a
+// constant rate on CPUs with constant_tsc (check cycle_counter_is_tsc());
+// elsewhere it falls back to now_ns(). Cost: about 30-40 cycles on Zen 3.
+inline uint64_t read_cycles() {
+#if defined(__x86_64__)
+  unsigned aux;
+  uint64_t t = __builtin_ia32_rdtscp(&aux);
+  __builtin_ia32_lfence();
+  return t;
+#else
+  return now_ns();
+#endif
+}
+
+// True when read_cycles() is the TSC (x86-64), false when it is now_ns().
+constexpr bool cycle_counter_is_tsc() {
+#if defined(__x86_64__)
+  return true;
+#else
+  return false;
+#endif
+}
+
+// Restricts the calling process (all its threads created later) to the CPUs
+// in cpus[0..n). Returns 0 or an errno value.
+int set_cpu_affinity(const int* cpus, size_t n);
+
+// Whether this process runs with address-space layout randomisation off.
+bool aslr_disabled();
+
+// Turns ASLR off for the programs this process execs next (personality
+// ADDR_NO_RANDOMIZE; the current process keeps its layout). Returns 0 or an
+// errno value.
+int disable_aslr_for_exec();
+
+// Reads a small text file (e.g. a sysfs setting) into `buf` (NUL-terminated,
+// trailing newline removed). Returns the length, or -1 if unreadable. Does
+// not allocate.
+long read_text_file(const char* path, char* buf, size_t size);
+
 }  // namespace platform
 }  // namespace allocbench
 

@@ -1,6 +1,8 @@
 // Linux implementation of platform.h. The only file with OS memory calls.
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
+#include <sys/personality.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -144,6 +146,39 @@ uint64_t now_ns() {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+int set_cpu_affinity(const int* cpus, size_t n) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  for (size_t i = 0; i < n; ++i) {
+    if (cpus[i] < 0 || cpus[i] >= CPU_SETSIZE) return EINVAL;
+    CPU_SET(cpus[i], &set);
+  }
+  return sched_setaffinity(0, sizeof set, &set) == 0 ? 0 : errno;
+}
+
+bool aslr_disabled() {
+  int p = personality(0xffffffff);
+  return p != -1 && (p & ADDR_NO_RANDOMIZE) != 0;
+}
+
+int disable_aslr_for_exec() {
+  int p = personality(0xffffffff);
+  if (p == -1) return errno;
+  return personality(static_cast<unsigned long>(p) | ADDR_NO_RANDOMIZE) == -1 ? errno : 0;
+}
+
+long read_text_file(const char* path, char* buf, size_t size) {
+  if (size == 0) return -1;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t n = read(fd, buf, size - 1);
+  close(fd);
+  if (n < 0) return -1;
+  while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' ')) --n;
+  buf[n] = '\0';
+  return n;
 }
 
 }  // namespace platform

@@ -1,22 +1,26 @@
-"""python -m allocplot {plot,table,cv} ... (see --help)."""
+"""python -m allocplot {plot,table,cv,check,phases} ... (see --help)."""
 import argparse
 import os
 import sys
 
 from allocplot.load import SchemaError, load_phases, load_results
 from allocplot.plot import PLOT_NAMES, plot_all
-from allocplot.stats import check_complete, phase_table, ratio_table, summarize, to_markdown, value_table
+from allocplot.stats import check_complete, markdown_table, phase_table, summarize, to_markdown
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(prog="allocplot", description=__doc__)
     sub = p.add_subparsers(dest="cmd", required=True)
-    pp = sub.add_parser("plot", help="write the standard PNGs")
+    pp = sub.add_parser("plot", help="write the standard PNGs (and latency_cdf.png when the "
+                        "run wrote latency files beside the csv)")
     pp.add_argument("csv")
     pp.add_argument("--out", default="plots")
-    pt = sub.add_parser("table", help="print a markdown table of medians or ratios")
+    pt = sub.add_parser("table", help="print a markdown table of medians or ratios, each with "
+                        "the allocator's spread over repetitions, under a caption line")
     pt.add_argument("csv")
-    pt.add_argument("--metric", default="ns_per_op")
+    pt.add_argument("--metric", default="ns_per_op",
+                    help="a numeric column, e.g. ns_per_op (raw) or net_ns_per_op (net of the "
+                    "harness; leaves out the calibration adapter null)")
     pt.add_argument("--baseline", default=None,
                     help="divide by this allocator's median (omit for raw medians)")
     pt.add_argument("--allocators", default=None, help="comma-separated subset")
@@ -27,7 +31,8 @@ def main(argv=None):
                         "an ok row and the plots exist")
     pk.add_argument("csv")
     pk.add_argument("--allocators", required=True, help="comma-separated")
-    pk.add_argument("--plots", default=None, help="directory that must hold the three PNGs")
+    pk.add_argument("--plots", default=None, help="directory that must hold the three standard PNGs "
+                    "(latency_cdf.png is optional)")
     pk.add_argument("--workloads", default=None,
                     help="comma-separated workloads to check (default: all in the file)")
     pp2 = sub.add_parser("phases", help="RSS after each phase (phases.csv of size_ramp, ...)")
@@ -48,20 +53,12 @@ def main(argv=None):
         return 2
     try:
         if args.cmd == "plot":
-            for path in plot_all(df, args.out):
+            results_dir = os.path.dirname(os.path.abspath(args.csv))
+            for path in plot_all(df, args.out, results_dir):
                 print(path)
         elif args.cmd == "table":
-            if args.baseline:
-                t = ratio_table(df, args.metric, args.baseline)
-                print(f"{args.metric}: median ratio to {args.baseline} (lower is better for "
-                      f"time and memory)")
-            else:
-                t = value_table(df, args.metric)
-                print(f"{args.metric}: median")
-            if args.allocators:
-                keep = [a for a in args.allocators.split(",") if a in t.columns]
-                t = t[keep]
-            print(to_markdown(t, "{:.3g}" if not args.baseline else "{:.2f}"))
+            allocs = args.allocators.split(",") if args.allocators else None
+            print(markdown_table(df, args.metric, args.baseline, allocs))
         elif args.cmd == "check":
             wl = args.workloads.split(",") if args.workloads else None
             problems = check_complete(df, args.allocators.split(","), wl)
@@ -76,6 +73,8 @@ def main(argv=None):
                 return 1
             print(f"check: ok rows for every cell of {args.allocators}")
         elif args.cmd == "cv":
+            if args.metric not in df.columns:
+                raise ValueError(f"unknown metric {args.metric!r}")
             s = summarize(df, args.metric)
             s = s[s["n"] > 1]
             print(to_markdown(s.set_index(["allocator", "workload", "profile", "threads"])

@@ -1,10 +1,22 @@
 """Reading results.csv with a schema check (docs/csv_schema.md)."""
 import pandas as pd
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Every column allocbench writes, in order (runner/csv.cpp).
 COLUMNS = [
+    "schema_version", "run_id", "allocator", "workload", "profile", "threads", "repetition",
+    "seed", "ops", "status", "error", "wall_s", "mops", "ns_per_op", "harness_ns_per_op",
+    "net_ns_per_op", "replays", "lat_p50_ns", "lat_p90_ns", "lat_p99_ns", "lat_p999_ns",
+    "lat_max_ns", "lat_samples", "timer_ns", "lat_file", "peak_rss_bytes", "final_rss_bytes",
+    "baseline_rss_bytes", "peak_rss_net_bytes", "final_rss_net_bytes", "peak_live_bytes",
+    "peak_live_method", "overhead_ratio", "overhead_ratio_raw", "overhead_bytes", "minflt",
+    "majflt", "nvcsw", "nivcsw", "user_s", "sys_s", "allocs", "frees", "reallocs",
+    "total_ops", "trace_hash", "warmup", "adapter_version", "cell_s",
+]
+
+# The schema 1 header, only to recognise an old file and say so.
+COLUMNS_V1 = [
     "schema_version", "run_id", "allocator", "workload", "profile", "threads", "repetition",
     "seed", "ops", "status", "error", "wall_s", "mops", "ns_per_op", "lat_p50_ns",
     "lat_p90_ns", "lat_p99_ns", "lat_p999_ns", "lat_max_ns", "lat_samples", "peak_rss_bytes",
@@ -15,21 +27,62 @@ COLUMNS = [
 ]
 
 TEXT_COLUMNS = {"run_id", "allocator", "workload", "profile", "status", "error", "trace_hash",
-                "adapter_version"}
+                "adapter_version", "lat_file", "peak_live_method"}
 
 STATUSES = {"ok", "skipped", "crashed", "timeout", "oom", "error"}
+
+# Columns an ok row must have. The memory columns may be empty on an ok row
+# (the peak-RSS reset failed; the reason is in `error`).
+REQUIRED_ON_OK = ("wall_s", "mops", "ns_per_op")
 
 
 class SchemaError(ValueError):
     """The file is not an allocbench results.csv this version can read."""
 
 
+def _declared_version(df):
+    """The schema_version of the first data row, or None if there is none."""
+    if "schema_version" not in df.columns or df.empty:
+        return None
+    return str(df["schema_version"].iloc[0]).strip()
+
+
+def _check_header(path, df):
+    """SchemaError unless the header is exactly COLUMNS; an older schema is named."""
+    cols = list(df.columns)
+    if cols == COLUMNS:
+        return
+    version = _declared_version(df)
+    if cols == COLUMNS_V1 or version == "1":
+        raise SchemaError(
+            f"{path}: this is a schema 1 results.csv (written by an older allocbench); "
+            f"this allocplot reads schema {SCHEMA_VERSION} only. Re-run the benchmark to get "
+            f"a schema {SCHEMA_VERSION} file, or read this one with the older allocplot "
+            f"(the version from before schema {SCHEMA_VERSION}, in git history)")
+    if version is not None and version.isdigit() and version != str(SCHEMA_VERSION):
+        raise SchemaError(f"{path}: this is a schema {version} results.csv; this allocplot "
+                          f"reads schema {SCHEMA_VERSION} only")
+    missing = [c for c in COLUMNS if c not in cols]
+    extra = [c for c in cols if c not in COLUMNS]
+    detail = []
+    if missing:
+        detail.append("missing columns: " + ", ".join(missing[:8]))
+    if extra:
+        detail.append("unexpected columns: " + ", ".join(extra[:8]))
+    if not detail:
+        detail.append("columns in a different order")
+    raise SchemaError(f"{path}: not an allocbench schema {SCHEMA_VERSION} results file "
+                      f"({'; '.join(detail)})")
+
+
 def load_results(path):
     """Returns the rows of `path` as a DataFrame, numeric columns as numbers.
 
     Raises SchemaError naming the problem when the file is missing, empty,
-    has other columns, another schema version, an unknown status, or a
-    non-numeric value in a numeric column.
+    has other columns, another schema version (a schema 1 file is named as
+    such), an unknown status, a non-numeric value in a
+    numeric column, or an ok row without wall_s, mops or ns_per_op. Empty
+    numeric fields become NaN.
     """
     try:
         df = pd.read_csv(path, dtype=str, keep_default_na=False)
@@ -39,19 +92,7 @@ def load_results(path):
         raise SchemaError(f"{path}: empty file, expected an allocbench results.csv header")
     except (pd.errors.ParserError, UnicodeDecodeError) as e:
         raise SchemaError(f"{path}: not a CSV file ({e})")
-    cols = list(df.columns)
-    if cols != COLUMNS:
-        missing = [c for c in COLUMNS if c not in cols]
-        extra = [c for c in cols if c not in COLUMNS]
-        detail = []
-        if missing:
-            detail.append("missing columns: " + ", ".join(missing[:8]))
-        if extra:
-            detail.append("unexpected columns: " + ", ".join(extra[:8]))
-        if not detail:
-            detail.append("columns in a different order")
-        raise SchemaError(f"{path}: not an allocbench schema {SCHEMA_VERSION} results file "
-                          f"({'; '.join(detail)})")
+    _check_header(path, df)
     bad_version = df[df["schema_version"] != str(SCHEMA_VERSION)]
     if len(bad_version):
         raise SchemaError(f"{path}: row {bad_version.index[0] + 2} has schema_version "
@@ -72,7 +113,7 @@ def load_results(path):
                               f"{df[col].iloc[row]!r} is not a number")
         df[col] = numeric
     ok = df[df["status"] == "ok"]
-    for col in ("wall_s", "mops", "ns_per_op", "peak_rss_bytes"):
+    for col in REQUIRED_ON_OK:
         if ok[col].isna().any():
             row = ok[ok[col].isna()].index[0]
             raise SchemaError(f"{path}: row {row + 2} has status ok but no {col}")

@@ -1,20 +1,32 @@
-"""The three standard plots, from any results.csv (medians with min-max spread)."""
+"""The standard plots, from any results.csv (medians with min-max spread), and
+the latency CDF from the per-operation latency files beside it."""
 import os
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 
-from allocplot.stats import summarize  # noqa: E402
+from allocplot.load import ok_rows  # noqa: E402
+from allocplot.stats import CALIBRATION, summarize  # noqa: E402
 
+# The plots every complete run has (`allocplot check --plots` requires them).
 PLOT_NAMES = ["throughput_by_workload.png", "scaling_rl_small.png", "overhead_ratio.png"]
+# Written only when the run recorded latency files.
+OPTIONAL_PLOT_NAMES = ["latency_cdf.png"]
 
 # The calibration adapter is a reference line, not an allocator.
-EXCLUDE = {"null"}
-
+EXCLUDE = {CALIBRATION}
 
 MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
+
+# Smallest latency drawn on the log axis (timer-subtracted samples can be <= 0).
+LAT_FLOOR_NS = 0.1
+
+OVERHEAD_NOTE = ("below 1.0: RSS is counted in whole pages and the kernel may not have "
+                 "committed pages the allocator handed out but the workload has not touched, "
+                 "so peak RSS can be smaller than the peak live bytes; see docs/csv_schema.md")
 
 
 def _color(i):
@@ -22,49 +34,94 @@ def _color(i):
     return plt.get_cmap("tab20")(i % 20)
 
 
+def allocator_styles(df):
+    """{allocator: (colour, marker)} over every allocator in the file, so an
+    allocator keeps its colour in every panel and figure."""
+    names = sorted(set(df["allocator"]))
+    return {a: (_color(i), MARKERS[i % len(MARKERS)]) for i, a in enumerate(names)}
+
+
 def _label(workload, profile):
     return workload if profile == "default" else f"{workload}/{profile}"
 
 
 def _errs(sub):
-    return [(sub["median"] - sub["min"]).clip(lower=0).values,
-            (sub["max"] - sub["median"]).clip(lower=0).values]
+    """Min-max error bars around the median; none (0) where n < 2."""
+    one = sub["n"].fillna(0).values < 2
+    lo = (sub["median"] - sub["min"]).clip(lower=0).fillna(0).values
+    hi = (sub["max"] - sub["median"]).clip(lower=0).fillna(0).values
+    lo[one] = 0
+    hi[one] = 0
+    return [lo, hi]
 
 
-def _grouped_bars(ax, s, value_title, log=False, allocs=None):
-    """Bars per workload label, one per allocator; `allocs` fixes the order and
-    colours across panels."""
-    s = s[~s["allocator"].isin(EXCLUDE)].copy()
+def n_text(ns):
+    """'n=2' or 'n=2-3' for the repetition counts `ns`."""
+    ns = sorted({int(n) for n in ns if n > 0})
+    if not ns:
+        return "n=0"
+    return f"n={ns[0]}" if len(ns) == 1 else f"n={ns[0]}-{ns[-1]}"
+
+
+def error_bar_text(ns):
+    """What the error bars of bars with repetition counts `ns` show."""
+    if max([int(n) for n in ns] or [0]) <= 1:
+        return "n=1: no error bars"
+    return f"median of {n_text(ns)} reps, error bars: min-max over n reps"
+
+
+def _grouped_bars(ax, s, value_title, log=False, styles=None, exclude=EXCLUDE):
+    """Bars per workload label, one per allocator, coloured by `styles`
+    (allocator_styles) so colours match across panels. Error bars only where
+    the cell has more than one repetition."""
+    s = s[~s["allocator"].isin(exclude)].copy()
     s["label"] = [_label(w, p) for w, p in zip(s["workload"], s["profile"])]
     labels = sorted(s["label"].unique())
-    if allocs is None:
-        allocs = sorted(s["allocator"].unique())
+    allocs = sorted(s["allocator"].unique())
+    if styles is None:
+        styles = allocator_styles(s)
     width = 0.8 / max(1, len(allocs))
     for i, a in enumerate(allocs):
         sub = s[s["allocator"] == a].set_index("label").reindex(labels)
         xs = [j + (i - (len(allocs) - 1) / 2) * width for j in range(len(labels))]
-        ax.bar(xs, sub["median"].values, width, label=a, color=_color(i),
-               yerr=_errs(sub.fillna(0)), capsize=2)
+        ax.bar(xs, sub["median"].fillna(0).values, width, label=a, color=styles[a][0],
+               yerr=_errs(sub), capsize=2)
     ax.set_xticks(range(len(labels)))
     ax.set_xticklabels(labels, rotation=30, ha="right", fontsize=8)
     ax.set_ylabel(value_title)
-    if log:
+    if log and (s["median"] > 0).all():
         ax.set_yscale("log")
     ax.grid(axis="y", alpha=0.3)
 
 
+def throughput_metric(df):
+    """The time metric throughput_by_workload plots and how to describe it:
+    (metric, description, excluded allocators). net_ns_per_op when any ok row
+    has it, else ns_per_op (a run with --no-calibrate)."""
+    if "net_ns_per_op" in df.columns and ok_rows(df)["net_ns_per_op"].notna().any():
+        return "net_ns_per_op", "net of harness", EXCLUDE
+    return "ns_per_op", "raw, including harness cost", set()
+
+
 def throughput_by_workload(df, out_path):
-    """Median Mops/s per workload and allocator, one panel per thread count."""
-    s = summarize(df, "mops")
+    """Median ns per operation per workload and allocator, one panel per thread
+    count: net of the harness when the run calibrated, else raw."""
+    metric, desc, exclude = throughput_metric(df)
+    detail = ": calibration adapter null subtracted" if exclude else ""
+    s = summarize(df, metric)
+    s = s[~s["allocator"].isin(exclude)]
     threads = sorted(s["threads"].unique())
     if not threads:
         raise ValueError("no ok rows to plot")
+    styles = allocator_styles(df)
     fig, axes = plt.subplots(len(threads), 1, figsize=(15, 4 * len(threads)), squeeze=False)
-    allocs = sorted(set(s["allocator"]) - EXCLUDE)
     for ax, t in zip(axes[:, 0], threads):
-        _grouped_bars(ax, s[s["threads"] == t], "Mops/s (median, min-max)", log=True,
-                      allocs=allocs)
-        ax.set_title(f"Throughput by workload, {t} thread{'s' if t != 1 else ''}")
+        panel = s[s["threads"] == t]
+        _grouped_bars(ax, panel, f"ns/op, {desc}\n(median, {n_text(panel['n'])})",
+                      log=True, styles=styles, exclude=exclude)
+        ax.set_title(f"Time per operation ({metric}, {desc}{detail}) by workload, {t} "
+                     f"thread{'s' if t != 1 else ''}, lower is better\n"
+                     f"{error_bar_text(panel['n'])}", fontsize=10)
     axes[0, 0].legend(fontsize=8, ncol=2, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     fig.savefig(out_path, dpi=110)
@@ -78,15 +135,16 @@ def scaling(df, out_path, workload="rl_churn", profile="small"):
           ~s["allocator"].isin(EXCLUDE)]
     if s.empty:
         raise ValueError(f"no ok rows for {workload}/{profile}")
+    styles = allocator_styles(df)
     fig, ax = plt.subplots(figsize=(10, 5))
-    for i, a in enumerate(sorted(s["allocator"].unique())):
+    for a in sorted(s["allocator"].unique()):
         sub = s[s["allocator"] == a].sort_values("threads")
-        ax.errorbar(sub["threads"], sub["median"], yerr=_errs(sub), marker=MARKERS[i % 8],
-                    color=_color(i), capsize=3, label=a)
+        ax.errorbar(sub["threads"], sub["median"], yerr=_errs(sub), marker=styles[a][1],
+                    color=styles[a][0], capsize=3, label=a)
     ax.set_xlabel("threads")
-    ax.set_ylabel("Mops/s (median, min-max)")
+    ax.set_ylabel(f"Mops/s, raw (median, {n_text(s['n'])})")
     ax.set_xticks(sorted(s["threads"].unique()))
-    ax.set_title(f"Scaling: {_label(workload, profile)}")
+    ax.set_title(f"Scaling: {_label(workload, profile)}; {error_bar_text(s['n'])}")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
@@ -94,23 +152,123 @@ def scaling(df, out_path, workload="rl_churn", profile="small"):
     plt.close(fig)
 
 
+def overhead_note(values):
+    """The note the overhead plot shows when any plotted value is below 1.0
+    (else None)."""
+    values = [v for v in values if v == v]  # drop NaN
+    return OVERHEAD_NOTE if any(v < 1.0 for v in values) else None
+
+
 def overhead_ratio(df, out_path):
-    """Median peak RSS (net of the harness) / peak live bytes, single-thread cells."""
-    s = summarize(df, "overhead_ratio")
+    """Median peak RSS (net of the harness) / peak live bytes, single-thread
+    cells; rows without an overhead_ratio are left out."""
+    rows = df[df["overhead_ratio"].notna()]
+    s = summarize(rows, "overhead_ratio")
+    s = s[~s["allocator"].isin(EXCLUDE)]
+    if s.empty:
+        raise ValueError("no ok rows with an overhead_ratio to plot")
     t = s["threads"].min()
-    fig, ax = plt.subplots(figsize=(15, 5))
-    _grouped_bars(ax, s[s["threads"] == t], "peak RSS / peak live bytes (median)", log=True)
+    s = s[s["threads"] == t]
+    fig, ax = plt.subplots(figsize=(15, 5.5))
+    _grouped_bars(ax, s, f"peak RSS / peak live bytes\n(median, {n_text(s['n'])})", log=True,
+                  styles=allocator_styles(df))
     ax.axhline(1.0, color="black", linewidth=0.8)
     ax.set_title(f"Memory overhead ratio, {t} thread{'s' if t != 1 else ''} "
-                 "(1.0 = no overhead)")
+                 f"(1.0 = no overhead); {error_bar_text(s['n'])}")
     ax.legend(fontsize=8, ncol=2, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    fig.tight_layout()
+    note = overhead_note(list(s["median"]) + list(s["min"]))
+    if note:
+        fig.tight_layout(rect=(0, 0.08, 1, 1))
+        fig.text(0.01, 0.01, note, fontsize=8, ha="left", va="bottom", wrap=True,
+                 bbox=dict(facecolor="lightyellow", edgecolor="gray"))
+    else:
+        fig.tight_layout()
     fig.savefig(out_path, dpi=110)
     plt.close(fig)
 
 
-def plot_all(df, out_dir):
-    """Writes the three PNGs into out_dir; returns their paths."""
+def latency_cell(df, threads=1, workload=None, profile=None):
+    """(workload, profile) latency_cdf draws: the given one, else the first
+    (sorted) ok cell with latency files at `threads`, preferring rl_churn/small.
+    None when there is no such cell."""
+    ok = ok_rows(df)
+    ok = ok[(ok["threads"] == threads) & (ok["lat_file"] != "")]
+    if workload is not None:
+        ok = ok[ok["workload"] == workload]
+    if profile is not None:
+        ok = ok[ok["profile"] == profile]
+    cells = sorted(set(zip(ok["workload"], ok["profile"])))
+    if not cells:
+        return None
+    return ("rl_churn", "small") if ("rl_churn", "small") in cells else cells[0]
+
+
+def load_latency(df, results_dir, workload, profile, threads=1):
+    """{allocator: float32 samples in ns} from the lat_file of every ok
+    repetition of the cell, concatenated; allocators whose files are all
+    missing or empty are left out."""
+    ok = ok_rows(df)
+    ok = ok[(ok["workload"] == workload) & (ok["profile"] == profile) &
+            (ok["threads"] == threads) & (ok["lat_file"] != "")]
+    out = {}
+    for a, rows in ok.sort_values("repetition").groupby("allocator"):
+        parts = []
+        for rel in rows["lat_file"]:
+            path = os.path.join(results_dir, rel)
+            if os.path.isfile(path):
+                parts.append(np.fromfile(path, dtype="<f4"))
+        samples = np.concatenate(parts) if parts else np.empty(0, dtype="<f4")
+        if samples.size:
+            out[a] = samples
+    return out
+
+
+def ecdf(samples, floor=LAT_FLOOR_NS):
+    """(x, y) of the empirical CDF of `samples`, x clipped below at `floor`
+    for a log axis, y in (0, 1]."""
+    x = np.sort(np.clip(np.asarray(samples, dtype=float), floor, None))
+    y = np.arange(1, x.size + 1) / x.size
+    return x, y
+
+
+def latency_cdf(df, results_dir, out_path, workload=None, profile=None, threads=1):
+    """Empirical CDF of per-operation latency (timer cost subtracted), one line
+    per allocator, for one (workload, profile, threads) cell (default: see
+    latency_cell). Reads the lat_file of each row relative to `results_dir`.
+    Returns out_path, or None (and writes nothing) when no file exists."""
+    cell = latency_cell(df, threads, workload, profile)
+    if cell is None:
+        return None
+    workload, profile = cell
+    data = load_latency(df, results_dir, workload, profile, threads)
+    if not data:
+        return None
+    styles = allocator_styles(df)
+    fig, ax = plt.subplots(figsize=(10, 5))
+    for a in sorted(data):
+        x, y = ecdf(data[a])
+        ax.step(x, y, where="post", color=styles[a][0],
+                linestyle="--" if a in EXCLUDE else "-",
+                label=f"{a} ({x.size} samples)")
+    ax.set_xscale("log")
+    ax.set_xlabel(f"latency per operation, ns (log; timer cost subtracted, "
+                  f"values below {LAT_FLOOR_NS} ns drawn at {LAT_FLOOR_NS})")
+    ax.set_ylabel("fraction of sampled operations")
+    ax.set_ylim(0, 1.0)
+    ax.set_title(f"Latency CDF: {_label(workload, profile)}, {threads} "
+                 f"thread{'s' if threads != 1 else ''} (all repetitions; timer cost subtracted)")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    fig.tight_layout()
+    fig.savefig(out_path, dpi=110)
+    plt.close(fig)
+    return out_path
+
+
+def plot_all(df, out_dir, results_dir=None):
+    """Writes the PLOT_NAMES PNGs into out_dir, and latency_cdf.png when
+    `results_dir` (the directory of results.csv) holds latency files; returns
+    the paths written."""
     os.makedirs(out_dir, exist_ok=True)
     paths = {
         "throughput_by_workload": os.path.join(out_dir, "throughput_by_workload.png"),
@@ -120,4 +278,9 @@ def plot_all(df, out_dir):
     throughput_by_workload(df, paths["throughput_by_workload"])
     scaling(df, paths["scaling_rl_small"])
     overhead_ratio(df, paths["overhead_ratio"])
-    return list(paths.values())
+    written = list(paths.values())
+    if results_dir is not None:
+        lat = latency_cdf(df, results_dir, os.path.join(out_dir, "latency_cdf.png"))
+        if lat is not None:
+            written.append(lat)
+    return written

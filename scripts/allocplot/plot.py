@@ -81,16 +81,30 @@ def _grouped_bars(ax, s, value_title, log=False, styles=None, exclude=EXCLUDE):
     if styles is None:
         styles = allocator_styles(s)
     width = 0.8 / max(1, len(allocs))
+    hidden = 0
     for i, a in enumerate(allocs):
         sub = s[s["allocator"] == a].set_index("label").reindex(labels)
         xs = [j + (i - (len(allocs) - 1) / 2) * width for j in range(len(labels))]
-        ax.bar(xs, sub["median"].fillna(0).values, width, label=a, color=styles[a][0],
-               yerr=_errs(sub), capsize=2)
+        heights = sub["median"].values.astype(float)
+        errs = _errs(sub)
+        if log:
+            # A log axis cannot show a median <= 0 (a net time within noise of
+            # the calibration): leave the bar out and say so below the axis.
+            hidden += int((heights <= 0).sum())
+            heights = np.where(heights > 0, heights, np.nan)
+            if errs is not None:
+                errs = np.array(errs, dtype=float)
+                errs[0] = np.minimum(errs[0], np.nan_to_num(heights) * 0.99)
+        ax.bar(xs, np.nan_to_num(heights) if not log else heights, width, label=a,
+               color=styles[a][0], yerr=errs, capsize=2)
     ax.set_xticks(range(len(labels)))
     ax.set_xticklabels(labels, rotation=30, ha="right", fontsize=8)
     ax.set_ylabel(value_title)
-    if log and (s["median"] > 0).all():
+    if log:
         ax.set_yscale("log")
+        if hidden:
+            ax.text(0.0, -0.32, f"{hidden} bar(s) with a median <= 0 not drawn (log axis)",
+                    transform=ax.transAxes, fontsize=8)
     ax.grid(axis="y", alpha=0.3)
 
 
@@ -252,7 +266,9 @@ def latency_cdf(df, results_dir, out_path, workload=None, profile=None, threads=
                 label=f"{a} ({x.size} samples)")
     ax.set_xscale("log")
     ax.set_xlabel(f"latency per operation, ns (log; timer cost subtracted, "
-                  f"values below {LAT_FLOOR_NS} ns drawn at {LAT_FLOOR_NS})")
+                  f"values below {LAT_FLOOR_NS} ns drawn at {LAT_FLOOR_NS})\n"
+                  "the steps are the cycle counter's resolution (about 10 ns on the development "
+                  "VM; docs/csv_schema.md)")
     ax.set_ylabel("fraction of sampled operations")
     ax.set_ylim(0, 1.0)
     ax.set_title(f"Latency CDF: {_label(workload, profile)}, {threads} "

@@ -365,7 +365,7 @@ TEST(Runner, RepeatedNamesAreMergedAndMinTimeRepeatsReplays) {
   std::string dir = temp_dir() + "/dups";
   Result r = sh(bin() +
                 " run --allocators glibc,null,glibc --workloads rl_churn:small,rl_churn:small"
-                " --threads 1,1 --ops 5000 --min-time 0.05 --pin 0 --out " +
+                " --threads 1,1 --ops 5000 --min-time 0.05 --pin 0 --no-aslr --out " +
                 dir);
   ASSERT_EQ(r.code, 0) << r.err;
   auto rs = rows(dir + "/results.csv");
@@ -377,6 +377,7 @@ TEST(Runner, RepeatedNamesAreMergedAndMinTimeRepeatsReplays) {
     EXPECT_GE(std::stod(row["wall_s"]) * std::stod(row["replays"]), 0.05 * 0.999);
   }
   EXPECT_NE(slurp(dir + "/context.json").find("\"pinned_cpus\": \"0\""), std::string::npos);
+  EXPECT_NE(slurp(dir + "/context.json").find("\"aslr_disabled\": true"), std::string::npos);
   Result bad = sh(bin() + " run --allocators glibc --min-time x --out " + temp_dir() + "/b");
   EXPECT_EQ(bad.code, 2);
   Result bad_pin = sh(bin() + " run --allocators glibc --pin a --out " + temp_dir() + "/b");

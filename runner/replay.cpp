@@ -181,6 +181,15 @@ void replay_loop(Calls& calls, ThreadReplay& t, const ReplayShared& sh) {
   constexpr bool kChannel = (kMix & kMixChannel) != 0;
   constexpr bool kToggle = (kMix & kMixToggle) != 0;
   constexpr bool kLive = (kMix & kMixLive) != 0;
+  // Plain mixes know whether every block is 1 B-4 KiB (no kMixLarge).
+  constexpr bool kSmallBlocks = (kMix & (kMixGeneral | kMixChannel | kMixToggle | kMixLarge)) == 0;
+  auto touch_block = [](void* p, uint64_t size) __attribute__((always_inline)) {
+    if constexpr (kSmallBlocks) {
+      touch_small(p, size);
+    } else {
+      touch(p, size);
+    }
+  };
   const Op* const ops = t.ops;
   const size_t n = t.n;
   SlotEntry* const slots = t.slots;
@@ -224,7 +233,7 @@ void replay_loop(Calls& calls, ThreadReplay& t, const ReplayShared& sh) {
           p = calls.alloc(op, s);
         }
         if (__builtin_expect(p == nullptr, 0) && op.size != 0) return false;
-        touch(p, op.size);
+        touch_block(p, op.size);
         s.ptr = p;
         if constexpr (kGeneral) s.aux = op.size;
         if constexpr (kLive) live += static_cast<int64_t>(op.size);
@@ -376,6 +385,10 @@ ReplayFn by_mix(unsigned mix) {
       return replay_entry<Calls, 0, kSampled>;
     case kMixLive:
       return replay_entry<Calls, kMixLive, kSampled>;
+    case kMixLarge:
+      return replay_entry<Calls, kMixLarge, kSampled>;
+    case kMixLarge | kMixLive:
+      return replay_entry<Calls, kMixLarge | kMixLive, kSampled>;
     case kMixGeneral:
       return replay_entry<Calls, kMixGeneral, kSampled>;
     case kMixGeneral | kMixLive:
@@ -385,6 +398,10 @@ ReplayFn by_mix(unsigned mix) {
     case kMixToggle | kMixLive:
       return replay_entry<Calls, kMixToggle | kMixLive, kSampled>;
     default:
+      // kMixLarge matters only to plain mixes; the others always check sizes.
+      if ((mix & kMixLarge) != 0 && mix != kMixLarge && mix != (kMixLarge | kMixLive)) {
+        return by_mix<Calls, kSampled>(mix & ~static_cast<unsigned>(kMixLarge));
+      }
       return nullptr;
   }
 }
@@ -410,13 +427,14 @@ ReplayFn select_replay(CallPath path, bool spin, unsigned mix, bool sampled) {
 }
 
 unsigned trace_mix(const ThreadTrace* traces, size_t n, std::string* error) {
-  bool toggles = false, others = false, general = false, channel = false;
+  bool toggles = false, others = false, general = false, channel = false, large = false;
   for (size_t k = 0; k < n; ++k) {
     for (const Op& op : traces[k].ops) {
       switch (op.kind) {
         case OpKind::kAlloc:
           others = true;
           if (!malloc_aligned_enough(op.size, align_of(op))) general = true;
+          if (op.size == 0 || op.size > 4096) large = true;
           break;
         case OpKind::kFree:
         case OpKind::kPhase:
@@ -440,9 +458,10 @@ unsigned trace_mix(const ThreadTrace* traces, size_t n, std::string* error) {
     *error = "a trace mixes kToggle with other ops, which no replay loop handles";
     return 0;
   }
-  if (toggles) return kMixToggle;
-  if (channel) return kMixGeneral | kMixChannel;
-  return general ? static_cast<unsigned>(kMixGeneral) : 0u;
+  const unsigned size_bit = large ? static_cast<unsigned>(kMixLarge) : 0u;
+  if (toggles) return kMixToggle | size_bit;
+  if (channel) return kMixGeneral | kMixChannel | size_bit;
+  return (general ? static_cast<unsigned>(kMixGeneral) : 0u) | size_bit;
 }
 
 }  // namespace detail

@@ -56,6 +56,8 @@ enum : unsigned {
   kMixChannel = 2,  // kPush / kPop between thread pairs.
   kMixToggle = 4,   // kToggle only (shared slot table).
   kMixLive = 8,     // Count live bytes at replay and sample their sum over threads.
+  kMixLarge = 16,   // Some request exceeds 4 KiB (touch() loops over pages); without it,
+                    // touch() is two stores with no branch (plain mixes only).
 };
 // Without flags: kAlloc (natural alignment), kFree and kPhase only.
 
@@ -137,6 +139,13 @@ inline bool malloc_aligned_enough(uint64_t size, size_t alignment) {
 // would commit them; peak RSS then counts them) and the compiler cannot drop
 // the allocation. Cost: two stores for a block of up to 4 KiB, one store per
 // page above.
+// Blocks of 1 B to 4 KiB only: two stores, no branch.
+inline void touch_small(void* p, uint64_t size) {
+  volatile char* c = static_cast<volatile char*>(p);
+  c[0] = 1;
+  c[size - 1] = 1;
+}
+
 inline void touch(void* p, uint64_t size) {
   volatile char* c = static_cast<volatile char*>(p);
   if (__builtin_expect(size - 1 < 4096, 1)) {

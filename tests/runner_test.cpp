@@ -441,7 +441,7 @@ TEST(Runner, NetTimeRecoversAKnownCost) {
   std::string dir = temp_dir() + "/spin";
   Result r = sh("ALLOCBENCH_TEST_ADAPTERS=1 ALLOCBENCH_SPIN_NS=400 " + bin() +
                 " run --allocators test_spin_1x,test_spin_2x --workloads fixed_size:64"
-                " --ops 20000 --reps 3 --order shuffled --min-time 0.1 --out " +
+                " --ops 20000 --reps 5 --order shuffled --min-time 0.1 --out " +
                 dir);
   ASSERT_EQ(r.code, 0) << r.err;
   std::map<std::string, std::vector<double>> net, known;
@@ -458,14 +458,13 @@ TEST(Runner, NetTimeRecoversAKnownCost) {
       known[row["allocator"]].push_back(std::stod(v.substr(colon + 2)));
     }
   }
-  auto median = [](std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-  };
-  const double n1 = median(net["test_spin_1x"]), n2 = median(net["test_spin_2x"]);
+  // The fastest repetition of each: on a shared machine noise (preemption
+  // during a spin) only ever adds time.
+  auto fastest = [](std::vector<double> v) { return *std::min_element(v.begin(), v.end()); };
+  const double n1 = fastest(net["test_spin_1x"]), n2 = fastest(net["test_spin_2x"]);
   // The per-op cost each spin adds, timed in-process without the harness.
-  const double k1 = median(known["test_spin_1x"]) * allocs_per_op;
-  const double k2 = median(known["test_spin_2x"]) * allocs_per_op;
+  const double k1 = fastest(known["test_spin_1x"]) * allocs_per_op;
+  const double k2 = fastest(known["test_spin_2x"]) * allocs_per_op;
   // The spins differ by exactly 400 ns per allocation (whole cycle-counter ticks).
   const double expected = 400.0 * allocs_per_op;
   // Generous bounds for a shared machine; the closing note has the exact figures.

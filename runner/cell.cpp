@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
@@ -116,6 +117,14 @@ struct Worker {
   uint64_t end_ns = 0;       // When its last round ended.
   uint64_t timed_toggle_allocs = 0, timed_toggle_frees = 0;
 };
+
+// A fault the runner's tests inject: `name`=1, honoured only together with
+// ALLOCBENCH_TEST_ADAPTERS=1 (the switch of the test-only adapters).
+bool test_fault(const char* name) {
+  const char* t = std::getenv("ALLOCBENCH_TEST_ADAPTERS");
+  const char* v = std::getenv(name);
+  return t != nullptr && std::strcmp(t, "1") == 0 && v != nullptr && std::strcmp(v, "1") == 0;
+}
 
 bool parse_spin(const char* s, uint64_t* out) {
   char* end = nullptr;
@@ -374,7 +383,8 @@ CellResult run_cell(const CellConfig& c) {
   };
 
   r.baseline_rss_bytes = platform::resident_bytes();
-  const int reset_err = platform::reset_peak_resident();
+  int reset_err = platform::reset_peak_resident();
+  if (test_fault("ALLOCBENCH_FAULT_RSS_RESET")) reset_err = EACCES;  // Runner tests only.
   if (reset_err != 0) {
     r.memory_valid = false;
     r.note = std::string("the peak-RSS reset failed (") + std::strerror(reset_err) +

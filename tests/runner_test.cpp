@@ -17,6 +17,7 @@
 
 #include "runner/context.h"
 #include "runner/csv.h"
+#include "workloads/workload.h"
 
 namespace allocbench {
 namespace {
@@ -475,6 +476,51 @@ TEST(Runner, NetTimeRecoversAKnownCost) {
   std::printf("spin: net 1x %.3f (known %.3f), 2x %.3f (known %.3f) ns/op; difference %.3f, "
               "expected %.3f; ratio %.3f, expected %.3f\n",
               n1, k1, n2, k2, n2 - n1, expected, n2 / n1, k2 / k1);
+}
+
+TEST(Runner, FailedPeakRssResetEmptiesTheMemoryColumns) {
+  std::string dir = temp_dir() + "/rss";
+  Result r = sh("ALLOCBENCH_TEST_ADAPTERS=1 ALLOCBENCH_FAULT_RSS_RESET=1 " + bin() +
+                " run --allocators glibc --workloads ttl_ring --ops 2000 --out " + dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (auto& row : rows(dir + "/results.csv")) {
+    if (row["allocator"] != "glibc") continue;
+    EXPECT_EQ(row["status"], "ok");
+    EXPECT_NE(row["error"].find("peak-RSS reset failed"), std::string::npos) << row["error"];
+    for (const char* k : {"peak_rss_bytes", "peak_rss_net_bytes", "overhead_ratio",
+                          "overhead_bytes", "final_rss_bytes"}) {
+      EXPECT_EQ(row[k], "") << k;
+    }
+    EXPECT_NE(row["ns_per_op"], "") << "the times stay";
+  }
+}
+
+// One thread toggling shared slots: the outcome of every toggle is decided by
+// the trace alone, so the peak counted at replay must equal a simulation.
+TEST(Runner, CountedPeakLiveIsExactForOneThread) {
+  std::string dir = temp_dir() + "/live";
+  Result r = sh(bin() + " run --allocators glibc --workloads basic_concurrency --threads 1"
+                " --ops 60000 --seed 3 --no-calibrate --out " + dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto rs = rows(dir + "/results.csv");
+  ASSERT_EQ(rs.size(), 1u);
+  ASSERT_EQ(rs[0]["status"], "ok") << rs[0]["error"];
+  EXPECT_EQ(rs[0]["peak_live_method"], "replay");
+  const Workload* w = find_workload("basic_concurrency");
+  ASSERT_NE(w, nullptr);
+  ThreadTrace t = generate_trace(*w, TraceParams{"default", 3, 0, 1, 60000});
+  std::map<uint32_t, bool> full;
+  uint64_t live = 0, peak = 0;
+  for (const Op& op : t.ops) {
+    if (full[op.slot]) {
+      live -= op.size;
+    } else {
+      live += op.size;
+      peak = std::max(peak, live);
+    }
+    full[op.slot] = !full[op.slot];
+  }
+  EXPECT_EQ(std::stoull(rs[0]["peak_live_bytes"]), peak);
 }
 
 TEST(Runner, LockMismatchesAreReported) {

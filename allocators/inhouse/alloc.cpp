@@ -1496,11 +1496,11 @@ ALLOC_INLINE void do_free(void* p) {
 }
 
 void* do_aligned(size_t alignment, size_t n) {
-  if (alignment <= 16) return do_malloc(n);
-  if ((alignment & (alignment - 1)) != 0) {
+  if (alignment == 0 || (alignment & (alignment - 1)) != 0) {
     errno = EINVAL;
     return nullptr;
   }
+  if (alignment <= 16) return do_malloc(n);
   if (alignment > kMaxAlignment || n > static_cast<size_t>(PTRDIFF_MAX)) {
     errno = ENOMEM;
     return nullptr;

@@ -147,6 +147,18 @@ TEST(InhouseAlloc, AlignedWithNonPowerOfTwoFails) {
   errno = 0;
   EXPECT_EQ(alloc_aligned(size_t{8} << 20, 10), nullptr);  // above the supported 2 MiB
   EXPECT_EQ(errno, ENOMEM);
+  // Small non-powers of two fail too (they used to be served as plain malloc).
+  for (size_t a : {size_t{0}, size_t{3}, size_t{6}, size_t{10}, size_t{12}, size_t{15}}) {
+    errno = 0;
+    EXPECT_EQ(alloc_aligned(a, 10), nullptr) << a;
+    EXPECT_EQ(errno, EINVAL) << a;
+  }
+  for (size_t a : {size_t{1}, size_t{2}, size_t{8}, size_t{16}}) {
+    void* p = alloc_aligned(a, 10);
+    ASSERT_NE(p, nullptr) << a;
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % a, 0u) << a;
+    alloc_free(p);
+  }
 }
 
 // Every size of the sweep: aligned to max_align_t, usable size at least the

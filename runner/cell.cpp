@@ -108,6 +108,7 @@ class Gate {
 struct Worker {
   ThreadTrace trace;
   MappedArray<SlotEntry> slots;
+  MappedArray<void*> plain_slots;  // The slot table of plain mixes (8 bytes a slot).
   MappedArray<uint32_t> lat;        // Latency round: cycle counts of sampled ops.
   MappedArray<uint64_t> phase_rss;  // Thread 0 only, first timed round only.
   MappedArray<uint64_t> phases;     // Indices of the trace's kPhase ops.
@@ -170,6 +171,7 @@ CellResult run_cell(const CellConfig& c) {
     Worker& wk = workers[i];
     wk.trace = generate_trace(*w, p);
     wk.slots.resize_zeroed(wk.trace.slot_count + 1);
+    wk.plain_slots.resize_zeroed(wk.trace.slot_count + 1);
     if (c.lat_sample > 0) wk.lat.reserve(2 * (c.ops / c.lat_sample) + 64);
     hashes[i] = wk.trace.hash;
     max_trace_peak = std::max(max_trace_peak, wk.trace.peak_live_bytes);
@@ -278,6 +280,7 @@ CellResult run_cell(const CellConfig& c) {
                                             req.shared_slots, &wk.plan);
       if (!err.empty()) return fail("error", err);
       wk.plan.spin_ticks = spin_ticks;
+      for (size_t k = 0; k < wk.slots.size(); ++k) wk.plain_slots[k] = wk.slots[k].ptr;
     }
   }
 
@@ -316,6 +319,7 @@ CellResult run_cell(const CellConfig& c) {
     t.phases = wk.phases.data();
     t.phase_count = wk.phases.size();
     t.slots = workers[i].slots.data();
+    t.plain_slots = workers[i].plain_slots.data();
     t.index = i;
     t.reset_at_phase = !info->caps.individual_free;
     t.live_mask = c.threads == 1 ? 0 : 63;  // One thread: every op, so the peak is exact.

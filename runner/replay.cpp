@@ -33,6 +33,7 @@ struct MallocCalls {
   explicit MallocCalls(const CallContext&) {}
 
   AB_INLINE void* alloc(const Op& op, SlotEntry&) { return ::malloc(op.size); }
+  AB_INLINE void* alloc_plain(const Op& op, void*&) { return ::malloc(op.size); }
   AB_INLINE void* alloc_general(const Op& op, SlotEntry&) {
     return aligned(op.size, align_of(op));
   }
@@ -70,6 +71,7 @@ struct AdapterCalls {
   explicit AdapterCalls(const CallContext& c) : a(c.adapter) {}
 
   AB_INLINE void* alloc(const Op& op, SlotEntry&) { return a->allocate(op.size, align_of(op)); }
+  AB_INLINE void* alloc_plain(const Op& op, void*&) { return a->allocate(op.size, align_of(op)); }
   AB_INLINE void* alloc_general(const Op& op, SlotEntry&) {
     return a->allocate(op.size, align_of(op));
   }
@@ -106,6 +108,11 @@ struct CalibrationCalls {
 
   // One argument each, like malloc(size) and free(p).
   static AB_NOIPA void* planned(SlotEntry* s) { return s->ptr; }
+  static AB_NOIPA void* planned_plain(void** s) { return *s; }
+  static AB_NOIPA void* planned_plain_spin(void** s, uint64_t ticks) {
+    spin(ticks);
+    return *s;
+  }
   static AB_NOIPA void* planned_spin(SlotEntry* s, uint64_t ticks) {
     spin(ticks);
     return s->ptr;
@@ -125,6 +132,13 @@ struct CalibrationCalls {
       return planned_spin(&s, spin_ticks);
     } else {
       return planned(&s);
+    }
+  }
+  AB_INLINE void* alloc_plain(const Op&, void*& s) {
+    if constexpr (kSpin) {
+      return planned_plain_spin(&s, spin_ticks);
+    } else {
+      return planned_plain(&s);
     }
   }
   AB_INLINE void* alloc_general(const Op& op, SlotEntry& s) { return alloc(op, s); }
@@ -193,6 +207,9 @@ void replay_loop(Calls& calls, ThreadReplay& t, const ReplayShared& sh) {
   const Op* const ops = t.ops;
   const size_t n = t.n;
   SlotEntry* const slots = t.slots;
+  // Plain mixes keep only the pointer per slot (8 bytes: index scaling, half the lines).
+  constexpr bool kPlain = !kGeneral && !kChannel && !kToggle;
+  void** const plain_slots = t.plain_slots;
   int64_t live = t.live;
   int64_t peak = t.peak_live;
   const uint64_t live_mask = t.live_mask;
@@ -220,6 +237,19 @@ void replay_loop(Calls& calls, ThreadReplay& t, const ReplayShared& sh) {
         ++t.toggle_frees;
         live -= static_cast<int64_t>(op.size);
       }
+      return true;
+    } else if constexpr (kPlain) {
+      void*& s = plain_slots[op.slot];
+      if (op.kind == OpKind::kAlloc) {
+        void* p = calls.alloc_plain(op, s);
+        if (__builtin_expect(p == nullptr, 0) && op.size != 0) return false;
+        touch_block(p, op.size);
+        s = p;
+        if constexpr (kLive) live += static_cast<int64_t>(op.size);
+        return true;
+      }
+      calls.release(s, op);  // The generators emit only kAlloc and kFree here.
+      if constexpr (kLive) live -= static_cast<int64_t>(op.size);
       return true;
     } else {
       SlotEntry& s = slots[op.slot];
@@ -349,7 +379,11 @@ void replay_loop(Calls& calls, ThreadReplay& t, const ReplayShared& sh) {
       if constexpr (kToggle) {
         __builtin_prefetch(&sh.shared_slots[p[kPrefetchAhead].slot], 1);
       } else {
-        __builtin_prefetch(&slots[p[kPrefetchAhead].slot], 1);
+        if constexpr (kPlain) {
+          __builtin_prefetch(&plain_slots[p[kPrefetchAhead].slot], 1);
+        } else {
+          __builtin_prefetch(&slots[p[kPrefetchAhead].slot], 1);
+        }
       }
       if (__builtin_expect(!one(p), 0)) {
         ok = false;

@@ -77,7 +77,9 @@ struct ThreadReplay {
   size_t n = 0;
   const uint64_t* phases = nullptr;  // Indices of the kPhase ops, ascending.
   size_t phase_count = 0;
-  SlotEntry* slots = nullptr;
+  SlotEntry* slots = nullptr;                  // General, channel mixes.
+  void** plain_slots = nullptr;                // Plain mixes: the live block of each slot
+                                               // (calibration: its planned block).
   uint32_t index = 0;                          // Thread index (its live counter).
   bool reset_at_phase = false;                 // Call reset() at kPhase (reset-only adapters).
   MappedArray<uint64_t>* phase_rss = nullptr;  // RSS at each kPhase, when recorded.

@@ -56,21 +56,23 @@ double tv_seconds(const timeval& tv) { return tv.tv_sec + tv.tv_usec / 1e6; }
 // back: what every latency sample includes besides the op itself.
 uint64_t timer_cost_ticks() {
   constexpr int kPairs = 2001;
-  std::vector<uint64_t> d(kPairs);
+  uint64_t d[kPairs];  // On the stack: the allocator under test sees only the workload.
   for (int i = 0; i < kPairs; ++i) {
     uint64_t c0 = platform::read_cycles();
     uint64_t c1 = platform::read_cycles();
     d[i] = c1 - c0;
   }
-  std::nth_element(d.begin(), d.begin() + kPairs / 2, d.end());
+  std::nth_element(d, d + kPairs / 2, d + kPairs);
   return d[kPairs / 2];
 }
 
 // What the main thread asks the workers to do in a round.
 enum class Round : uint8_t { kWarmup, kTimed, kLatency, kExit };
 
-// Coordinates the worker threads: they spin at the start gate (so they all
-// start within a few hundred ns of the release) and sleep when done.
+// Coordinates the worker threads: they spin (yielding) at the start gate, so
+// they all start within a few hundred ns of the release; that spinning is
+// excluded from the usage columns, which are measured per thread around each
+// timed replay.
 class Gate {
  public:
   // Worker: wait for round `round` to be released; returns what it is.
@@ -117,7 +119,23 @@ struct Worker {
   uint64_t timer_ticks = 0;  // This thread's timer cost (latency round).
   uint64_t end_ns = 0;       // When its last round ended.
   uint64_t timed_toggle_allocs = 0, timed_toggle_frees = 0;
+  rusage timed_usage{};  // This thread's usage summed over its timed replays only.
 };
+
+// a += (after - before), field by field, for the fields the rows report.
+void add_usage(rusage* a, const rusage& before, const rusage& after) {
+  auto tv = [](const timeval& x) { return x.tv_sec * 1000000L + x.tv_usec; };
+  auto set = [](timeval* x, long us) {
+    x->tv_sec = us / 1000000;
+    x->tv_usec = us % 1000000;
+  };
+  set(&a->ru_utime, tv(a->ru_utime) + tv(after.ru_utime) - tv(before.ru_utime));
+  set(&a->ru_stime, tv(a->ru_stime) + tv(after.ru_stime) - tv(before.ru_stime));
+  a->ru_minflt += after.ru_minflt - before.ru_minflt;
+  a->ru_majflt += after.ru_majflt - before.ru_majflt;
+  a->ru_nvcsw += after.ru_nvcsw - before.ru_nvcsw;
+  a->ru_nivcsw += after.ru_nivcsw - before.ru_nivcsw;
+}
 
 // A fault the runner's tests inject: `name`=1, honoured only together with
 // ALLOCBENCH_TEST_ADAPTERS=1 (the switch of the test-only adapters).
@@ -350,6 +368,14 @@ CellResult run_cell(const CellConfig& c) {
             me.timer_ticks = timer_cost_ticks();
             t.lat = &me.lat;
             sampled(ctx, t, shared);
+          } else if (kind == Round::kTimed) {
+            // Per-thread usage around the replay alone: not the gate's spinning,
+            // not the main thread's frees of toggle leftovers between replays.
+            rusage before, after;
+            getrusage(RUSAGE_THREAD, &before);
+            fast(ctx, t, shared);
+            getrusage(RUSAGE_THREAD, &after);
+            add_usage(&me.timed_usage, before, after);
           } else {
             fast(ctx, t, shared);
           }
@@ -400,8 +426,6 @@ CellResult run_cell(const CellConfig& c) {
   for (uint32_t k = 0; k < c.warmup && !any_failed(); ++k) run_round(Round::kWarmup);
 
   // Timed replays until their sum reaches min_time (at least one).
-  rusage ru0, ru1;
-  getrusage(RUSAGE_SELF, &ru0);
   const uint64_t rate_n0 = platform::now_ns(), rate_c0 = platform::read_cycles();
   const uint64_t min_time_ns = static_cast<uint64_t>(c.min_time_s * 1e9);
   while (!any_failed() && r.replays < std::max<uint32_t>(c.max_replays, 1) &&
@@ -409,7 +433,8 @@ CellResult run_cell(const CellConfig& c) {
     r.wall_ns += run_round(Round::kTimed);
     ++r.replays;
   }
-  getrusage(RUSAGE_SELF, &ru1);
+  rusage ru1{}, ru0{};  // The workers' timed usage, summed (ru0 stays zero).
+  for (const Worker& wk : workers) add_usage(&ru1, ru0, wk.timed_usage);
   r.peak_rss_bytes = platform::peak_resident_bytes();
   r.final_rss_bytes = platform::resident_bytes();
   while (platform::now_ns() - rate_n0 < kMinRateSpanNs) {

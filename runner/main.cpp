@@ -647,8 +647,7 @@ bool append_durably(int fd, const std::string& text) {
     if (n <= 0) return false;
     off += static_cast<size_t>(n);
   }
-  fsync(fd);
-  return true;
+  return fsync(fd) == 0;  // ENOSPC and EIO can surface only here.
 }
 
 // Fills harness_ns_per_op and net_ns_per_op of every ok row: the harness's
@@ -691,6 +690,12 @@ std::string fill_calibration(const std::string& csv_path) {
     return "cannot write " + tmp + " (results.csv is unchanged)";
   }
   if (rename(tmp.c_str(), csv_path.c_str()) != 0) return "cannot replace " + csv_path;
+  // Make the rename itself durable.
+  int dfd = open(parent_dir(csv_path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    fsync(dfd);
+    close(dfd);
+  }
   return "";
 }
 

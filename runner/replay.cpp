@@ -392,6 +392,9 @@ void replay_loop(Calls& calls, ThreadReplay& t, const ReplayShared& sh) {
     }
     if (!ok || p == end) break;
     on_phase(calls, t);
+    if constexpr (kSampled) {
+      if (next_sample == p) next_sample = p + 1;  // Sample the op after the boundary.
+    }
     ++p;
     ++phase;
   }

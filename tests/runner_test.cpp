@@ -523,6 +523,21 @@ TEST(Runner, CountedPeakLiveIsExactForOneThread) {
   EXPECT_EQ(std::stoull(rs[0]["peak_live_bytes"]), peak);
 }
 
+// About one op in --lat-sample is timed, across phase boundaries too (a
+// sample due on a kPhase op moves to the next op instead of stopping).
+TEST(Runner, LatencySamplesCoverTheWholeTrace) {
+  std::string dir = temp_dir() + "/lat";
+  Result r = sh(bin() + " run --allocators glibc --workloads contention,fixed_size:64 --ops 200000"
+                " --lat-sample 64 --no-calibrate --out " + dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (auto& row : rows(dir + "/results.csv")) {
+    ASSERT_EQ(row["status"], "ok") << row["error"];
+    const double expected = std::stod(row["total_ops"]) / 64;
+    EXPECT_GT(std::stod(row["lat_samples"]), 0.8 * expected) << row["workload"];
+    EXPECT_LT(std::stod(row["lat_samples"]), 1.2 * expected) << row["workload"];
+  }
+}
+
 TEST(Runner, LockMismatchesAreReported) {
   std::string dir = temp_dir();
   std::string libc = sh("dpkg-query -W -f='${Version}' libc6").out;

@@ -119,8 +119,16 @@ struct Worker {
   uint64_t timer_ticks = 0;  // This thread's timer cost (latency round).
   uint64_t end_ns = 0;       // When its last round ended.
   uint64_t timed_toggle_allocs = 0, timed_toggle_frees = 0;
-  rusage timed_usage{};  // This thread's usage summed over its timed replays only.
+  rusage timed_usage{};      // This thread's usage summed over its timed replays only.
+  uint64_t timed_cpu_ns = 0;  // Its CPU time over them (CLOCK_THREAD_CPUTIME_ID: precise;
+                              // rusage's user/sys split is tick-sampled, used as a ratio).
 };
+
+uint64_t thread_cpu_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
 
 // a += (after - before), field by field, for the fields the rows report.
 void add_usage(rusage* a, const rusage& before, const rusage& after) {
@@ -373,7 +381,9 @@ CellResult run_cell(const CellConfig& c) {
             // not the main thread's frees of toggle leftovers between replays.
             rusage before, after;
             getrusage(RUSAGE_THREAD, &before);
+            const uint64_t cpu0 = thread_cpu_ns();
             fast(ctx, t, shared);
+            me.timed_cpu_ns += thread_cpu_ns() - cpu0;
             getrusage(RUSAGE_THREAD, &after);
             add_usage(&me.timed_usage, before, after);
           } else {
@@ -446,8 +456,18 @@ CellResult run_cell(const CellConfig& c) {
   r.majflt = static_cast<uint64_t>((ru1.ru_majflt - ru0.ru_majflt) / replays + 0.5);
   r.nvcsw = static_cast<uint64_t>((ru1.ru_nvcsw - ru0.ru_nvcsw) / replays + 0.5);
   r.nivcsw = static_cast<uint64_t>((ru1.ru_nivcsw - ru0.ru_nivcsw) / replays + 0.5);
-  r.user_s = (tv_seconds(ru1.ru_utime) - tv_seconds(ru0.ru_utime)) / replays;
-  r.sys_s = (tv_seconds(ru1.ru_stime) - tv_seconds(ru0.ru_stime)) / replays;
+  // CPU time: the precise per-thread clocks, split into user and system in the
+  // proportion rusage's (tick-sampled) times give for each thread.
+  double user_s = 0, sys_s = 0;
+  for (const Worker& wk : workers) {
+    const double cpu = static_cast<double>(wk.timed_cpu_ns) / 1e9;
+    const double u = tv_seconds(wk.timed_usage.ru_utime), k = tv_seconds(wk.timed_usage.ru_stime);
+    const double user_share = u + k > 0 ? u / (u + k) : 1.0;
+    user_s += cpu * user_share;
+    sys_s += cpu * (1 - user_share);
+  }
+  r.user_s = user_s / replays;
+  r.sys_s = sys_s / replays;
 
   // Peak live bytes: exact from the trace for one thread, else counted.
   int64_t counted_peak = 0;

@@ -8,7 +8,8 @@ PACKAGES="g++ cmake make pkg-config git
 libjemalloc-dev libgoogle-perftools-dev libmimalloc-dev
 libbenchmark-dev libgtest-dev libgmock-dev
 python3 python3-pandas python3-matplotlib python3-numpy
-sqlite3 coreutils"
+sqlite3 coreutils
+valgrind linux-perf"
 
 missing=""
 for p in $PACKAGES; do

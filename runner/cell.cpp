@@ -196,8 +196,6 @@ CellResult run_cell(const CellConfig& c) {
     TraceParams p{c.profile, c.seed, i, c.threads, c.ops};
     Worker& wk = workers[i];
     wk.trace = generate_trace(*w, p);
-    wk.slots.resize_zeroed(wk.trace.slot_count + 1);
-    wk.plain_slots.resize_zeroed(wk.trace.slot_count + 1);
     if (c.lat_sample > 0) wk.lat.reserve(2 * (c.ops / c.lat_sample) + 64);
     hashes[i] = wk.trace.hash;
     max_trace_peak = std::max(max_trace_peak, wk.trace.peak_live_bytes);
@@ -205,15 +203,21 @@ CellResult run_cell(const CellConfig& c) {
     r.allocs += wk.trace.allocs;
     r.frees += wk.trace.frees;
     r.reallocs += wk.trace.reallocs;
-    std::string mix_error;
-    unsigned m = detail::trace_mix(&wk.trace, 1, &mix_error);
-    if (!mix_error.empty()) return fail("error", mix_error);
     if (wk.trace.toggles > 0) any_toggle = true;
     if (wk.trace.ops.size() > wk.trace.toggles) any_other = true;
-    mix |= m;
+    mix |= detail::trace_mix(wk.trace);
   }
   r.trace_hash = combine_trace_hashes(hashes.data(), hashes.size());
-  if (any_toggle && any_other) return fail("error", "threads mix toggles with other ops");
+  if (any_toggle && any_other) {
+    return fail("error", "the traces mix kToggle with other ops, which no replay loop handles");
+  }
+  // The slot table the mix uses: 8 bytes a slot for plain mixes, else 16. The
+  // calibration plans into the 16-byte table and copies for a plain mix.
+  const bool plain = (mix & (detail::kMixGeneral | detail::kMixChannel | detail::kMixToggle)) == 0;
+  for (Worker& wk : workers) {
+    if (!plain || calibration) wk.slots.resize_zeroed(wk.trace.slot_count + 1);
+    if (plain) wk.plain_slots.resize_zeroed(wk.trace.slot_count + 1);
+  }
   // Live bytes are exact from the trace for one thread; otherwise counted at replay.
   const bool count_live = c.threads > 1 || any_toggle;
   if (count_live) mix |= detail::kMixLive;
@@ -262,13 +266,12 @@ CellResult run_cell(const CellConfig& c) {
     }
   }
   // Live-byte counters: one per worker, then the main thread's (leftover frees).
-  const size_t live_bytes = sizeof(LiveCounter) * (c.threads + 1);
-  auto* live = static_cast<LiveCounter*>(platform::map_aligned(
-      (live_bytes + platform::page_size() - 1) & ~(platform::page_size() - 1),
-      platform::page_size()));
+  const size_t live_bytes = (sizeof(LiveCounter) * (c.threads + 1) + platform::page_size() - 1) &
+                            ~(platform::page_size() - 1);
+  auto* live = static_cast<LiveCounter*>(platform::map_aligned(live_bytes, platform::page_size()));
   if (live == nullptr) return fail("error", "cannot map the live counters");
   for (uint32_t i = 0; i <= c.threads; ++i) new (&live[i]) LiveCounter{};
-  Unmap unmap_live{live, (live_bytes + platform::page_size() - 1) & ~(platform::page_size() - 1)};
+  Unmap unmap_live{live, live_bytes};
   LiveCounter& main_live = live[c.threads];
 
   // The calibration's blocks, planned and faulted in before the baseline.
@@ -306,7 +309,7 @@ CellResult run_cell(const CellConfig& c) {
                                             req.shared_slots, &wk.plan);
       if (!err.empty()) return fail("error", err);
       wk.plan.spin_ticks = spin_ticks;
-      for (size_t k = 0; k < wk.slots.size(); ++k) wk.plain_slots[k] = wk.slots[k].ptr;
+      for (size_t k = 0; k < wk.plain_slots.size(); ++k) wk.plain_slots[k] = wk.slots[k].ptr;
     }
   }
 
@@ -326,7 +329,6 @@ CellResult run_cell(const CellConfig& c) {
   shared.channels = channels;
   shared.abort = &abort;
   shared.shared_slots = shared_slots;
-  shared.shared_sizes = shared_sizes.data();
   shared.live = live;
   shared.live_count = c.threads + 1;
 

@@ -213,7 +213,6 @@ void replay_loop(Calls& calls, ThreadReplay& t, const ReplayShared& sh) {
   int64_t live = t.live;
   int64_t peak = t.peak_live;
   const uint64_t live_mask = t.live_mask;
-  (void)n;
 
   // One op. Returns false when an allocation failed or the run was aborted.
   auto step = [&](const Op& op) __attribute__((always_inline)) -> bool {
@@ -463,37 +462,29 @@ ReplayFn select_replay(CallPath path, bool spin, unsigned mix, bool sampled) {
   return by_sampling<AdapterCalls>(mix, sampled);
 }
 
-unsigned trace_mix(const ThreadTrace* traces, size_t n, std::string* error) {
-  bool toggles = false, others = false, general = false, channel = false, large = false;
-  for (size_t k = 0; k < n; ++k) {
-    for (const Op& op : traces[k].ops) {
-      switch (op.kind) {
-        case OpKind::kAlloc:
-          others = true;
-          if (!malloc_aligned_enough(op.size, align_of(op))) general = true;
-          if (op.size == 0 || op.size > 4096) large = true;
-          break;
-        case OpKind::kFree:
-        case OpKind::kPhase:
-          others = true;
-          break;
-        case OpKind::kRealloc:
-        case OpKind::kCalloc:
-          others = general = true;
-          break;
-        case OpKind::kPush:
-        case OpKind::kPop:
-          others = channel = true;
-          break;
-        case OpKind::kToggle:
-          toggles = true;
-          break;
-      }
+unsigned trace_mix(const ThreadTrace& trace) {
+  bool toggles = false, general = false, channel = false, large = false;
+  for (const Op& op : trace.ops) {
+    switch (op.kind) {
+      case OpKind::kAlloc:
+        if (!malloc_aligned_enough(op.size, align_of(op))) general = true;
+        if (op.size == 0 || op.size > 4096) large = true;
+        break;
+      case OpKind::kFree:
+      case OpKind::kPhase:
+        break;
+      case OpKind::kRealloc:
+      case OpKind::kCalloc:
+        general = true;
+        break;
+      case OpKind::kPush:
+      case OpKind::kPop:
+        channel = true;
+        break;
+      case OpKind::kToggle:
+        toggles = true;
+        break;
     }
-  }
-  if (toggles && others) {
-    *error = "a trace mixes kToggle with other ops, which no replay loop handles";
-    return 0;
   }
   const unsigned size_bit = large ? static_cast<unsigned>(kMixLarge) : 0u;
   if (toggles) return kMixToggle | size_bit;

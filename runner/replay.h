@@ -20,7 +20,6 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <string>
 
 #include "adapters/adapter.h"
 #include "workloads/mapped_array.h"
@@ -66,7 +65,6 @@ struct ReplayShared {
   Channel* channels = nullptr;               // Indexed by Op::channel.
   std::atomic<bool>* abort = nullptr;        // Set when any thread fails: waiting threads give up.
   std::atomic<void*>* shared_slots = nullptr;  // kToggle table.
-  const uint64_t* shared_sizes = nullptr;      // Size of the block each shared slot holds.
   LiveCounter* live = nullptr;                 // One per worker thread, then one for main.
   uint32_t live_count = 0;                     // Entries in `live`.
 };
@@ -121,9 +119,10 @@ using ReplayFn = void (*)(const CallContext&, ThreadReplay&, const ReplayShared&
 // variant that times about one op in `sample_every` with the cycle counter.
 ReplayFn select_replay(CallPath path, bool spin, unsigned mix, bool sampled);
 
-// The mix a set of traces needs (kMixLive is added by the caller). Sets
-// `error` when the traces combine toggles with other kinds of op.
-unsigned trace_mix(const ThreadTrace* traces, size_t n, std::string* error);
+// The mix a trace needs (kMixLive is added by the caller). A trace with
+// toggles gets kMixToggle; the caller refuses traces that combine toggles
+// with other ops (no replay loop handles both).
+unsigned trace_mix(const ThreadTrace& trace);
 
 // A fixed amount of time: busy-waits until the cycle counter has advanced by
 // `ticks` (its reads serialise, so out-of-order execution cannot hide it).

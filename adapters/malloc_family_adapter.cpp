@@ -49,6 +49,10 @@ std::string system_allocator_version(const std::string& name) {
       std::snprintf(buf, sizeof buf, "%d.%d.%d", v / 100, (v / 10) % 10, v % 10);
       return buf;
     }
+  } else if (name == "inhouse_baseline") {
+#ifdef ALLOCBENCH_INHOUSE_BASELINE
+    return ALLOCBENCH_INHOUSE_BASELINE;
+#endif
   } else if (name == "inhouse") {
     // liballoc has no version call; its presence is checked by verify().
     if (dlsym(RTLD_DEFAULT, "alloc_malloc") != nullptr) return "liballoc 1.0";
@@ -120,7 +124,10 @@ std::unique_ptr<Adapter> create_mimalloc_adapter() {
   return std::make_unique<MallocFamilyAdapter>("mimalloc", "libmimalloc");
 }
 std::unique_ptr<Adapter> create_inhouse_adapter() {
-  return std::make_unique<MallocFamilyAdapter>("inhouse", "liballoc");
+  return std::make_unique<MallocFamilyAdapter>("inhouse", "inhouse/liballoc");
+}
+std::unique_ptr<Adapter> create_inhouse_baseline_adapter() {
+  return std::make_unique<MallocFamilyAdapter>("inhouse_baseline", "baseline/liballoc");
 }
 
 }  // namespace allocbench

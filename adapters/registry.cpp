@@ -13,6 +13,7 @@ std::unique_ptr<Adapter> create_jemalloc_adapter();
 std::unique_ptr<Adapter> create_tcmalloc_adapter();
 std::unique_ptr<Adapter> create_mimalloc_adapter();
 std::unique_ptr<Adapter> create_inhouse_adapter();
+std::unique_ptr<Adapter> create_inhouse_baseline_adapter();
 std::unique_ptr<Adapter> create_pmr_monotonic_adapter();
 std::unique_ptr<Adapter> create_pmr_unsync_pool_adapter();
 std::unique_ptr<Adapter> create_pmr_sync_pool_adapter();
@@ -62,6 +63,11 @@ std::vector<AdapterInfo> build_registry() {
        create_mimalloc_adapter, false, CallPath::kProcessMalloc},
       {"inhouse", "inhouse", "inhouse", "liballoc, the in-house drop-in malloc (allocators/inhouse)",
        kMalloc, create_inhouse_adapter, false, CallPath::kProcessMalloc},
+#ifdef ALLOCBENCH_INHOUSE_BASELINE
+      {"inhouse_baseline", "inhouse", "inhouse_baseline",
+       "liballoc.so of another commit (scripts/inhouse_baseline.sh)", kMalloc,
+       create_inhouse_baseline_adapter, false, CallPath::kProcessMalloc},
+#endif
       {"pmr_monotonic", "pmr", "", "std::pmr::monotonic_buffer_resource, one per thread",
        kPerThreadResetOnly, create_pmr_monotonic_adapter, false},
       {"pmr_unsync_pool", "pmr", "", "std::pmr::unsynchronized_pool_resource, one per thread",

@@ -35,8 +35,9 @@ ALLOC_API void alloc_free(void* p);
 ALLOC_API void* alloc_calloc(size_t count, size_t size);
 ALLOC_API void* alloc_realloc(void* p, size_t size);
 
-/* Aligned allocation: `alignment` must be a power of two. Alignments up to
- * 2 MiB are honoured; larger ones fail with errno = ENOMEM. A non-power-of-two
+/* Aligned allocation: `alignment` must be a power of two; any such alignment
+ * is honoured (those of 4 MiB and more are mapped directly, and fail with
+ * errno = ENOMEM when the address space cannot be found). A non-power-of-two
  * alignment returns NULL with errno = EINVAL. */
 ALLOC_API void* alloc_aligned(size_t alignment, size_t size);
 
@@ -44,8 +45,10 @@ ALLOC_API void* alloc_aligned(size_t alignment, size_t size);
  * or reallocated). 0 for NULL. In debug mode: exactly the requested size. */
 ALLOC_API size_t alloc_usable_size(const void* p);
 
-/* Gives the calling thread's empty cached pages back to the OS. Returns 1 if
- * anything was released. (malloc_trim maps here.) */
+/* Gives the calling thread's empty cached pages back to the OS, and collects
+ * every heap of an exited thread (or, after fork, of a thread that does not
+ * exist in the child). Returns 1 if anything was released. (malloc_trim maps
+ * here.) */
 ALLOC_API int alloc_trim(void);
 
 /* Process-wide statistics. Counters are summed over every thread heap with
@@ -67,9 +70,39 @@ typedef struct alloc_stats_t {
 
 ALLOC_API void alloc_get_stats(alloc_stats_t* out);
 
+/* What the allocator really holds, read from its own structures rather than
+ * from call counters: every heap's page queues and cross-thread lists, and
+ * the segments and mappings behind them. For leak checks and tools. Walks
+ * other threads' heaps without their owners' cooperation, so call it only
+ * while no other thread allocates or frees (after joining them); the
+ * result is exact then. */
+typedef struct alloc_census_t {
+  uint64_t heaps_active;        /* heaps owned by a running thread */
+  uint64_t heaps_abandoned;     /* heaps waiting for adoption or reclamation */
+  uint64_t segments;            /* 4 MiB segments mapped (owned by a heap or cached) */
+  uint64_t segments_owned;      /* segments owned by some heap */
+  uint64_t segments_cached;     /* empty segments in the global cache */
+  uint64_t spans;               /* spans in use: class pages plus large blocks */
+  uint64_t pages_queued;        /* class pages on a class queue (have or may get free blocks) */
+  uint64_t pages_full;          /* class pages on a heap's full queue */
+  uint64_t large_spans;         /* live large blocks (64 KiB - 2 MiB) */
+  uint64_t blocks_live;         /* blocks handed out and not yet back on a page (includes
+                                   blocks on cross-thread lists) */
+  uint64_t blocks_remote;       /* blocks on pages' cross-thread free lists */
+  uint64_t blocks_delayed;      /* blocks on heaps' delayed-free lists */
+  uint64_t huge_live;           /* live huge blocks (above 2 MiB, or aligned to 4 MiB+) */
+  uint64_t huge_cached;         /* freed huge mappings kept for reuse */
+  uint64_t bytes_active;        /* bytes of spans in use plus live huge mappings */
+  uint64_t bytes_dirty_free;    /* free slots of owned segments that may be resident */
+  uint64_t bytes_mapped;        /* address space mapped from the OS */
+} alloc_census_t;
+
+ALLOC_API void alloc_census(alloc_census_t* out);
+
 /* Writes the statistics as text to file descriptor `fd` with write(2); does
- * not allocate. ALLOC_STATS=1 in the environment calls this on stderr at
- * process exit. */
+ * not allocate. The first line names the process: "alloc stats (liballoc)
+ * pid PID exe PATH". ALLOC_STATS=1 in the environment calls this on stderr
+ * at process exit. */
 ALLOC_API void alloc_print_stats(int fd);
 
 /* 1 if debug checks are active (ALLOC_DEBUG build or ALLOC_DEBUG=1 in the

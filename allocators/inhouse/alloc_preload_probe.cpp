@@ -2,12 +2,20 @@
 // threads handing blocks to each other, realloc growth and aligned blocks.
 // Prints deterministic results on stdout (compared with and without
 // LD_PRELOAD) and, on stderr, whether liballoc is the process's malloc.
+//
+// With `--spawn-unpreloaded PROGRAM ARGS...` it is instead the test's
+// negative control: it starts PROGRAM as a child with LD_PRELOAD removed from
+// the child's environment, prints "child pid N" on stdout and exits with the
+// child's status. Run preloaded with ALLOC_STATS=1, the shared stderr then
+// holds a liballoc report from this process but none from the child.
 #include <dlfcn.h>
 #include <malloc.h>
+#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include <map>
 #include <mutex>
@@ -16,15 +24,45 @@
 #include <unordered_map>
 #include <vector>
 
-int main() {
-  fprintf(stderr, "liballoc active: %s\n", dlsym(RTLD_DEFAULT, "alloc_get_stats") != nullptr ? "yes" : "no");
+extern char** environ;
+
+namespace {
+
+int spawn_unpreloaded(char** argv) {
+  // One allocation of our own so that this process's report counts at least one.
+  char* line = static_cast<char*>(malloc(64));
+  if (line == nullptr) return 1;
+  unsetenv("LD_PRELOAD");
+  pid_t pid = 0;
+  int rc = posix_spawn(&pid, argv[0], nullptr, nullptr, argv, environ);
+  if (rc != 0) {
+    fprintf(stderr, "posix_spawn %s: %s\n", argv[0], strerror(rc));
+    free(line);
+    return 1;
+  }
+  snprintf(line, 64, "child pid %ld\n", static_cast<long>(pid));
+  fputs(line, stdout);
+  fflush(stdout);
+  free(line);
+  int status = 0;
+  if (waitpid(pid, &status, 0) != pid) return 1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc >= 3 && strcmp(argv[1], "--spawn-unpreloaded") == 0) return spawn_unpreloaded(argv + 2);
+  fprintf(stderr, "liballoc active: %s\n",
+          dlsym(RTLD_DEFAULT, "alloc_get_stats") != nullptr ? "yes" : "no");
   uint64_t sum = 0;
   std::map<int, std::string> m;
   for (int i = 0; i < 200000; ++i) m[i * 7 % 200003] = std::to_string(i) + "-value";
   for (auto& kv : m) sum += kv.second.size() + static_cast<uint64_t>(kv.first);
   m.clear();
   std::unordered_map<std::string, std::vector<int>> um;
-  for (int i = 0; i < 50000; ++i) um["k" + std::to_string(i)].assign(static_cast<size_t>(i % 100), i);
+  for (int i = 0; i < 50000; ++i)
+    um["k" + std::to_string(i)].assign(static_cast<size_t>(i % 100), i);
   for (auto& kv : um) sum += kv.second.size();
   std::vector<std::thread> ts;
   std::mutex mu;

@@ -1,7 +1,8 @@
 // Multithreaded stress of liballoc (alloc_api) with fixed seeds: cross-thread
 // frees, threads created and destroyed while their blocks live on, fork while
 // other threads allocate, mixed sizes with realloc. Not a benchmark: it
-// checks block contents and final statistics. ALLOCBENCH_QUICK=1 shrinks it.
+// checks block contents, final statistics and, from alloc_census, that the
+// allocator holds nothing more afterwards. ALLOCBENCH_QUICK=1 shrinks it.
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +18,12 @@
 #include <gtest/gtest.h>
 
 #include "allocators/inhouse/alloc.h"
+#include "allocators/inhouse/alloc_census_check.h"
 
 namespace {
+
+using allocbench::testing::census_baseline;
+using allocbench::testing::census_no_leak_since;
 
 bool quick() {
   const char* q = getenv("ALLOCBENCH_QUICK");
@@ -67,6 +72,7 @@ struct Exchange {
 TEST(InhouseStress, CrossThreadFreesKeepContents) {
   const int kThreads = 4;
   const int kOps = scaled(200000);
+  const alloc_census_t census = census_baseline();
   alloc_stats_t before;
   alloc_get_stats(&before);
   Exchange boxes[kThreads];
@@ -127,6 +133,7 @@ TEST(InhouseStress, CrossThreadFreesKeepContents) {
   alloc_get_stats(&after);
   EXPECT_EQ(after.bytes_in_use, before.bytes_in_use);
   EXPECT_EQ(after.allocations - before.allocations, after.frees - before.frees);
+  EXPECT_TRUE(census_no_leak_since(census));
 }
 
 // Short-lived threads allocate blocks that outlive them; the main thread and
@@ -134,6 +141,7 @@ TEST(InhouseStress, CrossThreadFreesKeepContents) {
 // again and abandoned heaps have been adopted or recycled.
 TEST(InhouseStress, ThreadsComeAndGoWhileTheirBlocksLiveOn) {
   const int kRounds = scaled(400);
+  const alloc_census_t census = census_baseline();
   alloc_stats_t before;
   alloc_get_stats(&before);
   std::vector<Item> carry;
@@ -175,9 +183,11 @@ TEST(InhouseStress, ThreadsComeAndGoWhileTheirBlocksLiveOn) {
   EXPECT_EQ(after.bytes_in_use, before.bytes_in_use);
   EXPECT_LE(after.heaps_abandoned, before.heaps_abandoned);
   EXPECT_LE(after.heaps, before.heaps + 4);  // heaps are recycled, not created per thread
+  EXPECT_TRUE(census_no_leak_since(census));
 }
 
 TEST(InhouseStress, ForkWhileOtherThreadsAllocate) {
+  const alloc_census_t census = census_baseline();
   std::atomic<bool> stop{false};
   std::vector<std::thread> workers;
   for (int t = 0; t < 2; ++t) {
@@ -213,10 +223,12 @@ TEST(InhouseStress, ForkWhileOtherThreadsAllocate) {
   stop = true;
   for (auto& th : workers) th.join();
   EXPECT_EQ(failures, 0);
+  EXPECT_TRUE(census_no_leak_since(census));
 }
 
 // Mixed sizes 8 B - 4 MiB with realloc, single thread, contents checked.
 TEST(InhouseStress, MixedSizesWithRealloc) {
+  const alloc_census_t census = census_baseline();
   std::mt19937_64 rng(2024);
   std::vector<Item> live(512, Item{nullptr, 0, 0});
   int bad = 0;
@@ -248,6 +260,7 @@ TEST(InhouseStress, MixedSizesWithRealloc) {
     }
   }
   EXPECT_EQ(bad, 0);
+  EXPECT_TRUE(census_no_leak_since(census));
 }
 
 }  // namespace

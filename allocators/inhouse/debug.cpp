@@ -1,0 +1,110 @@
+// Debug mode (ALLOC_DEBUG=1 or the debug build): a header before each block,
+// a canary after it, poison while free; misuse aborts with a message.
+// Compiled only through static.cpp.
+#include "allocators/inhouse/internal.h"
+
+namespace allocbench {
+namespace detail {
+namespace inhouse {
+
+bool is_class_block(Segment* seg, Page* pg) { return seg->kind == kSegmentSmall && !(pg->flags & kPageLarge); }
+
+void* debug_alloc(size_t n, size_t alignment) {
+  if (alignment < 16) alignment = 16;
+  size_t off = alignment > 32 ? alignment : 32;
+  if (n > static_cast<size_t>(PTRDIFF_MAX) - off - kCanarySize) {
+    errno = ENOMEM;
+    return nullptr;
+  }
+  bool zeroed;
+  char* raw = static_cast<char*>(core_alloc(off + n + kCanarySize, alignment, &zeroed));
+  if (raw == nullptr) return nullptr;
+  Segment* seg = segment_of(raw);
+  if (seg->kind == kSegmentSmall) {
+    Page* pg = page_of(seg, raw);
+    if (is_class_block(seg, pg)) {
+      uint64_t woff;
+      memcpy(&woff, raw + 8, 8);
+      size_t bs = pg->block_size;
+      bool window = woff >= 32 && woff < bs && (woff & 15) == 0;
+      for (size_t i = 16; i < bs; ++i) {
+        if (window && i >= woff - 16 && i < woff) continue;
+        if (static_cast<uint8_t>(raw[i]) != kPoisonByte) {
+          report_and_abort("write after free detected (freed block modified)", raw + (window ? woff : 32));
+        }
+      }
+    }
+  }
+  char* user = raw + off;
+  DebugHeader hdr{kMagicLive, static_cast<uint32_t>(off), n};
+  memcpy(user - 16, &hdr, sizeof hdr);
+  memset(user + n, kCanaryByte, kCanarySize);
+  return user;
+}
+
+// Validates a pointer passed to free/realloc/usable_size in debug mode and
+// returns its header. Aborts with a message on misuse.
+DebugHeader debug_check(const void* p, const char* op_invalid, char** raw_out) {
+  uintptr_t a = reinterpret_cast<uintptr_t>(p);
+  Segment* seg = segment_of(p);
+  if ((a & 15) != 0 || !segment_registered(seg)) report_and_abort(op_invalid, p);
+  size_t off_in_seg = a - reinterpret_cast<uintptr_t>(seg);
+  if (seg->kind == kSegmentSmall) {
+    size_t idx = off_in_seg >> kSlotShift;
+    if (idx == 0 || !((seg->used_mask >> idx) & 1)) {
+      report_and_abort("invalid free or double free (pointer is not in an allocated span)", p);
+    }
+  } else if (seg->kind != kSegmentHuge || off_in_seg < kHugeHeader) {
+    report_and_abort(op_invalid, p);
+  }
+  DebugHeader hdr;
+  memcpy(&hdr, static_cast<const char*>(p) - 16, sizeof hdr);
+  if (hdr.magic == kMagicFreed) report_and_abort("double free detected", p);
+  if (hdr.magic != kMagicLive || hdr.offset < 32 || (hdr.offset & 15) != 0 || hdr.offset > off_in_seg) {
+    report_and_abort(op_invalid, p);
+  }
+  char* raw = const_cast<char*>(static_cast<const char*>(p)) - hdr.offset;
+  size_t usable;
+  if (seg->kind == kSegmentHuge) {
+    if (raw != reinterpret_cast<char*>(seg) + seg->huge_offset) report_and_abort(op_invalid, p);
+    usable = seg->map_size - seg->huge_offset;
+  } else {
+    size_t raw_idx = (reinterpret_cast<uintptr_t>(raw) - reinterpret_cast<uintptr_t>(seg)) >> kSlotShift;
+    if (raw_idx == 0 || !((seg->used_mask >> raw_idx) & 1)) report_and_abort(op_invalid, p);
+    Page* pg = page_of(seg, raw);
+    if (raw < pg->start || pg->block_size == 0) report_and_abort(op_invalid, p);
+    size_t rel = static_cast<size_t>(raw - pg->start);
+    if (rel % pg->block_size != 0 || rel / pg->block_size >= pg->reserved) report_and_abort(op_invalid, p);
+    usable = pg->block_size;
+  }
+  if (hdr.size > usable || hdr.offset + hdr.size + kCanarySize > usable) report_and_abort(op_invalid, p);
+  *raw_out = raw;
+  return hdr;
+}
+
+void debug_free(void* p) {
+  char* raw;
+  DebugHeader hdr = debug_check(p, "invalid free (not a pointer returned by malloc)", &raw);
+  const char* user = static_cast<const char*>(p);
+  for (size_t i = 0; i < kCanarySize; ++i) {
+    if (static_cast<uint8_t>(user[hdr.size + i]) != kCanaryByte) {
+      report_and_abort("heap buffer overflow detected (canary after the block overwritten)", p);
+    }
+  }
+  Segment* seg = segment_of(raw);
+  if (seg->kind == kSegmentSmall) {
+    Page* pg = page_of(seg, raw);
+    if (is_class_block(seg, pg)) {
+      memset(raw + 16, kPoisonByte, pg->block_size - 16);
+      uint64_t woff = hdr.offset;
+      memcpy(raw + 8, &woff, 8);
+    }
+  }
+  hdr.magic = kMagicFreed;
+  memcpy(static_cast<char*>(p) - 16, &hdr, sizeof hdr);
+  core_free(raw);
+}
+
+}  // namespace inhouse
+}  // namespace detail
+}  // namespace allocbench

@@ -1,0 +1,257 @@
+// Thread heaps: creation and adoption, the delayed list, the core alloc and
+// free paths (the remote freer's side of the state machine), collection and
+// reclamation of abandoned heaps, alloc_trim.
+// Compiled only through static.cpp.
+#include <new>
+#include "allocators/inhouse/internal.h"
+
+namespace allocbench {
+namespace detail {
+namespace inhouse {
+
+// New heap memory: heaps are type-stable (never unmapped) because remote
+// threads may still push onto `delayed` of a heap they saw in a segment.
+Heap* heap_create_locked() {
+  size_t need = (sizeof(Heap) + 63) & ~size_t{63};
+  if (g_heap_chunk_left < need) {
+    size_t chunk = 16 * need;
+    char* mem = static_cast<char*>(platform::map_pages(chunk));
+    if (mem == nullptr) return nullptr;
+    g_mapped.fetch_add(chunk, std::memory_order_relaxed);
+    g_heap_chunk = mem;
+    g_heap_chunk_left = chunk;
+  }
+  Heap* h = new (g_heap_chunk) Heap(&g_empty_page);
+  g_heap_chunk += need;
+  g_heap_chunk_left -= need;
+  h->next_all = g_all_heaps;
+  g_all_heaps = h;
+  g_heap_count.fetch_add(1, std::memory_order_relaxed);
+  return h;
+}
+
+// Gives the calling thread a heap: an abandoned one (adoption), a recycled
+// one, or a new one. Returns &g_empty_heap when out of memory.
+ALLOC_NOINLINE Heap* thread_heap_init() {
+  ensure_init();
+  g_lock.lock();
+  Heap* h = g_abandoned;
+  if (h != nullptr) {
+    g_abandoned = h->next_list;
+    g_abandoned_count.fetch_sub(1, std::memory_order_relaxed);
+  } else if ((h = g_free_heaps) != nullptr) {
+    g_free_heaps = h->next_list;
+  } else {
+    h = heap_create_locked();
+  }
+  if (h != nullptr) {
+    h->next_list = nullptr;
+    h->state = kHeapActive;
+  }
+  g_lock.unlock();
+  if (h == nullptr) return &g_empty_heap;
+  tl_heap = h;
+  pthread_setspecific(g_thread_key, h);
+  return h;
+}
+
+// Takes, in one exchange, the blocks remote threads freed into armed pages
+// and frees each one on the owner's side (which disarms its page, moves it
+// back to its class queue and retires it if empty). The frees were counted
+// by the threads that made them.
+void heap_drain_delayed(Heap* h) {
+  if (h->delayed.load(std::memory_order_relaxed) == nullptr) return;
+  Block* b = h->delayed.exchange(nullptr, std::memory_order_acquire);
+  while (b != nullptr) {
+    Block* next = b->next;
+    Segment* seg = segment_of(b);
+    page_free_local(h, page_of(seg, b), b);
+    b = next;
+  }
+}
+
+Heap* current_heap_for_alloc() {
+  Heap* h = tl_heap;
+  if (ALLOC_UNLIKELY(h == &g_empty_heap)) h = thread_heap_init();
+  return h;
+}
+
+// Allocation without debug checks. `alignment` is a power of two.
+// Sets *zeroed when the memory is known to read zero.
+void* core_alloc(size_t n, size_t alignment, bool* zeroed) {
+  *zeroed = false;
+  if (ALLOC_UNLIKELY(n > static_cast<size_t>(PTRDIFF_MAX))) {
+    errno = ENOMEM;
+    return nullptr;
+  }
+  Heap* h = current_heap_for_alloc();
+  if (h == &g_empty_heap) {
+    errno = ENOMEM;
+    return nullptr;
+  }
+  if (n <= kMaxClassSize && alignment <= kSlotSize) {
+    int cls = size_to_class(n);
+    while (kClasses.align[cls] < alignment) ++cls;
+    Page* pg = h->direct[cls];
+    Block* b = pg->free;
+    if (b != nullptr) {
+      pg->free = b->next;
+      pg->used++;
+      count_alloc(h, pg->block_size);
+      return b;
+    }
+    return alloc_class_slow(h, cls);
+  }
+  if (n <= kLargeMax && alignment <= kSlotSize) return alloc_large(h, n, zeroed);
+  return alloc_huge(h, n, alignment, zeroed);
+}
+
+// Free paths
+
+// Frees a block of another heap's page (the state machine above). Lock-free:
+// both lists only have push and take-all, so neither has an ABA problem. On
+// an armed page the one CAS that claims the notification decides that the
+// block goes to the owner's delayed list; after it this thread never touches
+// the page again (the owner may retire it as soon as the block arrives).
+// The owner heap read from the segment is stable: the segment holds `b`.
+void free_remote(Segment* seg, Page* pg, Block* b) {
+  Heap* owner = seg->heap;
+  uintptr_t old = pg->xthread.load(std::memory_order_relaxed);
+  for (;;) {
+    if ((old & kStateMask) == kUseDelayed) {
+      if (!pg->xthread.compare_exchange_weak(old, (old & ~kStateMask) | kNoDelayed,
+                                             std::memory_order_relaxed, std::memory_order_relaxed)) {
+        continue;
+      }
+      ALLOC_TEST_HOOK(remote_claimed, b);
+      Block* head = owner->delayed.load(std::memory_order_relaxed);
+      do {
+        b->next = head;
+      } while (!owner->delayed.compare_exchange_weak(head, b, std::memory_order_release,
+                                                     std::memory_order_relaxed));
+      return;
+    }
+    b->next = reinterpret_cast<Block*>(old & ~kStateMask);
+    if (pg->xthread.compare_exchange_weak(old, reinterpret_cast<uintptr_t>(b) | (old & kStateMask),
+                                          std::memory_order_release, std::memory_order_relaxed)) {
+      return;
+    }
+  }
+}
+
+// Free without debug checks, any path except the inlined fast path.
+void core_free(void* p) {
+  Segment* seg = segment_of(p);
+  Heap* h = tl_heap;
+  if (seg->kind == kSegmentHuge) {
+    free_huge(h, seg);
+    return;
+  }
+  Page* pg = page_of(seg, p);
+  Block* b = static_cast<Block*>(p);
+  count_free(h, pg->block_size);
+  if (seg->heap == h) {
+    page_free_local(h, pg, b);
+  } else {
+    free_remote(seg, pg, b);
+  }
+}
+
+size_t core_usable_size(const void* p) {
+  Segment* seg = segment_of(p);
+  if (seg->kind == kSegmentHuge) return seg->map_size - seg->huge_offset;
+  return page_of(seg, p)->block_size;
+}
+
+// Collects, retires and purges everything the heap can give back. Caller is
+// the heap's owner (or holds it exclusively while abandoned). Large spans
+// need no visit: a remote free of one always arrives through `delayed`.
+void heap_collect_all(Heap* h) {
+  heap_drain_delayed(h);
+  for (int cls = 1; cls < kNumClasses; ++cls) {
+    Page* pg = h->queues[cls].first;
+    while (pg != nullptr) {
+      Page* next = pg->next;
+      collect_remote(pg);
+      if (pg->used == 0) page_retire(h, pg);
+      pg = next;
+    }
+  }
+  // Full pages whose notification a remote freer claimed get the later
+  // remote frees on their own list: take them, and requeue the page.
+  Page* pg = h->full.first;
+  while (pg != nullptr) {
+    Page* next = pg->next;
+    if (collect_remote(pg) != 0) {
+      if (pg->used == 0) {
+        page_retire(h, pg);
+      } else {
+        pg->xthread.fetch_and(~kUseDelayed, std::memory_order_relaxed);
+        queue_remove(&h->full, pg);
+        pg->flags &= static_cast<uint8_t>(~kPageFull);
+        queue_push_back(&h->queues[pg->cls], pg);
+        update_direct(h, pg->cls);
+      }
+    }
+    pg = next;
+  }
+  Segment* seg = h->segments;
+  while (seg != nullptr) {
+    Segment* next = seg->next;
+    if (seg->used_mask == 1) segment_release(h, seg);
+    seg = next;
+  }
+  heap_purge(h);
+}
+
+void heap_park_locked(Heap* h) {
+  if (h->segments == nullptr) {
+    h->state = kHeapFree;
+    h->next_list = g_free_heaps;
+    g_free_heaps = h;
+  } else {
+    h->state = kHeapAbandoned;
+    h->next_list = nullptr;
+    Heap** tail = &g_abandoned;
+    while (*tail != nullptr) tail = &(*tail)->next_list;
+    *tail = h;
+    g_abandoned_count.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+// Processes one abandoned heap on behalf of its exited owner (collect remote
+// frees, return empty spans and segments), then parks it again.
+void reclaim_abandoned_one() {
+  g_lock.lock();
+  Heap* h = g_abandoned;
+  if (h != nullptr) {
+    g_abandoned = h->next_list;
+    g_abandoned_count.fetch_sub(1, std::memory_order_relaxed);
+    h->state = kHeapReclaiming;
+  }
+  g_lock.unlock();
+  if (h == nullptr) return;
+  heap_collect_all(h);
+  g_lock.lock();
+  heap_park_locked(h);
+  g_lock.unlock();
+}
+
+int do_trim() {
+  Heap* h = tl_heap;
+  uint64_t before = g_purged.load(std::memory_order_relaxed);
+  if (h != &g_empty_heap) {
+    heap_collect_all(h);
+  }
+  // Every heap abandoned now, once each (a reclaimed heap that still holds
+  // memory is parked at the tail again).
+  for (uint32_t k = g_abandoned_count.load(std::memory_order_relaxed); k != 0; --k) reclaim_abandoned_one();
+  uint64_t segs = g_segments.load(std::memory_order_relaxed);
+  caches_flush();
+  if (g_segments.load(std::memory_order_relaxed) != segs) return 1;
+  return g_purged.load(std::memory_order_relaxed) != before ? 1 : 0;
+}
+
+}  // namespace inhouse
+}  // namespace detail
+}  // namespace allocbench

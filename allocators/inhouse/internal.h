@@ -1,0 +1,248 @@
+// liballoc's internal interface: the globals, every function shared between
+// its source files, and the inline fast paths of malloc and free. All the
+// sources are compiled as one translation unit (static.cpp), so these
+// inline into their callers as if they were in one file.
+#ifndef ALLOCBENCH_ALLOCATORS_INHOUSE_INTERNAL_H_
+#define ALLOCBENCH_ALLOCATORS_INHOUSE_INTERNAL_H_
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <initializer_list>
+
+#include "allocators/common/platform.h"
+#include "allocators/inhouse/alloc.h"
+#include "allocators/inhouse/alloc_internal.h"
+#include "allocators/inhouse/types.h"
+
+#ifndef ALLOC_DEBUG_DEFAULT
+#define ALLOC_DEBUG_DEFAULT 0
+#endif
+
+// Test-only hooks (alloc_test_hooks.h), compiled only into the alloc_api_hooks
+// test library, never into liballoc.so or liballoc.a.
+#ifdef ALLOC_TEST_HOOKS
+#include "allocators/inhouse/alloc_test_hooks.h"
+#define ALLOC_TEST_HOOK(name, arg)                                    \
+  do {                                                                \
+    if (alloc_test_hooks.name != nullptr) alloc_test_hooks.name(arg); \
+  } while (0)
+#else
+#define ALLOC_TEST_HOOK(name, arg) ((void)0)
+#endif
+
+namespace allocbench {
+namespace detail {
+namespace inhouse {
+
+// Globals, defined in init.cpp.
+extern Page g_empty_page;  // never has blocks: forces the slow path
+extern Heap g_empty_heap;  // every thread's heap until its first allocation
+extern __thread Heap* tl_heap ALLOC_TLS;  // the calling thread's heap (owner)
+
+extern GlobalLock g_lock;  // heap registry, abandoned list, segment cache
+extern Heap* g_all_heaps;  // g_lock
+extern Heap* g_abandoned;  // g_lock
+extern Heap* g_free_heaps;  // g_lock
+extern char* g_heap_chunk;  // g_lock: bump area for new heaps
+extern size_t g_heap_chunk_left;  // g_lock
+extern Segment* g_segment_cache;  // g_lock: empty segments, newest first
+extern std::atomic<int> g_segment_cache_count;  // written under g_lock, peeked by anyone
+extern Segment* g_huge_cache;  // g_lock: freed huge mappings, newest first
+extern size_t g_huge_cache_bytes;  // g_lock: bytes mapped by g_huge_cache
+extern std::atomic<int> g_huge_cache_count;  // written under g_lock, peeked by anyone
+extern std::atomic<uint64_t> g_decay_tick_ns;  // any thread (CAS): last decay tick of the caches
+extern uint64_t g_decay_ns;  // set once in init (ALLOC_DECAY_MS)
+extern std::atomic<uint32_t> g_abandoned_count;  // any thread
+
+extern std::atomic<int> g_init_state;  // 0 none, 1 running, 2 done
+extern std::atomic<bool> g_atfork_done;  // pthread_atfork registered
+extern bool g_debug;  // set once in init, before any allocation
+extern bool g_print_stats;  // set once in init
+extern int g_stats_fd;  // set once in init: where ALLOC_STATS=1 reports
+extern pthread_key_t g_thread_key;  // destructor abandons the thread's heap
+extern std::atomic<uint64_t>* g_segment_map;  // bit per 4 MiB of address space (debug checks)
+
+// Process-wide counters (any thread, relaxed).
+extern std::atomic<uint64_t> g_mapped;
+extern std::atomic<uint64_t> g_active;
+extern std::atomic<uint64_t> g_purged;
+extern std::atomic<uint64_t> g_segments;
+extern std::atomic<uint64_t> g_huge_live;
+extern std::atomic<uint64_t> g_active_peak;  // most g_active seen by the huge path this decay epoch
+extern std::atomic<uint64_t> g_active_peak_prev;  // ...and in the epoch before
+extern std::atomic<uint64_t> g_heap_count;
+extern std::atomic<uint64_t> g_other_allocs;  // huge and heap-less allocations
+extern std::atomic<uint64_t> g_other_alloc_bytes;
+extern std::atomic<uint64_t> g_other_frees;
+extern std::atomic<uint64_t> g_other_free_bytes;
+
+// Functions shared between the source files, by the file that defines them.
+// os.cpp
+size_t format_hex(char* out, uintptr_t v);
+size_t format_dec(char* out, uint64_t v);
+void write_all(int fd, const char* s, size_t n);
+[[noreturn]] ALLOC_NOINLINE void report_and_abort(const char* what, const void* p);
+void segment_register(void* seg, bool live);
+bool segment_registered(const void* seg);
+
+// stats.cpp
+void count_alloc(Heap* h, size_t bytes);
+void count_free(Heap* h, size_t bytes);
+void get_stats(alloc_stats_t* s);
+void census(alloc_census_t* c);
+void print_stats(int fd);
+
+// segment.cpp
+void purge_range(Segment* seg, uint64_t mask);
+void heap_purge(Heap* h);
+void segment_unmap(Segment* seg, size_t bytes);
+void caches_decay(uint64_t now);
+ALLOC_NOINLINE void heap_decay(Heap* h, uint64_t now);
+void segment_unlink(Heap* h, Segment* seg);
+void segment_release(Heap* h, Segment* seg);
+void caches_flush();
+Segment* segment_acquire(Heap* h);
+Page* span_alloc(Heap* h, size_t slots, bool* clean);
+void span_free(Heap* h, Page* pg);
+bool span_resize(Heap* h, Page* pg, size_t slots);
+Segment* huge_cache_take(size_t total, bool grow);
+char* huge_setup(Heap* h, Segment* seg, size_t off);
+void* alloc_huge_aligned(Heap* h, size_t n, size_t alignment, bool* zeroed);
+void* alloc_huge(Heap* h, size_t n, size_t alignment, bool* zeroed);
+void* realloc_huge(Heap* h, Segment* seg, size_t n);
+void free_huge(Heap* h, Segment* seg);
+
+// page.cpp
+void queue_remove(PageQueue* q, Page* pg);
+void queue_push_front(PageQueue* q, Page* pg);
+void queue_push_back(PageQueue* q, Page* pg);
+PageQueue* queue_of(Heap* h, Page* pg);
+void page_extend(Page* pg);
+uint32_t collect_remote(Page* pg);
+void page_init(Heap* h, Page* pg, int cls);
+void page_retire(Heap* h, Page* pg);
+ALLOC_NOINLINE void page_empty(Heap* h, Page* pg);
+bool page_mark_full(Heap* h, Page* pg);
+void page_unfull(Heap* h, Page* pg);
+void page_free_local(Heap* h, Page* pg, Block* b);
+Page* page_find(Heap* h, int cls);
+ALLOC_NOINLINE void* alloc_class_slow(Heap* h, int cls);
+void* alloc_large(Heap* h, size_t n, bool* clean);
+
+// heap.cpp
+Heap* heap_create_locked();
+ALLOC_NOINLINE Heap* thread_heap_init();
+void heap_drain_delayed(Heap* h);
+Heap* current_heap_for_alloc();
+void* core_alloc(size_t n, size_t alignment, bool* zeroed);
+void free_remote(Segment* seg, Page* pg, Block* b);
+void core_free(void* p);
+size_t core_usable_size(const void* p);
+void heap_collect_all(Heap* h);
+void heap_park_locked(Heap* h);
+void reclaim_abandoned_one();
+int do_trim();
+
+// debug.cpp
+void* debug_alloc(size_t n, size_t alignment);
+DebugHeader debug_check(const void* p, const char* op_invalid, char** raw_out);
+void debug_free(void* p);
+
+// alloc.cpp
+ALLOC_NOINLINE void* malloc_slow(size_t n);
+ALLOC_NOINLINE void free_slow(void* p);
+void* do_aligned(size_t alignment, size_t n);
+size_t do_usable_size(const void* p);
+void* do_calloc(size_t count, size_t size);
+void* do_realloc(void* p, size_t n);
+
+// init.cpp
+ALLOC_NOINLINE void ensure_init();
+void thread_done(void* arg);
+
+// Inline helpers.
+
+// Class of a size 0..kMaxClassSize. Cost: a compare and a table load, or a clz.
+ALLOC_INLINE int size_to_class(size_t n) {
+  if (ALLOC_LIKELY(n <= 1024)) return kClasses.small[(n + 15) >> 4];
+  return class_of_large(n);
+}
+
+// The segment of a block, or of any address inside a segment past its first
+// byte. `p - 1` maps a block on a 4 MiB boundary (a huge block aligned to
+// 4 MiB or more, whose header sits 4 MiB before it) to its header; every
+// other block lies strictly inside its segment. Cost: a decrement and a mask.
+ALLOC_INLINE Segment* segment_of(const void* p) {
+  return reinterpret_cast<Segment*>((reinterpret_cast<uintptr_t>(p) - 1) & ~kSegmentMask);
+}
+ALLOC_INLINE Page* page_of(Segment* seg, const void* p) {
+  size_t idx = (reinterpret_cast<uintptr_t>(p) - reinterpret_cast<uintptr_t>(seg)) >> kSlotShift;
+  Page* slot = &seg->pages[idx];
+  return reinterpret_cast<Page*>(reinterpret_cast<char*>(slot) - slot->delta);
+}
+ALLOC_INLINE char* slot_address(Segment* seg, size_t idx) {
+  return reinterpret_cast<char*>(seg) + (idx << kSlotShift);
+}
+ALLOC_INLINE size_t slot_index(Segment* seg, Page* pg) { return static_cast<size_t>(pg - seg->pages); }
+
+ALLOC_INLINE uint64_t slot_bits(size_t idx, size_t count) {
+  return ((count >= 64) ? ~uint64_t{0} : ((uint64_t{1} << count) - 1)) << idx;
+}
+
+// Free slots of a segment that may be resident.
+ALLOC_INLINE uint64_t free_dirty(const Segment* seg) {
+  return seg->dirty_mask & ~seg->used_mask & ~uint64_t{1};
+}
+
+ALLOC_INLINE void update_direct(Heap* h, int cls) {
+  if (!g_debug) h->direct[cls] = h->queues[cls].first ? h->queues[cls].first : &g_empty_page;
+}
+
+// The fast paths.
+
+// Fast path: in release builds about 15 instructions with one branch to the
+// slow path (class lookup, TLS load, direct page, free-list pop, counters).
+ALLOC_INLINE void* do_malloc(size_t n) {
+  if (ALLOC_LIKELY(n <= kMaxClassSize)) {
+    Heap* h = tl_heap;
+    Page* pg = h->direct[size_to_class(n)];
+    Block* b = pg->free;
+    if (ALLOC_LIKELY(b != nullptr)) {
+      pg->free = b->next;
+      pg->used++;
+      h->allocs.add(1);
+      h->alloc_bytes.add(pg->block_size);
+      return b;
+    }
+  }
+  return malloc_slow(n);
+}
+
+// Fast path: a mask, two loads to find the page, one compare for the owner
+// and flags, a push; no atomics.
+ALLOC_INLINE void do_free(void* p) {
+  if (ALLOC_UNLIKELY(p == nullptr)) return;
+  Segment* seg = segment_of(p);
+  Heap* h = tl_heap;
+  if (ALLOC_LIKELY(seg->heap == h)) {
+    Page* pg = page_of(seg, p);
+    if (ALLOC_LIKELY(pg->flags == 0)) {
+      Block* b = static_cast<Block*>(p);
+      b->next = pg->free;
+      pg->free = b;
+      h->frees.add(1);
+      h->free_bytes.add(pg->block_size);
+      if (ALLOC_UNLIKELY(--pg->used == 0)) page_empty(h, pg);
+      return;
+    }
+  }
+  free_slow(p);
+}
+
+}  // namespace inhouse
+}  // namespace detail
+}  // namespace allocbench
+
+#endif  // ALLOCBENCH_ALLOCATORS_INHOUSE_INTERNAL_H_

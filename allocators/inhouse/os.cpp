@@ -1,0 +1,85 @@
+// What liballoc needs from the OS beyond the platform layer's mapping calls:
+// error reports with write(2) only, and the bitmap of live segments that the
+// debug checks consult.
+// Compiled only through static.cpp.
+#include <unistd.h>
+#include "allocators/inhouse/internal.h"
+
+namespace allocbench {
+namespace detail {
+namespace inhouse {
+
+// Error reporting (debug mode): write(2) only, never stdio or malloc.
+
+size_t format_hex(char* out, uintptr_t v) {
+  char tmp[20];
+  size_t n = 0;
+  do {
+    tmp[n++] = "0123456789abcdef"[v & 15];
+    v >>= 4;
+  } while (v != 0);
+  out[0] = '0';
+  out[1] = 'x';
+  for (size_t i = 0; i < n; ++i) out[2 + i] = tmp[n - 1 - i];
+  return n + 2;
+}
+
+size_t format_dec(char* out, uint64_t v) {
+  char tmp[24];
+  size_t n = 0;
+  do {
+    tmp[n++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v != 0);
+  for (size_t i = 0; i < n; ++i) out[i] = tmp[n - 1 - i];
+  return n;
+}
+
+void write_all(int fd, const char* s, size_t n) {
+  while (n > 0) {
+    ssize_t w = write(fd, s, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return;
+    s += w;
+    n -= static_cast<size_t>(w);
+  }
+}
+
+[[noreturn]] ALLOC_NOINLINE void report_and_abort(const char* what, const void* p) {
+  char buf[256];
+  size_t n = 0;
+  const char* prefix = "alloc: ";
+  for (const char* s = prefix; *s; ++s) buf[n++] = *s;
+  for (const char* s = what; *s && n < 200; ++s) buf[n++] = *s;
+  const char* at = " at pointer ";
+  for (const char* s = at; *s; ++s) buf[n++] = *s;
+  n += format_hex(buf + n, reinterpret_cast<uintptr_t>(p));
+  buf[n++] = '\n';
+  write_all(2, buf, n);
+  abort();
+}
+
+// Segment registry (a bitmap of live segment addresses, for debug checks).
+
+void segment_register(void* seg, bool live) {
+  uintptr_t a = reinterpret_cast<uintptr_t>(seg);
+  if (g_segment_map == nullptr || a >= kAddressLimit) return;
+  size_t idx = a >> kSegmentShift;
+  uint64_t bit = uint64_t{1} << (idx & 63);
+  if (live) {
+    g_segment_map[idx >> 6].fetch_or(bit, std::memory_order_relaxed);
+  } else {
+    g_segment_map[idx >> 6].fetch_and(~bit, std::memory_order_relaxed);
+  }
+}
+
+bool segment_registered(const void* seg) {
+  uintptr_t a = reinterpret_cast<uintptr_t>(seg);
+  if (g_segment_map == nullptr || a >= kAddressLimit) return false;
+  size_t idx = a >> kSegmentShift;
+  return (g_segment_map[idx >> 6].load(std::memory_order_relaxed) >> (idx & 63)) & 1;
+}
+
+}  // namespace inhouse
+}  // namespace detail
+}  // namespace allocbench

@@ -1,0 +1,224 @@
+// Pages and their queues (owner heap only): building free lists, the owner's
+// side of the cross-thread state machine (types.h), and the class slow path.
+// Compiled only through static.cpp.
+#include "allocators/inhouse/internal.h"
+
+namespace allocbench {
+namespace detail {
+namespace inhouse {
+
+void queue_remove(PageQueue* q, Page* pg) {
+  if (pg->prev) pg->prev->next = pg->next; else q->first = pg->next;
+  if (pg->next) pg->next->prev = pg->prev; else q->last = pg->prev;
+  pg->next = pg->prev = nullptr;
+}
+void queue_push_front(PageQueue* q, Page* pg) {
+  pg->prev = nullptr;
+  pg->next = q->first;
+  if (q->first) q->first->prev = pg; else q->last = pg;
+  q->first = pg;
+}
+void queue_push_back(PageQueue* q, Page* pg) {
+  pg->next = nullptr;
+  pg->prev = q->last;
+  if (q->last) q->last->next = pg; else q->first = pg;
+  q->last = pg;
+}
+
+// The list a page currently sits on.
+PageQueue* queue_of(Heap* h, Page* pg) {
+  if (pg->flags & kPageLarge) return &h->large;
+  if (pg->flags & kPageFull) return &h->full;
+  return &h->queues[pg->cls];
+}
+
+// Carves the next batch of never-used blocks into the free list.
+void page_extend(Page* pg) {
+  uint32_t left = pg->capacity - pg->reserved;
+  if (left == 0) return;
+  uint32_t batch = static_cast<uint32_t>(kExtendBytes / pg->block_size);
+  if (batch == 0) batch = 1;
+  if (batch > left) batch = left;
+  size_t bs = pg->block_size;
+  char* first = pg->start + static_cast<size_t>(pg->reserved) * bs;
+  char* b = first;
+  for (uint32_t i = 0; i + 1 < batch; ++i, b += bs) {
+    reinterpret_cast<Block*>(b)->next = reinterpret_cast<Block*>(b + bs);
+  }
+  reinterpret_cast<Block*>(b)->next = pg->free;
+  pg->free = reinterpret_cast<Block*>(first);
+  pg->reserved += batch;
+  if (pg->flags & kPageDebug) {
+    for (char* c = first; c <= b; c += bs) {
+      memset(c + 8, 0, 8);
+      memset(c + 16, kPoisonByte, bs - 16);
+    }
+  }
+}
+
+// Takes the whole remote-free list in one atomic step, leaving the state
+// bits as they are. Returns blocks taken.
+uint32_t collect_remote(Page* pg) {
+  if ((pg->xthread.load(std::memory_order_relaxed) & ~kStateMask) == 0) return 0;
+  uintptr_t r = pg->xthread.fetch_and(kStateMask, std::memory_order_acquire);
+  Block* head = reinterpret_cast<Block*>(r & ~kStateMask);
+  if (head == nullptr) return 0;
+  uint32_t n = 1;
+  Block* tail = head;
+  while (tail->next != nullptr) {
+    tail = tail->next;
+    ++n;
+  }
+  tail->next = pg->free;
+  pg->free = head;
+  pg->used -= n;
+  return n;
+}
+
+void page_init(Heap* h, Page* pg, int cls) {
+  pg->free = nullptr;
+  pg->used = 0;
+  pg->flags = g_debug ? kPageDebug : 0;
+  pg->cls = static_cast<uint8_t>(cls);
+  pg->block_size = kClasses.size[cls];
+  pg->capacity = static_cast<uint32_t>((static_cast<size_t>(pg->slots) << kSlotShift) / pg->block_size);
+  pg->reserved = 0;
+  pg->xthread.store(kNoDelayed, std::memory_order_relaxed);
+  pg->next = pg->prev = nullptr;
+  (void)h;
+}
+
+// Frees the span of a page with no live block.
+void page_retire(Heap* h, Page* pg) {
+  int cls = pg->cls;
+  bool in_class_queue = !(pg->flags & (kPageLarge | kPageFull));
+  queue_remove(queue_of(h, pg), pg);
+  if (in_class_queue) update_direct(h, cls);
+  span_free(h, pg);
+}
+
+// A page's last block came back. Keeps the page if it is the only one of
+// its class with free blocks (so alloc/free of one object doesn't map and
+// unmap spans), else gives the span back to the segment.
+ALLOC_NOINLINE void page_empty(Heap* h, Page* pg) {
+  if (!(pg->flags & (kPageLarge | kPageFull))) {
+    PageQueue* q = &h->queues[pg->cls];
+    if (q->first == pg && q->last == pg) return;
+  }
+  page_retire(h, pg);
+}
+
+// Arms a page without free blocks (kNoDelayed -> kUseDelayed) and moves it
+// to the full list. Returns false (after collecting them) if remote frees
+// were pending.
+bool page_mark_full(Heap* h, Page* pg) {
+  uintptr_t expected = kNoDelayed;  // and an empty list
+  if (!pg->xthread.compare_exchange_strong(expected, kUseDelayed, std::memory_order_relaxed,
+                                           std::memory_order_relaxed)) {
+    collect_remote(pg);
+    return false;
+  }
+  int cls = pg->cls;
+  queue_remove(&h->queues[cls], pg);
+  update_direct(h, cls);
+  pg->flags |= kPageFull;
+  queue_push_back(&h->full, pg);
+  return true;
+}
+
+// A block came back to a full page (or a large span) on the owner's side:
+// disarm (kUseDelayed -> kNoDelayed; a no-op if a remote freer claimed it
+// already, whose block then reaches `delayed` and is freed here when drained).
+void page_unfull(Heap* h, Page* pg) {
+  pg->xthread.fetch_and(~kUseDelayed, std::memory_order_relaxed);
+  if (pg->flags & kPageLarge) {
+    pg->flags &= static_cast<uint8_t>(~kPageFull);
+    return;
+  }
+  queue_remove(&h->full, pg);
+  pg->flags &= static_cast<uint8_t>(~kPageFull);
+  queue_push_back(&h->queues[pg->cls], pg);
+  update_direct(h, pg->cls);
+}
+
+// Owner-side free of block `b` of page `pg` of heap `h`: the free list push,
+// then the page leaves the full list, or is retired when it is empty.
+void page_free_local(Heap* h, Page* pg, Block* b) {
+  b->next = pg->free;
+  pg->free = b;
+  pg->used--;
+  if (pg->flags & kPageFull) page_unfull(h, pg);
+  if (pg->used == 0) page_empty(h, pg);
+}
+
+// Finds (or makes) a page of class `cls` with a free block, at the front of
+// its queue. Returns nullptr when out of memory.
+Page* page_find(Heap* h, int cls) {
+  heap_drain_delayed(h);
+  PageQueue* q = &h->queues[cls];
+  Page* pg = q->first;
+  while (pg != nullptr) {
+    Page* next = pg->next;
+    if (pg->free == nullptr) collect_remote(pg);
+    if (pg->free == nullptr) page_extend(pg);
+    if (pg->free != nullptr || !page_mark_full(h, pg)) {
+      if (pg->free != nullptr) {
+        if (q->first != pg) {
+          queue_remove(q, pg);
+          queue_push_front(q, pg);
+        }
+        update_direct(h, cls);
+        return pg;
+      }
+    }
+    pg = next;
+  }
+  bool clean;
+  pg = span_alloc(h, kClasses.slots[cls], &clean);
+  if (pg == nullptr) return nullptr;
+  page_init(h, pg, cls);
+  page_extend(pg);
+  queue_push_front(q, pg);
+  update_direct(h, cls);
+  return pg;
+}
+
+// Allocation paths
+
+ALLOC_NOINLINE void* alloc_class_slow(Heap* h, int cls) {
+  Page* pg = page_find(h, cls);
+  if (pg == nullptr) {
+    errno = ENOMEM;
+    return nullptr;
+  }
+  Block* b = pg->free;
+  pg->free = b->next;
+  pg->used++;
+  count_alloc(h, pg->block_size);
+  return b;
+}
+
+// Single-block span of up to kLargeMax bytes, 64 KiB aligned.
+void* alloc_large(Heap* h, size_t n, bool* clean) {
+  size_t slots = (n + kSlotSize - 1) >> kSlotShift;
+  Page* pg = span_alloc(h, slots, clean);
+  if (pg == nullptr) {
+    errno = ENOMEM;
+    return nullptr;
+  }
+  pg->free = nullptr;
+  pg->used = 1;
+  pg->flags = static_cast<uint8_t>(kPageLarge | kPageFull | (g_debug ? kPageDebug : 0));
+  pg->cls = 0;
+  pg->block_size = static_cast<uint32_t>(slots << kSlotShift);
+  pg->capacity = 1;
+  pg->reserved = 1;
+  pg->xthread.store(kUseDelayed, std::memory_order_relaxed);  // one block: born full
+  queue_push_back(&h->large, pg);
+  count_alloc(h, pg->block_size);
+  return pg->start;
+}
+
+}  // namespace inhouse
+}  // namespace detail
+}  // namespace allocbench

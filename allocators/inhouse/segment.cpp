@@ -1,0 +1,562 @@
+// Segments and spans (owner heap only), the decay that gives free memory
+// back to the OS, the global segment cache, and huge blocks.
+// Compiled only through static.cpp.
+#include "allocators/inhouse/internal.h"
+
+namespace allocbench {
+namespace detail {
+namespace inhouse {
+
+// Segments and spans (owner heap only)
+
+void purge_range(Segment* seg, uint64_t mask) {
+  while (mask != 0) {
+    int lo = __builtin_ctzll(mask);
+    uint64_t run = mask >> lo;
+    int len = (~run == 0) ? 64 - lo : __builtin_ctzll(~run);
+    platform::decommit_pages(slot_address(seg, static_cast<size_t>(lo)),
+                             static_cast<size_t>(len) << kSlotShift);
+    g_purged.fetch_add(static_cast<uint64_t>(len) << kSlotShift, std::memory_order_relaxed);
+    mask &= ~(((len == 64) ? ~uint64_t{0} : ((uint64_t{1} << len) - 1)) << lo);
+  }
+}
+
+// Decommits every free dirty slot of the heap (the hard cap, alloc_trim,
+// thread exit).
+void heap_purge(Heap* h) {
+  for (Segment* seg = h->segments; seg != nullptr; seg = seg->next) {
+    uint64_t m = free_dirty(seg);
+    seg->stale_mask = 0;
+    if (m == 0) continue;
+    purge_range(seg, m);
+    seg->dirty_mask &= ~m;
+  }
+  h->dirty_free_bytes = 0;
+}
+
+void segment_unmap(Segment* seg, size_t bytes) {
+  segment_register(seg, false);
+  platform::unmap_pages(seg, bytes);
+  g_mapped.fetch_sub(bytes, std::memory_order_relaxed);
+}
+
+// Decay of the global caches: cached empty segments idle for a decay period
+// are decommitted (they stay mapped for reuse); cached huge mappings idle for
+// a decay period are unmapped. At most one thread per period does this.
+void caches_decay(uint64_t now) {
+  uint64_t last = g_decay_tick_ns.load(std::memory_order_relaxed);
+  if (now - last < g_decay_ns ||
+      !g_decay_tick_ns.compare_exchange_strong(last, now, std::memory_order_relaxed)) {
+    return;
+  }
+  g_active_peak_prev.store(g_active_peak.load(std::memory_order_relaxed), std::memory_order_relaxed);
+  g_active_peak.store(g_active.load(std::memory_order_relaxed), std::memory_order_relaxed);
+  if (g_segment_cache_count.load(std::memory_order_relaxed) == 0 &&
+      g_huge_cache_count.load(std::memory_order_relaxed) == 0) {
+    return;
+  }
+  Segment* expired = nullptr;
+  g_lock.lock();
+  for (Segment* seg = g_segment_cache; seg != nullptr; seg = seg->next) {
+    uint64_t m = seg->dirty_mask & ~uint64_t{1};
+    if (m != 0 && now - seg->freed_ns >= g_decay_ns) {
+      purge_range(seg, m);  // madvise under the lock: rare, and bounded by kSegmentCacheMax
+      seg->dirty_mask = 0;
+    }
+  }
+  Segment** link = &g_huge_cache;
+  while (*link != nullptr) {
+    Segment* seg = *link;
+    if (now - seg->freed_ns >= g_decay_ns) {
+      *link = seg->next;
+      g_huge_cache_bytes -= seg->map_size;
+      g_huge_cache_count.fetch_sub(1, std::memory_order_relaxed);
+      seg->next = expired;
+      expired = seg;
+    } else {
+      link = &seg->next;
+    }
+  }
+  g_lock.unlock();
+  while (expired != nullptr) {
+    Segment* next = expired->next;
+    segment_unmap(expired, expired->map_size);
+    expired = next;
+  }
+}
+
+// Decay policy (two epochs, no per-slot clock): at each tick, free dirty
+// slots that were already free at the previous tick (stale_mask) and have
+// not been reused since are decommitted; the rest become stale. So memory is
+// returned between one and two decay periods (ALLOC_DECAY_MS, default 100 ms)
+// after it was last used, and memory freed and reused within a period never
+// costs a page fault. Ticks happen on the owner's span operations; an idle
+// heap keeps its free memory until its next span operation, alloc_trim or
+// thread exit. Cost when no tick is due: one clock read (vDSO).
+ALLOC_NOINLINE void heap_decay(Heap* h, uint64_t now) {
+  h->decay_tick_ns = now;
+  h->active_peak_prev = h->active_peak;
+  h->active_peak = h->active_bytes;
+  for (Segment* seg = h->segments; seg != nullptr; seg = seg->next) {
+    uint64_t fd = free_dirty(seg);
+    uint64_t m = seg->stale_mask & fd;
+    if (m != 0) {
+      purge_range(seg, m);
+      seg->dirty_mask &= ~m;
+      h->dirty_free_bytes -= static_cast<size_t>(__builtin_popcountll(m)) << kSlotShift;
+    }
+    seg->stale_mask = fd & ~m;
+  }
+  caches_decay(now);
+}
+
+ALLOC_INLINE void heap_maybe_decay(Heap* h) {
+  uint64_t now = platform::now_ns();
+  if (now - h->decay_tick_ns >= g_decay_ns) heap_decay(h, now);
+}
+
+void segment_unlink(Heap* h, Segment* seg) {
+  if (seg->prev) seg->prev->next = seg->next; else h->segments = seg->next;
+  if (seg->next) seg->next->prev = seg->prev;
+  seg->next = seg->prev = nullptr;
+}
+
+// Returns an empty segment to the global cache as it is (its resident pages
+// are reused without page faults by the next heap that needs a segment, or
+// decommitted by the decay); when the cache is full the segment is unmapped.
+void segment_release(Heap* h, Segment* seg) {
+  segment_unlink(h, seg);
+  h->empty_segments--;
+  h->dirty_free_bytes -= static_cast<size_t>(__builtin_popcountll(free_dirty(seg))) << kSlotShift;
+  seg->heap = nullptr;
+  seg->stale_mask = 0;
+  seg->freed_ns = platform::now_ns();
+  g_lock.lock();
+  if (g_segment_cache_count.load(std::memory_order_relaxed) < kSegmentCacheMax) {
+    seg->next = g_segment_cache;
+    g_segment_cache = seg;
+    g_segment_cache_count++;
+    g_lock.unlock();
+    return;
+  }
+  g_lock.unlock();
+  segment_unmap(seg, kSegmentSize);
+  g_segments.fetch_sub(1, std::memory_order_relaxed);
+}
+
+// Unmaps every cached segment and cached huge mapping (alloc_trim).
+void caches_flush() {
+  g_lock.lock();
+  Segment* list = g_segment_cache;
+  g_segment_cache = nullptr;
+  g_segment_cache_count.store(0, std::memory_order_relaxed);
+  Segment* huge = g_huge_cache;
+  g_huge_cache = nullptr;
+  g_huge_cache_bytes = 0;
+  g_huge_cache_count.store(0, std::memory_order_relaxed);
+  g_lock.unlock();
+  while (list != nullptr) {
+    Segment* next = list->next;
+    segment_unmap(list, kSegmentSize);
+    g_segments.fetch_sub(1, std::memory_order_relaxed);
+    list = next;
+  }
+  while (huge != nullptr) {
+    Segment* next = huge->next;
+    segment_unmap(huge, huge->map_size);
+    huge = next;
+  }
+}
+
+void reclaim_abandoned_one();
+
+Segment* segment_acquire(Heap* h) {
+  Segment* seg = nullptr;
+  if (g_segment_cache_count.load(std::memory_order_relaxed) != 0) {  // checked again under the lock
+    g_lock.lock();
+    seg = g_segment_cache;
+    if (seg != nullptr) {
+      g_segment_cache = seg->next;
+      g_segment_cache_count--;
+    }
+    g_lock.unlock();
+  }
+  if (seg == nullptr) {
+    // Before growing, help return the memory of exited threads.
+    if (g_abandoned_count.load(std::memory_order_relaxed) != 0) reclaim_abandoned_one();
+    seg = static_cast<Segment*>(platform::map_aligned(kSegmentSize, kSegmentSize));
+    if (seg == nullptr) return nullptr;
+    g_mapped.fetch_add(kSegmentSize, std::memory_order_relaxed);
+    g_segments.fetch_add(1, std::memory_order_relaxed);
+    seg->dirty_mask = 0;
+    segment_register(seg, true);
+  }
+  h->dirty_free_bytes += static_cast<size_t>(__builtin_popcountll(seg->dirty_mask & ~uint64_t{1})) << kSlotShift;
+  seg->kind = kSegmentSmall;
+  seg->heap = h;
+  seg->used_mask = 1;
+  seg->stale_mask = 0;
+  seg->map_size = kSegmentSize;
+  seg->huge_offset = 0;
+  seg->pages[0].delta = 0;
+  seg->pages[0].block_size = 0;
+  seg->pages[0].flags = 0;
+  seg->prev = nullptr;
+  seg->next = h->segments;
+  if (h->segments) h->segments->prev = seg;
+  h->segments = seg;
+  h->empty_segments++;
+  return seg;
+}
+
+// Start positions of runs of `n` (>= 1) set bits in `free_mask`. Cost: about
+// log2(n) shift-and steps (bit i of m_k says slots i..i+k-1 are all free).
+ALLOC_INLINE uint64_t run_starts(uint64_t free_mask, size_t n) {
+  uint64_t m = free_mask;
+  size_t have = 1;
+  while (have * 2 <= n && m != 0) {
+    m &= m >> have;
+    have *= 2;
+  }
+  if (have < n) m &= m >> (n - have);
+  return m;
+}
+
+// Allocates a span of `slots` slots. Placement, best first: a run whose
+// slots are all dirty (already resident: no page faults and no RSS growth),
+// then a run starting on a dirty slot, then the first fit. Sets *clean if
+// every slot is known to read zero. Cost: a few bit operations per segment.
+Page* span_alloc(Heap* h, size_t slots, bool* clean) {
+  heap_maybe_decay(h);
+  Segment* seg = nullptr;
+  uint64_t starts = 0;
+  int rank = -1;
+  for (Segment* s = h->segments; s != nullptr; s = s->next) {
+    uint64_t free_mask = ~s->used_mask;
+    uint64_t any = run_starts(free_mask, slots);
+    if (any == 0) continue;
+    uint64_t hot = run_starts(free_mask & s->dirty_mask, slots);
+    if (hot != 0) {
+      seg = s;
+      starts = hot;
+      break;
+    }
+    int r = (any & s->dirty_mask) != 0 ? 1 : 0;
+    if (r > rank) {
+      rank = r;
+      seg = s;
+      starts = r == 1 ? (any & s->dirty_mask) : any;
+    }
+  }
+  if (seg == nullptr) {
+    seg = segment_acquire(h);
+    if (seg == nullptr) return nullptr;
+    starts = run_starts(~seg->used_mask, slots);
+    uint64_t hot = run_starts(~seg->used_mask & seg->dirty_mask, slots);
+    if (hot != 0) starts = hot;
+  }
+  int idx = __builtin_ctzll(starts);
+  uint64_t bits = slot_bits(static_cast<size_t>(idx), slots);
+  if (seg->used_mask == 1) h->empty_segments--;
+  uint64_t was_dirty = bits & seg->dirty_mask;
+  h->dirty_free_bytes -= static_cast<size_t>(__builtin_popcountll(was_dirty)) << kSlotShift;
+  *clean = was_dirty == 0;
+  seg->used_mask |= bits;
+  seg->dirty_mask |= bits;
+  seg->stale_mask &= ~bits;
+  Page* pg = &seg->pages[idx];
+  for (size_t k = 1; k < slots; ++k) seg->pages[idx + k].delta = static_cast<uint32_t>(k * sizeof(Page));
+  pg->delta = 0;
+  pg->slots = static_cast<uint8_t>(slots);
+  pg->start = slot_address(seg, static_cast<size_t>(idx));
+  g_active.fetch_add(slots << kSlotShift, std::memory_order_relaxed);
+  h->active_bytes += slots << kSlotShift;
+  if (h->active_bytes > h->active_peak) h->active_peak = h->active_bytes;
+  return pg;
+}
+
+// Hard cap on a heap's free resident memory, whatever the decay: it bounds
+// RSS when a heap frees much more than it reuses within a decay period. The
+// bound is the heap's peak of active bytes over the current and the previous
+// decay epoch, so a heap that frees its whole live set and builds it again
+// within a period (a phase change, a request cycle) keeps its pages resident
+// and takes no page faults; the decay still returns them after 1-2 periods.
+ALLOC_INLINE void heap_check_cap(Heap* h) {
+  size_t peak = h->active_peak > h->active_peak_prev ? h->active_peak : h->active_peak_prev;
+  if (h->active_bytes > peak) peak = h->active_bytes;
+  size_t limit = peak / kPurgeCapFraction;
+  if (h->dirty_free_bytes > (limit > kPurgeCapMin ? limit : kPurgeCapMin)) heap_purge(h);
+}
+
+void span_free(Heap* h, Page* pg) {
+  Segment* seg = segment_of(pg);
+  size_t idx = slot_index(seg, pg);
+  size_t slots = pg->slots;
+  seg->used_mask &= ~slot_bits(idx, slots);
+  pg->cls = 0;
+  pg->flags = 0;
+  h->dirty_free_bytes += slots << kSlotShift;
+  g_active.fetch_sub(slots << kSlotShift, std::memory_order_relaxed);
+  h->active_bytes -= slots << kSlotShift;
+  if (seg->used_mask == 1) {
+    h->empty_segments++;
+    if (h->empty_segments > kMaxSpareSegments) segment_release(h, seg);
+  }
+  heap_maybe_decay(h);
+  heap_check_cap(h);
+}
+
+// Resizes a large span in place to `slots` slots: shrinking gives the tail
+// slots back to the segment; growing takes the slots right after the span if
+// they are free. Returns false (span untouched) if growing is impossible.
+bool span_resize(Heap* h, Page* pg, size_t slots) {
+  Segment* seg = segment_of(pg);
+  size_t idx = slot_index(seg, pg);
+  size_t cur = pg->slots;
+  if (slots < cur) {
+    seg->used_mask &= ~slot_bits(idx + slots, cur - slots);
+    h->dirty_free_bytes += (cur - slots) << kSlotShift;
+  } else if (slots > cur) {
+    if (idx + slots > static_cast<size_t>(kSlotsPerSegment)) return false;
+    uint64_t bits = slot_bits(idx + cur, slots - cur);
+    if ((seg->used_mask & bits) != 0) return false;
+    h->dirty_free_bytes -= static_cast<size_t>(__builtin_popcountll(bits & seg->dirty_mask)) << kSlotShift;
+    seg->used_mask |= bits;
+    seg->dirty_mask |= bits;
+    seg->stale_mask &= ~bits;
+    for (size_t k = cur; k < slots; ++k) seg->pages[idx + k].delta = static_cast<uint32_t>(k * sizeof(Page));
+  } else {
+    return true;
+  }
+  g_active.fetch_add((slots << kSlotShift) - (cur << kSlotShift), std::memory_order_relaxed);
+  h->active_bytes += (slots << kSlotShift) - (cur << kSlotShift);  // wraps correctly when shrinking
+  if (h->active_bytes > h->active_peak) h->active_peak = h->active_bytes;
+  pg->slots = static_cast<uint8_t>(slots);
+  pg->block_size = static_cast<uint32_t>(slots << kSlotShift);
+  if (slots < cur) heap_check_cap(h);
+  return true;
+}
+
+// Takes the best-fitting cached huge mapping for a block needing `total`
+// bytes (header included): the smallest one at least that large (its tail is
+// unmapped only if it is larger than the block: a resident tail up to that
+// size is kept, so the block can regrow in place and the mapping serve a
+// larger block later without page faults), else, if `grow`, the largest
+// smaller one, grown by moving its pages (mremap, no copy, only the new tail
+// faults). Returns nullptr if the cache has nothing usable.
+Segment* huge_cache_take(size_t total, bool grow) {
+  if (g_huge_cache_count.load(std::memory_order_relaxed) == 0) return nullptr;  // checked again under the lock
+  g_lock.lock();
+  Segment** best = nullptr;
+  Segment** below = nullptr;
+  for (Segment** link = &g_huge_cache; *link != nullptr; link = &(*link)->next) {
+    size_t sz = (*link)->map_size;
+    if (sz >= total) {
+      if (best == nullptr || sz < (*best)->map_size) best = link;
+    } else if (below == nullptr || sz > (*below)->map_size) {
+      below = link;
+    }
+  }
+  Segment** pick = best != nullptr ? best : (grow ? below : nullptr);
+  Segment* seg = nullptr;
+  if (pick != nullptr) {
+    seg = *pick;
+    *pick = seg->next;
+    g_huge_cache_bytes -= seg->map_size;
+    g_huge_cache_count.fetch_sub(1, std::memory_order_relaxed);
+  }
+  g_lock.unlock();
+  if (seg == nullptr) return nullptr;
+  size_t old_total = seg->map_size;
+  if (old_total >= total) {
+    if (old_total - total > total) {
+      platform::unmap_pages(reinterpret_cast<char*>(seg) + total, old_total - total);
+      g_mapped.fetch_sub(old_total - total, std::memory_order_relaxed);
+      seg->map_size = total;
+    }
+    return seg;
+  }
+  void* dest = platform::map_aligned(total, kSegmentSize);
+  if (dest != nullptr && platform::remap_pages_to(seg, old_total, total, dest) == 0) {
+    segment_register(seg, false);
+    seg = static_cast<Segment*>(dest);
+    seg->map_size = total;
+    segment_register(seg, true);
+    g_mapped.fetch_add(total - old_total, std::memory_order_relaxed);
+    return seg;
+  }
+  if (dest != nullptr) platform::unmap_pages(dest, total);
+  segment_unmap(seg, old_total);
+  return nullptr;
+}
+
+// A block aligned to `alignment` >= kSegmentSize, in its own mapping: the
+// block starts on an `alignment` boundary and its header 4 MiB before it
+// (segment_of maps the block there). The 4 MiB before the block stay
+// untouched but for the header page. Never taken from the huge cache.
+void* alloc_huge_aligned(Heap* h, size_t n, size_t alignment, bool* zeroed) {
+  size_t ps = platform::page_size();
+  size_t body = 0;
+  if (alignment > PTRDIFF_MAX / 2 || n > PTRDIFF_MAX - alignment - ps) {
+    errno = ENOMEM;
+    return nullptr;
+  }
+  body = (n + ps - 1) & ~(ps - 1);
+  if (body == 0) body = ps;
+  char* base = static_cast<char*>(platform::map_aligned(alignment + body, alignment));
+  if (base == nullptr) {
+    errno = ENOMEM;
+    return nullptr;
+  }
+  Segment* seg = reinterpret_cast<Segment*>(base + alignment - kSegmentSize);
+  if (alignment > kSegmentSize) platform::unmap_pages(base, alignment - kSegmentSize);
+  *zeroed = true;
+  seg->map_size = kSegmentSize + body;
+  segment_register(seg, true);
+  g_mapped.fetch_add(seg->map_size, std::memory_order_relaxed);
+  return huge_setup(h, seg, kSegmentSize);
+}
+
+// Makes mapping `seg` a live huge block at offset `off`; returns the block.
+char* huge_setup(Heap* h, Segment* seg, size_t off) {
+  seg->kind = kSegmentHuge;
+  seg->heap = nullptr;
+  seg->huge_offset = off;
+  uint64_t active = g_active.fetch_add(seg->map_size, std::memory_order_relaxed) + seg->map_size;
+  if (active > g_active_peak.load(std::memory_order_relaxed)) {
+    g_active_peak.store(active, std::memory_order_relaxed);  // a lost race only lowers the cap a little
+  }
+  g_huge_live.fetch_add(1, std::memory_order_relaxed);
+  count_alloc(h, seg->map_size - off);
+  return reinterpret_cast<char*>(seg) + off;
+}
+
+// Directly mapped block (or a cached one), aligned to `alignment`.
+// Sets *zeroed when the memory reads zero (fresh mapping).
+void* alloc_huge(Heap* h, size_t n, size_t alignment, bool* zeroed) {
+  if (alignment > kMaxSpanAlignment) return alloc_huge_aligned(h, n, alignment, zeroed);
+  size_t off = alignment > kHugeHeader ? alignment : kHugeHeader;
+  size_t ps = platform::page_size();
+  if (n > PTRDIFF_MAX - off - ps) {
+    errno = ENOMEM;
+    return nullptr;
+  }
+  size_t total = (off + n + ps - 1) & ~(ps - 1);
+  Segment* seg = huge_cache_take(total, true);
+  *zeroed = seg == nullptr;
+  if (seg == nullptr) {
+    seg = static_cast<Segment*>(platform::map_aligned(total, kSegmentSize));
+    if (seg == nullptr) {
+      errno = ENOMEM;
+      return nullptr;
+    }
+    seg->map_size = total;
+    segment_register(seg, true);
+    g_mapped.fetch_add(total, std::memory_order_relaxed);
+  }
+  return huge_setup(h, seg, off);
+}
+
+// Resizes a huge block: in place when it fits its mapping (the tail is
+// unmapped only if it is larger than the block, as in huge_cache_take);
+// else by copying into a cached mapping that is large enough (resident: no
+// page faults; the old mapping is cached in turn); else by moving its pages
+// to a new 4 MiB-aligned range with mremap (no copy; the new tail faults).
+// Returns nullptr if that is impossible; the block is then untouched.
+void* realloc_huge(Heap* h, Segment* seg, size_t n) {
+  size_t ps = platform::page_size();
+  size_t off = seg->huge_offset;
+  size_t old_total = seg->map_size;
+  if (n > PTRDIFF_MAX - off - ps) return nullptr;
+  size_t new_total = (off + n + ps - 1) & ~(ps - 1);
+  if (new_total <= old_total) {
+    if (old_total - new_total > new_total) {
+      platform::unmap_pages(reinterpret_cast<char*>(seg) + new_total, old_total - new_total);
+      seg->map_size = new_total;
+      g_mapped.fetch_sub(old_total - new_total, std::memory_order_relaxed);
+      g_active.fetch_sub(old_total - new_total, std::memory_order_relaxed);
+      count_free(h, old_total - off);
+      count_alloc(h, new_total - off);
+    }
+    return reinterpret_cast<char*>(seg) + off;
+  }
+  if (off == kHugeHeader) {
+    if (Segment* to = huge_cache_take(new_total, false)) {
+      char* q = huge_setup(h, to, off);
+      memcpy(q, reinterpret_cast<char*>(seg) + off, old_total - off);
+      free_huge(h, seg);
+      return q;
+    }
+  }
+  void* dest = platform::map_aligned(new_total, kSegmentSize);
+  if (dest == nullptr) return nullptr;
+  if (platform::remap_pages_to(seg, old_total, new_total, dest) != 0) {
+    platform::unmap_pages(dest, new_total);
+    return nullptr;
+  }
+  segment_register(seg, false);
+  seg = static_cast<Segment*>(dest);
+  seg->map_size = new_total;
+  segment_register(seg, true);
+  g_mapped.fetch_add(new_total - old_total, std::memory_order_relaxed);
+  g_active.fetch_add(new_total - old_total, std::memory_order_relaxed);
+  count_free(h, old_total - off);
+  count_alloc(h, new_total - off);
+  return reinterpret_cast<char*>(seg) + off;
+}
+
+// Puts a freed huge mapping into the global cache (kept resident, so its
+// next user takes no page faults); the oldest entries beyond kHugeCacheMax
+// entries or max(kHugeCacheMaxBytes, active bytes) are unmapped, and the decay unmaps entries
+// left unused for a decay period. Larger mappings are unmapped at once.
+void free_huge(Heap* h, Segment* seg) {
+  size_t total = seg->map_size;
+  count_free(h, total - seg->huge_offset);
+  g_active.fetch_sub(total, std::memory_order_relaxed);
+  g_huge_live.fetch_sub(1, std::memory_order_relaxed);
+  uint64_t now = platform::now_ns();
+  if (total > kHugeCacheMaxBytes / 2 || g_decay_ns == 0) {
+    segment_unmap(seg, total);
+    caches_decay(now);
+    return;
+  }
+  seg->freed_ns = now;
+  Segment* evicted = nullptr;
+  g_lock.lock();
+  seg->next = g_huge_cache;
+  g_huge_cache = seg;
+  g_huge_cache_bytes += total;
+  g_huge_cache_count.fetch_add(1, std::memory_order_relaxed);
+  // Retained huge memory stays bounded by the peak of active memory over
+  // this decay epoch and the one before (as the span hard cap), so a program
+  // that frees its live set and builds it again within a period (a phase, a
+  // request cycle) finds its huge mappings resident; the decay returns them
+  // after 1-2 idle periods.
+  size_t cap_bytes = kHugeCacheMaxBytes;
+  for (uint64_t a : {g_active.load(std::memory_order_relaxed), g_active_peak.load(std::memory_order_relaxed),
+                     g_active_peak_prev.load(std::memory_order_relaxed)}) {
+    if (a > cap_bytes) cap_bytes = static_cast<size_t>(a);
+  }
+  while (g_huge_cache_count.load(std::memory_order_relaxed) > kHugeCacheMax ||
+         g_huge_cache_bytes > cap_bytes) {
+    Segment** link = &g_huge_cache;
+    while ((*link)->next != nullptr) link = &(*link)->next;  // the oldest is last
+    Segment* old = *link;
+    *link = nullptr;
+    g_huge_cache_bytes -= old->map_size;
+    g_huge_cache_count.fetch_sub(1, std::memory_order_relaxed);
+    old->next = evicted;
+    evicted = old;
+  }
+  g_lock.unlock();
+  while (evicted != nullptr) {
+    Segment* next = evicted->next;
+    segment_unmap(evicted, evicted->map_size);
+    evicted = next;
+  }
+  caches_decay(now);
+}
+
+}  // namespace inhouse
+}  // namespace detail
+}  // namespace allocbench

@@ -1,0 +1,272 @@
+// liballoc's data structures: geometry, size classes, pages, segments and
+// heaps. Every field says which thread writes it. See docs/inhouse_malloc.md.
+//
+// Layout of the sources (mimalloc's is the model):
+//   types.h     this file: constants and every struct
+//   internal.h  globals, internal functions, and the inline fast paths
+//   os.cpp      what liballoc needs from the OS (through the platform layer)
+//   segment.cpp segments, spans, decay, huge blocks
+//   page.cpp    pages, their queues, the cross-thread state machine's owner side
+//   heap.cpp    thread heaps, adoption, the delayed list, core alloc and free
+//   debug.cpp   the debug mode's checks
+//   stats.cpp   counters, statistics and the census
+//   alloc.cpp   the public operations (alloc_*, the malloc family's core)
+//   init.cpp    start-up, interposition, fork, thread exit
+//   static.cpp  the one translation unit that includes all of the above
+#ifndef ALLOCBENCH_ALLOCATORS_INHOUSE_TYPES_H_
+#define ALLOCBENCH_ALLOCATORS_INHOUSE_TYPES_H_
+
+#include <pthread.h>
+#include <sched.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#define ALLOC_LIKELY(x) __builtin_expect(!!(x), 1)
+#define ALLOC_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define ALLOC_NOINLINE __attribute__((noinline))
+#define ALLOC_INLINE inline __attribute__((always_inline))
+#define ALLOC_TLS __attribute__((tls_model("initial-exec")))
+
+namespace allocbench {
+namespace detail {
+namespace inhouse {
+
+// Geometry and size classes
+
+constexpr size_t kSlotShift = 16;
+constexpr size_t kSlotSize = size_t{1} << kSlotShift;  // 64 KiB
+constexpr size_t kSegmentShift = 22;
+constexpr size_t kSegmentSize = size_t{1} << kSegmentShift;  // 4 MiB
+constexpr uintptr_t kSegmentMask = kSegmentSize - 1;
+constexpr int kSlotsPerSegment = 64;
+constexpr size_t kMaxClassSize = 65536;                 // largest size-class block
+constexpr int kNumClasses = 45;                         // class 0 unused
+constexpr size_t kLargeMaxSlots = 32;                   // spans up to 2 MiB
+constexpr size_t kLargeMax = kLargeMaxSlots * kSlotSize;
+constexpr size_t kHugeHeader = 4096;                    // huge block offset in its mapping
+constexpr size_t kMaxSpanAlignment = kSegmentSize / 2;  // larger alignments: own mapping, block
+                                                         // 4 MiB past its header (alloc_huge_aligned)
+constexpr size_t kExtendBytes = 4096;                   // free-list build batch
+constexpr size_t kPurgeCapMin = size_t{64} << 20;      // dirty free bytes a heap may keep...
+constexpr size_t kPurgeCapFraction = 1;                 // ...or its peak active span bytes / this
+constexpr uint64_t kDecayMsDefault = 100;               // free memory unused this long is purged
+constexpr uint32_t kMaxSpareSegments = 2;               // empty segments a heap keeps
+constexpr int kSegmentCacheMax = 16;                    // empty segments kept globally
+constexpr int kHugeCacheMax = 64;                       // freed huge mappings kept for reuse...
+constexpr uintptr_t kAddressLimit = uintptr_t{1} << 47;  // user address space (segment bitmap)
+constexpr size_t kHugeCacheMaxBytes = size_t{64} << 20;  // ...up to this many bytes in total,
+                                                         // or the active bytes if more
+
+constexpr size_t class_size_of(int cls) {
+  if (cls <= 8) return static_cast<size_t>(cls) * 16;
+  int j = cls - 9;
+  int b = 7 + j / 4;
+  return static_cast<size_t>(5 + j % 4) << (b - 2);
+}
+
+ALLOC_INLINE constexpr int class_of_large(size_t n) {  // 128 < n <= kMaxClassSize
+  size_t w = n - 1;
+  int b = 63 - __builtin_clzll(w);
+  int q = static_cast<int>((w >> (b - 2)) & 3);
+  return 9 + (b - 7) * 4 + q;
+}
+
+struct ClassTables {
+  uint8_t small[65];                // class of sizes 0..1024 indexed by (n + 15) / 16
+  uint32_t size[kNumClasses];       // block size of each class
+  uint32_t align[kNumClasses];      // largest power of two dividing size (alignment of blocks)
+  uint8_t slots[kNumClasses];       // span length in slots
+  constexpr ClassTables() : small(), size(), align(), slots() {
+    for (int i = 0; i <= 64; ++i) {
+      size_t n = static_cast<size_t>(i) * 16;
+      small[i] = static_cast<uint8_t>(n <= 16 ? 1 : (n <= 128 ? i : class_of_large(n)));
+    }
+    for (int c = 1; c < kNumClasses; ++c) {
+      size_t s = class_size_of(c);
+      size[c] = static_cast<uint32_t>(s);
+      align[c] = static_cast<uint32_t>(s & (~s + 1));
+      slots[c] = s <= 8192 ? 1 : 8;
+    }
+  }
+};
+constexpr ClassTables kClasses{};
+static_assert(class_size_of(kNumClasses - 1) == kMaxClassSize, "class table");
+static_assert(class_size_of(20) == 1024, "class table");
+
+// Data structures
+
+struct Block {
+  Block* next;  // next free block (owner list or remote list)
+};
+
+struct Heap;
+
+enum PageFlag : uint8_t {
+  kPageFull = 1,   // in heap->full, or a large span: xthread was armed (kUseDelayed)
+  kPageLarge = 4,  // one-block span in heap->large
+  kPageDebug = 8,  // allocated in debug mode: frees go to the checking path
+};
+
+// Cross-thread free state machine of a page: Page::xthread holds the page's
+// remote-free list (blocks are 16-aligned) and, in its low bit, the state.
+//
+//                 page_mark_full (owner): CAS 0|kNoDelayed -> 0|kUseDelayed,
+//                 only with an empty list (else it collects the list instead)
+//              +--------------------------------------------------------+
+//              |                                                        v
+//      +---------------+                                        +----------------+
+//      |  kNoDelayed   |  <-- claim (a remote freer): CAS ------ |  kUseDelayed   |
+//      | remote frees  |      0|kUseDelayed -> 0|kNoDelayed,      | the next remote|
+//      | push onto the |      then it pushes its block onto      | freer tells the|
+//      | page's list   |      owner->delayed and never touches   | owner (list is |
+//      +---------------+      the page again                     | always empty)  |
+//              ^                                                 +----------------+
+//              |  disarm (owner, page_unfull/heap_collect_all):            |
+//              +---------- fetch_and(~kUseDelayed) ------------------------+
+//
+//   in either state: push (remote) CAS head -> b, state bits kept;
+//                    collect (owner) fetch_and(kStateMask) takes the whole list.
+//
+// Invariants. (1) Heap::delayed carries blocks, never pages, and each free
+// call publishes its block exactly once, onto exactly one list: the page's
+// word or its owner's delayed list, chosen by the one CAS that succeeds. A
+// block is freed once, so no list can hold anything twice. (2) A page on a
+// class queue is kNoDelayed (only full pages and large spans are armed), so
+// arming needs no wait. (3) A claimed block is counted in Page::used until
+// the owner takes it from `delayed`, so a page cannot be retired, nor its
+// segment change heap, while a claimed block is in flight; the freer needs
+// no "freeing" state and the owner no "page is on a list" flag. Heaps are
+// never unmapped, so a late push onto an abandoned heap is still seen by
+// whoever adopts or reclaims it.
+constexpr uintptr_t kNoDelayed = 0;
+constexpr uintptr_t kUseDelayed = 1;
+constexpr uintptr_t kStateMask = 1;
+
+// Descriptor of a span (the head slot) or of an interior slot (delta != 0).
+// Owner heap's thread only, except `xthread` (any thread pushes or claims).
+struct Page {
+  Block* free;                      // owner: local free list
+  uint32_t used;                    // owner: blocks handed out, including ones now on `remote`
+  uint8_t flags;                    // owner: PageFlag bits; 0 on the fast free path
+  uint8_t cls;                      // owner: size class, 0 for a large span
+  uint8_t slots;                    // owner: span length in slots
+  uint8_t pad0;                     // unused
+  uint32_t block_size;              // owner: bytes per block (whole span for large)
+  uint32_t delta;                   // owner: bytes back to the head descriptor (interior slots)
+  char* start;                      // owner: first block
+  uint32_t capacity;                // owner: blocks in the span
+  uint32_t reserved;                // owner: blocks carved so far (lazy free-list build)
+  std::atomic<uintptr_t> xthread;   // any thread: remote-free list | delayed-free state
+  Page* next;                       // owner: queue link
+  Page* prev;                       // owner: queue link
+};
+
+enum SegmentKind : uint32_t { kSegmentSmall = 0x5e6a11, kSegmentHuge = 0x5e6b16 };
+
+// Header at the start of every 4 MiB-aligned mapping. Owner heap's thread
+// only (its `heap` is read by any thread that frees into it, and is stable
+// while the segment holds a live block).
+struct Segment {
+  uint32_t kind;              // SegmentKind
+  uint32_t pad0;              // unused
+  Heap* heap;                 // owner heap; nullptr for huge blocks
+  uint64_t used_mask;         // owner: slots holding spans (bit 0: the header)
+  uint64_t dirty_mask;        // owner: slots that may be resident and non-zero
+  uint64_t stale_mask;        // owner: free dirty slots already free at the last decay tick
+  Segment* next;              // owner: heap's segment list / global cache
+  Segment* prev;              // owner: heap's segment list
+  size_t map_size;            // bytes mapped (huge: whole mapping)
+  size_t huge_offset;         // huge: offset of the user block
+  uint64_t freed_ns;          // g_lock: when it entered the segment or huge cache
+  Page pages[kSlotsPerSegment];  // owner: descriptor per slot (pages[0] unused)
+};
+static_assert(sizeof(Segment) <= kSlotSize, "segment header must fit slot 0");
+static_assert(offsetof(Segment, pages) <= kHugeHeader, "huge header");
+
+struct PageQueue {
+  Page* first = nullptr;  // owner
+  Page* last = nullptr;   // owner
+};
+
+// A counter written by one thread (plain load + store, no lock prefix) and
+// read by any thread for statistics.
+struct StatCounter {
+  std::atomic<uint64_t> v{0};
+  ALLOC_INLINE void add(uint64_t d) { v.store(v.load(std::memory_order_relaxed) + d, std::memory_order_relaxed); }
+  uint64_t get() const { return v.load(std::memory_order_relaxed); }
+};
+
+enum HeapState : uint32_t { kHeapActive = 1, kHeapAbandoned = 2, kHeapFree = 3, kHeapReclaiming = 4 };
+
+// A thread heap. Owner thread only (or, while abandoned, whichever thread has
+// popped it from the abandoned list), except `delayed` (remote threads push)
+// and the statistics counters (read by anyone).
+struct alignas(64) Heap {
+  Page* direct[kNumClasses];          // owner: first page of each class queue or the empty page
+  PageQueue queues[kNumClasses];      // owner: class pages that may have free blocks
+  PageQueue full;                     // owner: class pages without free blocks (armed)
+  PageQueue large;                    // owner: one-block spans
+  Segment* segments = nullptr;        // owner: segments of this heap
+  size_t dirty_free_bytes = 0;        // owner: free slots that may be resident
+  size_t active_bytes = 0;            // owner: bytes of spans in use
+  size_t active_peak = 0;             // owner: most active_bytes since the last decay tick
+  size_t active_peak_prev = 0;        // owner: most active_bytes in the epoch before that
+  uint64_t decay_tick_ns = 0;         // owner: time of the last decay tick (heap_decay)
+  uint32_t empty_segments = 0;        // owner: segments with no span
+  uint32_t state = 0;                 // g_lock: HeapState
+  Heap* next_all = nullptr;           // g_lock: registry of every heap (append only)
+  Heap* next_list = nullptr;          // g_lock: abandoned or free-pool link
+  StatCounter allocs;                 // owner: allocations
+  StatCounter alloc_bytes;            // owner: usable bytes allocated
+  StatCounter frees;                  // owner: frees (local and remote, by this thread)
+  StatCounter free_bytes;             // owner: usable bytes freed
+  alignas(64) std::atomic<Block*> delayed{nullptr};  // remote threads: blocks freed into armed pages
+
+  constexpr explicit Heap(Page* empty) : direct(), queues(), full(), large() {
+    for (auto& d : direct) d = empty;
+  }
+};
+
+// Globals
+
+// Thread-safe. A test-and-test-and-set lock for the rare global operations.
+class GlobalLock {
+ public:
+  void lock() {
+    while (locked_.exchange(true, std::memory_order_acquire)) {
+      while (locked_.load(std::memory_order_relaxed)) sched_yield();
+    }
+  }
+  void unlock() { locked_.store(false, std::memory_order_release); }
+  void reset() { locked_.store(false, std::memory_order_relaxed); }
+
+ private:
+  std::atomic<bool> locked_{false};  // any thread
+};
+
+// Pages (owner heap only)
+
+constexpr uint8_t kPoisonByte = 0xdf;
+constexpr uint8_t kCanaryByte = 0xcb;
+
+// Debug mode: header before the block, canary after it, poison when free.
+// Layout of a block: [0,8) free-list link, [8,16) offset of the last freed
+// header, ..., header at user-16, user bytes, 8 canary bytes.
+
+constexpr uint32_t kMagicLive = 0xa110ca7e;
+constexpr uint32_t kMagicFreed = 0xf4eedb10;
+constexpr size_t kCanarySize = 8;
+
+struct DebugHeader {
+  uint32_t magic;   // kMagicLive or kMagicFreed
+  uint32_t offset;  // user pointer - block start
+  uint64_t size;    // requested size
+};
+
+}  // namespace inhouse
+}  // namespace detail
+}  // namespace allocbench
+
+#endif  // ALLOCBENCH_ALLOCATORS_INHOUSE_TYPES_H_

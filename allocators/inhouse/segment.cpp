@@ -97,7 +97,9 @@ ALLOC_NOINLINE void heap_decay(Heap* h, uint64_t now) {
   h->decay_tick_ns = now;
   h->active_peak_prev = h->active_peak;
   h->active_peak = h->active_bytes;
-  for (Segment* seg = h->segments; seg != nullptr; seg = seg->next) {
+  Segment* seg = h->segments;
+  while (seg != nullptr) {
+    Segment* next = seg->next;
     uint64_t fd = free_dirty(seg);
     uint64_t m = seg->stale_mask & fd;
     if (m != 0) {
@@ -106,6 +108,10 @@ ALLOC_NOINLINE void heap_decay(Heap* h, uint64_t now) {
       h->dirty_free_bytes -= static_cast<size_t>(__builtin_popcountll(m)) << kSlotShift;
     }
     seg->stale_mask = fd & ~m;
+    // An empty segment whose memory the decay has returned is of no use to
+    // this heap: give it back (global cache, or unmapped), beyond one spare.
+    if (seg->used_mask == 1 && free_dirty(seg) == 0 && h->empty_segments > 1) segment_release(h, seg);
+    seg = next;
   }
   caches_decay(now);
 }
@@ -277,14 +283,17 @@ Page* span_alloc(Heap* h, size_t slots, bool* clean) {
 
 // Hard cap on a heap's free resident memory, whatever the decay: it bounds
 // RSS when a heap frees much more than it reuses within a decay period. The
-// bound is the heap's peak of active bytes over the current and the previous
-// decay epoch, so a heap that frees its whole live set and builds it again
-// within a period (a phase change, a request cycle) keeps its pages resident
-// and takes no page faults; the decay still returns them after 1-2 periods.
+// heap's resident span memory (active plus free dirty) may reach
+// kResidentCapFactor times its peak of active bytes over the current and the
+// previous decay epoch (at least kPurgeCapMin of free memory). So a heap
+// that frees its whole live set and builds it again within a period (a phase
+// change, a request cycle) keeps its pages resident, including the slack
+// that fragmentation leaves, and takes no page faults; the decay still
+// returns them after 1-2 periods.
 ALLOC_INLINE void heap_check_cap(Heap* h) {
   size_t peak = h->active_peak > h->active_peak_prev ? h->active_peak : h->active_peak_prev;
   if (h->active_bytes > peak) peak = h->active_bytes;
-  size_t limit = peak / kPurgeCapFraction;
+  size_t limit = peak * kResidentCapFactor - h->active_bytes;
   if (h->dirty_free_bytes > (limit > kPurgeCapMin ? limit : kPurgeCapMin)) heap_purge(h);
 }
 

@@ -50,11 +50,13 @@ constexpr size_t kMaxSpanAlignment = kSegmentSize / 2;  // larger alignments: ow
                                                          // 4 MiB past its header (alloc_huge_aligned)
 constexpr size_t kExtendBytes = 4096;                   // free-list build batch
 constexpr size_t kPurgeCapMin = size_t{64} << 20;      // dirty free bytes a heap may keep...
-constexpr size_t kPurgeCapFraction = 1;                 // ...or its peak active span bytes / this
+constexpr size_t kResidentCapFactor = 2;                // ...or what keeps active + free resident <= this x peak
 constexpr uint64_t kDecayMsDefault = 100;               // free memory unused this long is purged
-constexpr uint32_t kMaxSpareSegments = 2;               // empty segments a heap keeps
+constexpr uint32_t kMaxSpareSegments = 64;              // empty segments a heap keeps (their resident
+                                                        // memory is bounded by the hard cap and the
+                                                        // decay; purged ones are released at decay ticks)
 constexpr int kSegmentCacheMax = 16;                    // empty segments kept globally
-constexpr int kHugeCacheMax = 64;                       // freed huge mappings kept for reuse...
+constexpr int kHugeCacheMax = 256;                      // freed huge mappings kept for reuse...
 constexpr uintptr_t kAddressLimit = uintptr_t{1} << 47;  // user address space (segment bitmap)
 constexpr size_t kHugeCacheMaxBytes = size_t{64} << 20;  // ...up to this many bytes in total,
                                                          // or the active bytes if more

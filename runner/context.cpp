@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "allocators/common/platform.h"
+#include "runner/fileio.h"
 
 #ifndef ALLOCBENCH_SOURCE_DIR
 #define ALLOCBENCH_SOURCE_DIR "."
@@ -222,15 +223,7 @@ std::string write_context(const std::string& path, const RunContext& ctx) {
   j << "  \"config\": " << ctx.config_json << "\n";
   j << "}\n";
 
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp);
-    if (!out) return "cannot write " + tmp;
-    out << j.str();
-    if (!out) return "cannot write " + tmp;
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) return "cannot rename " + tmp;
-  return "";
+  return write_file_atomically(path, j.str());
 }
 
 }  // namespace allocbench

@@ -24,6 +24,7 @@
 #include "runner/cli_util.h"
 #include "runner/context.h"
 #include "runner/csv.h"
+#include "runner/fileio.h"
 #include "runner/process.h"
 #include "runner/skip.h"
 #include "workloads/workload.h"
@@ -60,8 +61,10 @@ const char* kUsage =
     "  (no command) the single-run form: mixed_sizes with one allocator, printed as text\n"
     "              or, with --json, as a JSON report\n"
     "\n"
-    "  --ops N        operations per thread (default 100000; single-run form 200000)\n"
-    "  --warmup N     untimed replays of the trace in the same process before the timed ones\n"
+    "  --reps N       repetitions of every cell (1..10000, default 1)\n"
+    "  --threads LIST thread counts, each 1..1024 (repeated values are merged)\n"
+    "  --ops N        operations per thread (1..1000000000; default 100000; single-run form 200000)\n"
+    "  --warmup N     untimed replays of the trace in the same process before the timed ones (0..1000)\n"
     "  --min-time S   timed replays of a cell repeat until they sum to S seconds (default 0:\n"
     "                 one replay); rows record how many (`replays`)\n"
     "  --no-calibrate do not add the `null` calibration cells (no harness/net columns)\n"
@@ -69,19 +72,30 @@ const char* kUsage =
     "  --no-aslr      run the cells with address-space randomisation off (re-executes)\n"
     "  --allow-rebuild  with --resume: continue although the build changed (recorded)\n"
     "  --order        sequential, or shuffled: cells x repetitions in a seeded random order\n"
-    "  --lat-sample N time about 1 op in N for the latency percentiles (0 disables)\n"
-    "  --timeout S    per-cell limit in seconds (default: $BENCH_TIMEOUT or 1200)\n"
+    "  --lat-sample N time about 1 op in N for the latency percentiles (0 disables; at most 1048576)\n"
+    "  --timeout S    per-cell limit in whole seconds, 1..604800 (default: $BENCH_TIMEOUT or 1200)\n"
     "  --force        start over in a DIR that has results (they are moved to DIR.prev)\n"
     "  --resume       continue the run in DIR: cells already in results.csv are not rerun;\n"
     "                 refused (exit 2) when the build or a finished cell's trace differs\n"
     "\n"
+    "  A run holds an exclusive lock on DIR (DIR/.allocbench.lock) while it runs; a second\n"
+    "  run, --resume or --force on the same DIR is refused with exit 2.\n"
+    "\n"
     "Exit status: 0 when the run finished (failed cells are rows with their status),\n"
-    "2 on bad usage, 1 on an I/O error, 130 when interrupted.\n";
+    "2 on bad usage (or DIR in use), 1 on an I/O error (the message names the file and\n"
+    "the error; no cell whose rows were not all written counts as done), 130 when\n"
+    "interrupted.\n";
 
 int usage_error(const std::string& msg) {
   std::fprintf(stderr, "allocbench: %s\n", msg.c_str());
   std::fprintf(stderr, "Try 'allocbench --help'.\n");
   return kExitUsage;
+}
+
+// An I/O failure: one line with the path and errno text, exit status 1.
+int io_error(const std::string& msg) {
+  std::fprintf(stderr, "allocbench: %s\n", msg.c_str());
+  return 1;
 }
 
 std::vector<std::string> adapter_names() {
@@ -182,16 +196,34 @@ struct Cell {
   }
 };
 
-double default_timeout() {
+// Limits of the numeric arguments (also in --help). They keep every
+// derived quantity (deadlines in ns, the plan's size, trace memory) far from
+// overflow, and are checked before anything is written.
+constexpr uint32_t kMaxReps = 10000;
+constexpr uint64_t kMaxOps = 1000000000;      // per thread
+constexpr uint32_t kMaxWarmup = 1000;
+constexpr uint32_t kMaxLatSample = 1u << 20;
+constexpr uint64_t kMaxTimeout = 7 * 24 * 3600;  // seconds
+constexpr size_t kMaxPlanCells = 10000000;
+
+// BENCH_TIMEOUT, or 1200 s. Sets *err when the variable is set but invalid.
+double default_timeout(std::string* err) {
   const char* v = std::getenv("BENCH_TIMEOUT");
+  if (v == nullptr || *v == '\0') return 1200;
   uint64_t t;
-  if (v != nullptr && parse_u64(v, &t) && t > 0) return static_cast<double>(t);
-  return 1200;
+  if (!parse_u64(v, &t) || t == 0 || t > kMaxTimeout) {
+    *err = "BENCH_TIMEOUT must be a whole number of seconds in 1.." + std::to_string(kMaxTimeout) +
+           ", not '" + v + "'";
+    return 1200;
+  }
+  return static_cast<double>(t);
 }
 
 // Parses `run` options into `c`. Returns "" or the usage error.
 std::string parse_run_args(const std::vector<std::string>& args, RunConfig* c) {
-  c->timeout_s = default_timeout();
+  std::string env_err;
+  c->timeout_s = default_timeout(&env_err);
+  if (!env_err.empty()) return env_err;
   std::string allocs = "all", works = "all";
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -225,16 +257,28 @@ std::string parse_run_args(const std::vector<std::string>& args, RunConfig* c) {
       works = v;
     else if (a == "--out")
       c->out = v;
-    else if (a == "--reps")
-      ok = parse_u32(v, &c->reps) && c->reps > 0;
+    else if (a == "--reps") {
+      ok = parse_u32(v, &c->reps);
+      if (ok && (c->reps == 0 || c->reps > kMaxReps)) {
+        return "--reps must be in 1.." + std::to_string(kMaxReps) + ", not " + v;
+      }
+    }
     else if (a == "--seed")
       ok = parse_u64(v, &c->seed);
-    else if (a == "--ops")
-      ok = parse_u64(v, &c->ops) && c->ops > 0;
-    else if (a == "--warmup")
+    else if (a == "--ops") {
+      ok = parse_u64(v, &c->ops);
+      if (ok && (c->ops == 0 || c->ops > kMaxOps)) {
+        return "--ops must be in 1.." + std::to_string(kMaxOps) + ", not " + v;
+      }
+    } else if (a == "--warmup") {
       ok = parse_u32(v, &c->warmup);
-    else if (a == "--lat-sample")
+      if (ok && c->warmup > kMaxWarmup) return "--warmup must be in 0.." + std::to_string(kMaxWarmup);
+    } else if (a == "--lat-sample") {
       ok = parse_u32(v, &c->lat_sample);
+      if (ok && c->lat_sample > kMaxLatSample) {
+        return "--lat-sample must be in 0.." + std::to_string(kMaxLatSample);
+      }
+    }
     else if (a == "--min-time")
       ok = parse_seconds(v, &c->min_time_s);
     else if (a == "--pin") {
@@ -248,7 +292,10 @@ std::string parse_run_args(const std::vector<std::string>& args, RunConfig* c) {
     }
     else if (a == "--timeout") {
       uint64_t t;
-      ok = parse_u64(v, &t) && t > 0;
+      ok = parse_u64(v, &t);
+      if (ok && (t == 0 || t > kMaxTimeout)) {
+        return "--timeout must be in 1.." + std::to_string(kMaxTimeout) + " seconds, not " + v;
+      }
       c->timeout_s = static_cast<double>(t);
     } else if (a == "--order") {
       if (v != "sequential" && v != "shuffled") {
@@ -259,7 +306,9 @@ std::string parse_run_args(const std::vector<std::string>& args, RunConfig* c) {
       c->threads.clear();
       for (const std::string& t : split(v, ',')) {
         uint32_t n;
-        if (!parse_u32(t, &n) || n == 0 || n > 1024) return "malformed thread count '" + t + "'";
+        if (!parse_u32(t, &n) || n == 0 || n > 1024) {
+          return "malformed thread count '" + t + "' (each must be in 1..1024)";
+        }
         push_unique(&c->threads, n);
       }
       if (c->threads.empty()) return "--threads needs at least one count";
@@ -309,6 +358,12 @@ std::string parse_run_args(const std::vector<std::string>& args, RunConfig* c) {
       push_unique(&c->workloads, {wname, prof});
     }
   }
+  const double cells = static_cast<double>(c->reps) * static_cast<double>(c->workloads.size()) *
+                       static_cast<double>(c->threads.size()) * static_cast<double>(c->allocators.size());
+  if (cells > static_cast<double>(kMaxPlanCells)) {
+    return "the plan has " + std::to_string(static_cast<uint64_t>(cells)) + " cells; at most " +
+           std::to_string(kMaxPlanCells) + " are allowed (fewer --reps, allocators or workloads)";
+  }
   return "";
 }
 
@@ -355,15 +410,14 @@ std::string config_json(const RunConfig& c) {
 std::string write_run_json(const std::string& path, const std::string& run_id,
                            const std::vector<std::string>& args, const RunConfig& c,
                            const BuildIdentity& build) {
-  std::ofstream out(path);
-  if (!out) return "cannot write " + path;
+  std::ostringstream out;
   out << "{\n  \"run_id\": " << json_quote(run_id) << ",\n";
   out << "  \"git_commit\": " << json_quote(build.git_commit) << ",\n";
   out << "  \"build_flags\": " << json_quote(build.build_flags) << ",\n";
   out << "  \"binaries\": " << json_quote(build.binaries) << ",\n  \"args\": [";
   for (size_t i = 0; i < args.size(); ++i) out << (i ? ", " : "") << json_quote(args[i]);
   out << "],\n  \"config\": " << config_json(c) << "\n}\n";
-  return out ? "" : "cannot write " + path;
+  return write_file_atomically(path, out.str());
 }
 
 // Reads a JSON string literal starting at s[pos] == '"'.
@@ -413,6 +467,10 @@ std::string read_run_json(const std::string& path, std::string* run_id,
   std::stringstream ss;
   ss << in.rdbuf();
   std::string s = ss.str();
+  if (s.empty()) {
+    return "cannot resume: " + path + " is empty (the run could not write it, e.g. a full disk); " +
+           "start over with --force";
+  }
   size_t p = s.find("\"run_id\":");
   if (p == std::string::npos) return path + " is corrupt: no run_id";
   p = s.find('"', p + 9);
@@ -488,6 +546,7 @@ struct CellRun {
   double timeout_s = 1200;
   double min_time_s = 0;
   std::string run_dir;  // The run directory (latency files go to its latency/), or "".
+  std::string pid_file;  // Where the running cell's pid is recorded (see run_child), or "".
 };
 
 // The latency file of a cell, relative to the run directory.
@@ -550,7 +609,7 @@ std::map<std::string, std::string> execute_cell(const Cell& cell, const CellRun&
     return row;
   }
   ChildOutcome o =
-      run_child(cell_args(*a, cell, run), timeout_s, &g_interrupted);
+      run_child(cell_args(*a, cell, run), timeout_s, &g_interrupted, run.pid_file);
   row["cell_s"] = fmt(o.seconds, 3);
   if (o.interrupted) {
     row["status"] = "interrupted";
@@ -639,17 +698,6 @@ std::string hms(double s) {
 }
 
 // Appends `text` to fd and flushes it to disk.
-bool append_durably(int fd, const std::string& text) {
-  size_t off = 0;
-  while (off < text.size()) {
-    ssize_t n = write(fd, text.data() + off, text.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    off += static_cast<size_t>(n);
-  }
-  return fsync(fd) == 0;  // ENOSPC and EIO can surface only here.
-}
-
 // Fills harness_ns_per_op and net_ns_per_op of every ok row: the harness's
 // cost is the median ns_per_op of the `null` calibration's ok rows on the
 // same (workload, profile, threads). Rewrites results.csv through a
@@ -684,22 +732,110 @@ std::string fill_calibration(const std::string& csv_path) {
     }
     out += csv_row(r);
   }
-  const std::string tmp = csv_path + ".tmp";
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return "cannot write " + tmp + ": " + strerror(errno);
-  const bool ok = append_durably(fd, out);
-  if (close(fd) != 0 || !ok) {
-    unlink(tmp.c_str());
-    return "cannot write " + tmp + " (results.csv is unchanged)";
+  err = write_file_atomically(csv_path, out);
+  return err.empty() ? "" : err + " (results.csv is unchanged)";
+}
+
+// Why a results row cannot count as a finished cell of this run, or "".
+std::string row_problem(const std::map<std::string, std::string>& row, const std::string& run_id,
+                        const std::set<std::string>& plan_keys, std::string* key) {
+  static const std::set<std::string> kStatuses = {"ok", "crashed", "timeout", "oom", "error", "skipped"};
+  if (row.at("schema_version") != std::to_string(kSchemaVersion)) return "schema_version is not " + std::to_string(kSchemaVersion);
+  if (row.at("run_id") != run_id) return "run_id '" + row.at("run_id") + "' is not this run's";
+  if (kStatuses.count(row.at("status")) == 0) return "unknown status '" + row.at("status") + "'";
+  uint32_t t = 0, rep = 0;
+  if (!parse_u32(row.at("threads"), &t) || !parse_u32(row.at("repetition"), &rep)) {
+    return "threads or repetition is not a number";
   }
-  if (rename(tmp.c_str(), csv_path.c_str()) != 0) return "cannot replace " + csv_path;
-  // Make the rename itself durable.
-  int dfd = open(parent_dir(csv_path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    fsync(dfd);
-    close(dfd);
+  *key = Cell{row.at("allocator"), row.at("workload"), row.at("profile"), t, rep}.key();
+  if (plan_keys.count(*key) == 0) {
+    return "cell " + row.at("allocator") + " " + row.at("workload") + "/" + row.at("profile") + " t=" +
+           row.at("threads") + " rep=" + row.at("repetition") + " is not in this run's plan";
+  }
+  // Every column that holds a number holds a finite, non-negative one (or
+  // nothing); an ok row has its timing.
+  static const std::set<std::string> kText = {"schema_version", "run_id", "allocator", "workload", "profile",
+                                              "status", "error", "lat_file", "peak_live_method", "trace_hash",
+                                              "adapter_version"};
+  for (const auto& kv : row) {
+    if (kText.count(kv.first) || kv.second.empty()) continue;
+    char* end = nullptr;
+    double v = std::strtod(kv.second.c_str(), &end);
+    if (end == kv.second.c_str() || *end != '\0' || !std::isfinite(v) ||
+        (v < 0 && kv.first != "net_ns_per_op" && kv.first != "overhead_bytes")) {
+      return "column " + kv.first + " holds '" + kv.second + "', not a number in range";
+    }
+  }
+  if (row.at("status") == "ok") {
+    for (const char* col : {"wall_s", "mops", "ns_per_op", "ops"}) {
+      if (row.at(col).empty() || std::strtod(row.at(col).c_str(), nullptr) <= 0) {
+        return std::string("an ok row without a positive ") + col;
+      }
+    }
   }
   return "";
+}
+
+// --resume: keeps the rows of results.csv that are finished cells of this
+// run (`done` gets their keys). Any other row (a value out of its type or
+// range, a cell outside the plan, a second row of one cell) is moved to
+// DIR/results.rejected.csv with a message naming it, and its cell runs again.
+std::string keep_valid_rows(const std::string& csv_path, const std::string& dir, const std::string& run_id,
+                            const std::vector<Cell>& plan, std::set<std::string>* done) {
+  CsvContents contents;
+  std::string err = csv_read(csv_path, &contents);
+  if (!err.empty()) return err;
+  std::set<std::string> plan_keys;
+  for (const Cell& cell : plan) plan_keys.insert(cell.key());
+  std::string kept = csv_header(), rejected;
+  size_t n_rejected = 0;
+  for (size_t i = 0; i < contents.rows.size(); ++i) {
+    const auto& row = contents.rows[i];
+    std::string key;
+    std::string why = row_problem(row, run_id, plan_keys, &key);
+    if (why.empty() && done->count(key)) why = "a second row of the same cell";
+    if (why.empty()) {
+      done->insert(key);
+      kept += csv_row(row);
+      continue;
+    }
+    std::fprintf(stderr, "allocbench: %s row %zu (line %zu): %s; moved to results.rejected.csv, the cell runs again\n",
+                 csv_path.c_str(), i + 1, i + 2, why.c_str());
+    rejected += csv_row(row);
+    ++n_rejected;
+  }
+  if (n_rejected == 0) return "";
+  err = append_with_header(dir + "/results.rejected.csv", csv_header(), rejected);
+  if (!err.empty()) return err;
+  return write_file_atomically(csv_path, kept);
+}
+
+// --resume: keeps the phases.csv rows of cells that are done (a cell that
+// runs again writes its phases again), and makes sure the file has its header.
+std::string keep_phases_of(const std::string& path, const std::set<std::string>& done) {
+  std::ifstream in(path);
+  if (!in) return "";
+  std::string line, out = kPhasesHeader;
+  bool changed = false;
+  bool first = true;
+  while (std::getline(in, line)) {
+    if (first && line + "\n" == kPhasesHeader) {
+      first = false;
+      continue;
+    }
+    if (first) changed = true;  // the header was missing
+    first = false;
+    std::vector<std::string> f;
+    uint32_t t = 0, rep = 0;
+    if (!csv_split(line, &f) || f.size() != 9 || !parse_u32(f[4], &t) || !parse_u32(f[5], &rep) ||
+        done.count(Cell{f[1], f[2], f[3], t, rep}.key()) == 0) {
+      changed = true;
+      continue;
+    }
+    out += line + "\n";
+  }
+  if (first) changed = true;  // an empty file: give it its header
+  return changed ? write_file_atomically(path, out) : "";
 }
 
 // --no-aslr: re-executes this runner with ASLR off (personality
@@ -772,6 +908,7 @@ int cmd_run(const std::vector<std::string>& raw_args, const std::string& command
   std::vector<std::string> args = raw_args;
   const BuildIdentity build = build_identity(exe_dir());
   std::string resume_note;
+  int lock_fd = -1;  // Held (flock) until the process exits.
 
   if (c.resume) {
     for (const std::string& a : raw_args) {
@@ -781,6 +918,13 @@ int cmd_run(const std::vector<std::string>& raw_args, const std::string& command
                            "/run.json; give only --out (and optionally --timeout and "
                            "--allow-rebuild)");
       }
+    }
+    if (is_dir(dir)) {
+      bool busy = false;
+      lock_fd = lock_out_dir(dir, &err, &busy);
+      if (lock_fd < 0) return busy ? usage_error(err) : io_error(err);
+      std::string killed = kill_recorded_child(dir + "/cell.pid");
+      if (!killed.empty()) std::fprintf(stderr, "allocbench: %s\n", killed.c_str());
     }
     double timeout = c.timeout_s;
     const bool allow_rebuild = c.allow_rebuild;
@@ -823,6 +967,13 @@ int cmd_run(const std::vector<std::string>& raw_args, const std::string& command
     if (!is_dir(parent)) {
       return usage_error("output directory's parent '" + parent + "' does not exist");
     }
+    // Lock an existing directory before looking at what it holds, so that
+    // two runs cannot both find it free, and --force cannot move a live run.
+    bool busy = false;
+    if (is_dir(dir)) {
+      lock_fd = lock_out_dir(dir, &err, &busy);
+      if (lock_fd < 0) return busy ? usage_error(err) : io_error(err);
+    }
     if (file_exists(csv_path) || file_exists(dir + "/run.json")) {
       if (!c.force) {
         return usage_error(dir +
@@ -831,15 +982,24 @@ int cmd_run(const std::vector<std::string>& raw_args, const std::string& command
                            dir + ".prev)");
       }
       std::string prev = dir + ".prev";
+      if (is_dir(prev)) {
+        int prev_fd = lock_out_dir(prev, &err, &busy);
+        if (prev_fd < 0) return busy ? usage_error("cannot --force: " + err) : io_error(err);
+        close(prev_fd);
+      }
       std::string rm = "rm -rf '" + prev + "'";
       if (std::system(rm.c_str()) != 0 || std::rename(dir.c_str(), prev.c_str()) != 0) {
-        std::fprintf(stderr, "allocbench: cannot move %s to %s\n", dir.c_str(), prev.c_str());
-        return 1;
+        return io_error("cannot move " + dir + " to " + prev + ": " + strerror(errno));
       }
+      close(lock_fd);  // It locked what is now DIR.prev.
+      lock_fd = -1;
     }
     if (!is_dir(dir) && mkdir(dir.c_str(), 0755) != 0) {
-      std::fprintf(stderr, "allocbench: cannot create %s: %s\n", dir.c_str(), strerror(errno));
-      return 1;
+      return io_error("cannot create " + dir + ": " + strerror(errno));
+    }
+    if (lock_fd < 0) {
+      lock_fd = lock_out_dir(dir, &err, &busy);
+      if (lock_fd < 0) return busy ? usage_error(err) : io_error(err);
     }
     run_id = make_run_id();
     // Store the arguments without --force so a resume never moves results away.
@@ -849,8 +1009,8 @@ int cmd_run(const std::vector<std::string>& raw_args, const std::string& command
     }
     err = write_run_json(dir + "/run.json", run_id, stored, c, build);
     if (!err.empty()) {
-      std::fprintf(stderr, "allocbench: %s\n", err.c_str());
-      return 1;
+      unlink((dir + "/run.json").c_str());
+      return io_error(err);
     }
   }
 
@@ -873,15 +1033,15 @@ int cmd_run(const std::vector<std::string>& raw_args, const std::string& command
         return 1;
       }
     }
-    for (const auto& row : contents.rows) {
-      uint32_t t = 0, rep = 0;
-      parse_u32(row.at("threads"), &t);
-      parse_u32(row.at("repetition"), &rep);
-      done.insert(Cell{row.at("allocator"), row.at("workload"), row.at("profile"), t, rep}.key());
-    }
   }
 
   std::vector<Cell> plan = build_plan(c);
+  if (c.resume && file_exists(csv_path)) {
+    err = keep_valid_rows(csv_path, dir, run_id, plan, &done);
+    if (!err.empty()) return io_error(err);
+    err = keep_phases_of(dir + "/phases.csv", done);
+    if (!err.empty()) return io_error(err);
+  }
 
   // context.json (context.resume-N.json when resuming): versions come from the
   // cells themselves, since each links its own allocator.
@@ -922,24 +1082,21 @@ int cmd_run(const std::vector<std::string>& raw_args, const std::string& command
     }
   }
   err = write_context(ctx_path, ctx);
-  if (!err.empty()) {
-    std::fprintf(stderr, "allocbench: %s\n", err.c_str());
-    return 1;
-  }
+  if (!err.empty()) return io_error(err);
 
-  bool new_file = !file_exists(csv_path);
   int fd = open(csv_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    std::fprintf(stderr, "allocbench: cannot open %s: %s\n", csv_path.c_str(), strerror(errno));
-    return 1;
-  }
-  if (new_file && !append_durably(fd, csv_header())) {
-    std::fprintf(stderr, "allocbench: cannot write %s\n", csv_path.c_str());
-    close(fd);
-    return 1;
+  if (fd < 0) return io_error("cannot open " + csv_path + ": " + strerror(errno));
+  struct stat csv_st;
+  if (fstat(fd, &csv_st) == 0 && csv_st.st_size == 0) {
+    err = write_all_durably(fd, csv_header(), csv_path);
+    if (!err.empty()) {
+      close(fd);
+      return io_error(err);
+    }
   }
 
   CellRun cell_run;
+  cell_run.pid_file = dir + "/cell.pid";
   cell_run.ops = c.ops;
   cell_run.seed = c.seed;
   cell_run.warmup = c.warmup;
@@ -972,14 +1129,10 @@ int cmd_run(const std::vector<std::string>& raw_args, const std::string& command
     if (row["status"] == "interrupted") break;
     row["schema_version"] = std::to_string(kSchemaVersion);
     row["run_id"] = run_id;
-    if (!append_durably(fd, csv_row(row))) {
-      std::fprintf(stderr, "allocbench: cannot append to %s\n", csv_path.c_str());
-      close(fd);
-      return 1;
-    }
+    // phases.csv first: the results row is what marks the cell done, so it
+    // is written only once everything else of the cell is on disk.
     if (!row["_phase_rss"].empty()) {
       std::string text;
-      if (!file_exists(dir + "/phases.csv")) text = kPhasesHeader;
       uint64_t base = std::strtoull(row["baseline_rss_bytes"].c_str(), nullptr, 10);
       std::vector<std::string> values = split(row["_phase_rss"], ';');
       for (size_t i = 0; i < values.size(); ++i) {
@@ -989,12 +1142,17 @@ int cmd_run(const std::vector<std::string>& raw_args, const std::string& command
                 std::to_string(i) + "," + std::to_string(v) + "," +
                 std::to_string(v > base ? v - base : 0) + "\n";
       }
-      int pfd =
-          open((dir + "/phases.csv").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-      if (pfd < 0 || !append_durably(pfd, text)) {
-        std::fprintf(stderr, "allocbench: cannot append to %s/phases.csv\n", dir.c_str());
+      err = append_with_header(dir + "/phases.csv", kPhasesHeader, text);
+      if (!err.empty()) {
+        close(fd);
+        return io_error(err + "; the cell is not marked done and runs again on --resume");
       }
-      if (pfd >= 0) close(pfd);
+    }
+    err = write_all_durably(fd, csv_row(row), csv_path);
+    if (!err.empty()) {
+      close(fd);
+      // A partial row is cut by --resume; the cell then runs again.
+      return io_error(err + "; the cell is not marked done and runs again on --resume");
     }
     ++ran;
     ++counts[row["status"]];
@@ -1009,13 +1167,10 @@ int cmd_run(const std::vector<std::string>& raw_args, const std::string& command
                      : "",
                  hms(elapsed).c_str(), hms(eta).c_str(), tty ? "" : "\n");
   }
-  close(fd);
+  if (close(fd) != 0) return io_error("cannot write " + csv_path + ": " + strerror(errno));
   if (tty) std::fprintf(stderr, "\n");
   err = fill_calibration(csv_path);
-  if (!err.empty()) {
-    std::fprintf(stderr, "allocbench: %s\n", err.c_str());
-    return 1;
-  }
+  if (!err.empty()) return io_error(err);
   std::string summary;
   for (const auto& kv : counts) summary += " " + kv.first + "=" + std::to_string(kv.second);
   std::fprintf(stderr, "allocbench: %zu cells run (%s ), results in %s\n", ran, summary.c_str(),
@@ -1089,7 +1244,9 @@ int cmd_single(const std::vector<std::string>& args) {
   run.ops = ops;
   run.seed = seed;
   run.lat_sample = 16;
-  run.timeout_s = default_timeout();
+  std::string env_err;
+  run.timeout_s = default_timeout(&env_err);
+  if (!env_err.empty()) return usage_error(env_err);
   auto row = execute_cell(cell, run);
   if (row["status"] != "ok") {
     std::fprintf(stderr, "allocbench: %s on mixed_sizes/%s: %s%s%s\n", allocator.c_str(),

@@ -7,14 +7,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 
 #include "allocators/common/platform.h"
 
 namespace allocbench {
 
 ChildOutcome run_child(const std::vector<std::string>& argv, double timeout_s,
-                       const volatile int* interrupt) {
+                       const volatile int* interrupt, const std::string& pid_file) {
   ChildOutcome o;
   int out_pipe[2], err_pipe[2];
   if (pipe2(out_pipe, O_CLOEXEC) != 0) {
@@ -32,6 +35,7 @@ ChildOutcome run_child(const std::vector<std::string>& argv, double timeout_s,
   args.push_back(nullptr);
 
   uint64_t t0 = platform::now_ns();
+  const pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) {
     o.spawn_error = std::string("fork: ") + std::strerror(errno);
@@ -39,6 +43,7 @@ ChildOutcome run_child(const std::vector<std::string>& argv, double timeout_s,
   }
   if (pid == 0) {
     setpgid(0, 0);
+    if (platform::die_with_parent(parent) != 0) _exit(127);  // orphaned before it could start
     int devnull = open("/dev/null", O_RDONLY);
     if (devnull >= 0) dup2(devnull, 0);
     dup2(out_pipe[1], 1);
@@ -50,6 +55,13 @@ ChildOutcome run_child(const std::vector<std::string>& argv, double timeout_s,
     _exit(127);
   }
   setpgid(pid, pid);  // Also from the parent, so the group exists before any kill.
+  if (!pid_file.empty()) {
+    FILE* f = std::fopen(pid_file.c_str(), "w");
+    if (f != nullptr) {
+      std::fprintf(f, "%d\n", static_cast<int>(pid));
+      std::fclose(f);
+    }
+  }
   close(out_pipe[1]);
   close(err_pipe[1]);
   o.started = true;
@@ -117,10 +129,28 @@ ChildOutcome run_child(const std::vector<std::string>& argv, double timeout_s,
     waitpid(pid, &status, 0);
   }
   kill(-pid, SIGKILL);  // Any grandchildren left in the group.
+  if (!pid_file.empty()) unlink(pid_file.c_str());
   o.seconds = static_cast<double>(platform::now_ns() - t0) / 1e9;
   if (WIFEXITED(status)) o.exit_code = WEXITSTATUS(status);
   if (WIFSIGNALED(status)) o.signal = WTERMSIG(status);
   return o;
+}
+
+std::string kill_recorded_child(const std::string& pid_file) {
+  std::ifstream in(pid_file);
+  if (!in) return "";
+  long pid = 0;
+  in >> pid;
+  in.close();
+  unlink(pid_file.c_str());
+  if (pid <= 1) return "";
+  std::ifstream cmd("/proc/" + std::to_string(pid) + "/cmdline");
+  std::stringstream ss;
+  ss << cmd.rdbuf();
+  if (ss.str().find("allocbench_cell") == std::string::npos) return "";  // gone, or pid reused
+  kill(-static_cast<pid_t>(pid), SIGKILL);
+  kill(static_cast<pid_t>(pid), SIGKILL);
+  return "killed cell process " + std::to_string(pid) + " left running by the interrupted run";
 }
 
 }  // namespace allocbench

@@ -21,9 +21,18 @@ struct ChildOutcome {
 
 // Runs argv[0] with argv, in its own process group, stdin from /dev/null.
 // Kills the whole group with SIGKILL after `timeout_s` seconds or when
-// `*interrupt` becomes true (checked every 100 ms).
+// `*interrupt` becomes true (checked every 100 ms). The child gets SIGKILL
+// when this process dies (PR_SET_PDEATHSIG, set before exec and checked
+// against a parent that died first). If `pid_file` is not empty, the child's
+// pid (= its process group) is written there while it runs, so a later run
+// can kill a child that outlived its runner anyway (kill_recorded_child).
 ChildOutcome run_child(const std::vector<std::string>& argv, double timeout_s,
-                       const volatile int* interrupt);
+                       const volatile int* interrupt, const std::string& pid_file = "");
+
+// Kills the process group recorded in `pid_file` by run_child if it still is
+// an allocbench cell, and removes the file. Returns a message for the user
+// when it killed one, else "".
+std::string kill_recorded_child(const std::string& pid_file);
 
 }  // namespace allocbench
 

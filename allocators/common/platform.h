@@ -88,6 +88,12 @@ constexpr bool cycle_counter_is_tsc() {
 #endif
 }
 
+// Makes the calling process receive SIGKILL when its parent dies
+// (prctl PR_SET_PDEATHSIG; survives exec), then checks that the parent is
+// still `parent` (it may have died before the call). Returns 0, ESRCH if
+// the parent is already gone, or another errno value.
+int die_with_parent(int parent);
+
 // Restricts the calling process (all its threads created later) to the CPUs
 // in cpus[0..n). Returns 0 or an errno value.
 int set_cpu_affinity(const int* cpus, size_t n);

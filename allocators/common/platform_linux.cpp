@@ -2,7 +2,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/personality.h>
+#include <sys/prctl.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -146,6 +148,11 @@ uint64_t now_ns() {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+int die_with_parent(int parent) {
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) return errno;
+  return getppid() == parent ? 0 : ESRCH;
 }
 
 int set_cpu_affinity(const int* cpus, size_t n) {

@@ -3,6 +3,9 @@
 // "ok" must exit 0. Exit 3 means the misuse went undetected.
 #include <stdio.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "allocators/inhouse/alloc.h"
 
@@ -32,6 +35,40 @@ int main(int argc, char** argv) {
   } else if (strcmp(what, "invalid_free_stack") == 0) {
     alignas(16) char local[64];
     alloc_free(local);
+  } else if (strncmp(what, "foreign_", 8) == 0) {
+    // A pointer liballoc never handed out (release build too): it must
+    // abort without writing to the memory. The bytes are checked from a
+    // SIGABRT handler, after liballoc has reported.
+    static unsigned char* mem;
+    static const unsigned char kFill = 0x5a;
+    alignas(64) static unsigned char global_buf[256];
+    unsigned char stack_buf[256] __attribute__((aligned(64)));
+    if (strcmp(what, "foreign_free_stack") == 0 || strcmp(what, "foreign_realloc_stack") == 0) {
+      mem = stack_buf;
+    } else if (strcmp(what, "foreign_free_mmap") == 0) {
+      mem = static_cast<unsigned char*>(mmap(nullptr, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+    } else {
+      mem = global_buf;
+    }
+    memset(mem, kFill, 256);
+    signal(SIGABRT, [](int) {
+      for (int i = 0; i < 256; ++i) {
+        if (mem[i] != kFill) {
+          static const char msg[] = "foreign memory was written\n";
+          if (write(2, msg, sizeof msg - 1) < 0) _exit(5);
+          _exit(4);
+        }
+      }
+      signal(SIGABRT, SIG_DFL);
+      raise(SIGABRT);
+    });
+    if (strncmp(what, "foreign_realloc", 15) == 0) {
+      alloc_realloc(mem + 64, 100);
+    } else if (strcmp(what, "foreign_usable_size") == 0) {
+      (void)alloc_usable_size(mem + 64);
+    } else {
+      alloc_free(mem + 64);
+    }
   } else if (strcmp(what, "overflow_by_one") == 0) {
     char* p = static_cast<char*>(alloc_malloc(13));
     memset(p, 'x', 14);  // one byte too many

@@ -87,6 +87,29 @@ TEST(InhouseMisuse, EnvironmentSwitchEnablesChecks) {
   EXPECT_TRUE(WIFEXITED(ok.status) && WEXITSTATUS(ok.status) == 0) << ok.err;
 }
 
+// Release build, no debug switch: a pointer liballoc never handed out is
+// reported and the process aborts, as glibc does; the memory is not written
+// (the helper checks its bytes from its SIGABRT handler and exits 4 if any
+// changed).
+TEST(InhouseMisuse, ForeignPointersAbortWithoutWritingInReleaseBuild) {
+  const struct {
+    const char* what;
+    const char* message;
+  } cases[] = {
+      {"foreign_free_stack", "alloc: free(): invalid pointer (not allocated by liballoc)"},
+      {"foreign_free_mmap", "alloc: free(): invalid pointer (not allocated by liballoc)"},
+      {"foreign_free_global", "alloc: free(): invalid pointer (not allocated by liballoc)"},
+      {"foreign_realloc_stack", "alloc: realloc(): invalid pointer (not allocated by liballoc)"},
+      {"foreign_usable_size", "alloc: malloc_usable_size(): invalid pointer"},
+  };
+  for (const auto& c : cases) {
+    Outcome o = run(ALLOC_MISUSE_HELPER, c.what, false);
+    EXPECT_TRUE(WIFSIGNALED(o.status) && WTERMSIG(o.status) == SIGABRT)
+        << c.what << " status " << o.status << " stderr: " << o.err;
+    EXPECT_NE(o.err.find(c.message), std::string::npos) << c.what << " stderr: " << o.err;
+  }
+}
+
 TEST(InhouseMisuse, DetectedWithAllocDebugEnvironment) { expect_detected(ALLOC_MISUSE_HELPER, true); }
 
 #ifdef ALLOC_MISUSE_HELPER_DEBUG

@@ -33,7 +33,7 @@ bool g_debug = ALLOC_DEBUG_DEFAULT != 0;   // set once in init, before any alloc
 bool g_print_stats = false;                // set once in init
 int g_stats_fd = 2;                        // set once in init: where ALLOC_STATS=1 reports
 pthread_key_t g_thread_key;                // destructor abandons the thread's heap
-std::atomic<uint64_t>* g_segment_map = nullptr;  // bit per 4 MiB of address space (debug checks)
+std::atomic<uint64_t> g_segment_map[kSegmentMapWords];  // bit per live 4 MiB segment (any thread)
 
 // Process-wide counters (any thread, relaxed).
 std::atomic<uint64_t> g_mapped{0};
@@ -87,9 +87,6 @@ ALLOC_NOINLINE void ensure_init() {
     // private close-on-exec copy so the report still gets out.
     if (g_print_stats) g_stats_fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
     pthread_key_create(&g_thread_key, &thread_done);
-    size_t map_words = (kAddressLimit >> kSegmentShift) / 64;
-    g_segment_map = static_cast<std::atomic<uint64_t>*>(
-        platform::map_pages(map_words * sizeof(uint64_t)));
     g_init_state.store(2, std::memory_order_release);
   } else {
     while (g_init_state.load(std::memory_order_acquire) != 2) sched_yield();

@@ -59,11 +59,13 @@ void write_all(int fd, const char* s, size_t n) {
   abort();
 }
 
-// Segment registry (a bitmap of live segment addresses, for debug checks).
+// Segment registry: a bitmap of live segment addresses. free, realloc and
+// malloc_usable_size consult it so that a pointer liballoc never handed out
+// is reported, never written through; the debug checks consult it too.
 
 void segment_register(void* seg, bool live) {
   uintptr_t a = reinterpret_cast<uintptr_t>(seg);
-  if (g_segment_map == nullptr || a >= kAddressLimit) return;
+  if (a >= kAddressLimit) return;
   size_t idx = a >> kSegmentShift;
   uint64_t bit = uint64_t{1} << (idx & 63);
   if (live) {
@@ -73,12 +75,7 @@ void segment_register(void* seg, bool live) {
   }
 }
 
-bool segment_registered(const void* seg) {
-  uintptr_t a = reinterpret_cast<uintptr_t>(seg);
-  if (g_segment_map == nullptr || a >= kAddressLimit) return false;
-  size_t idx = a >> kSegmentShift;
-  return (g_segment_map[idx >> 6].load(std::memory_order_relaxed) >> (idx & 63)) & 1;
-}
+bool segment_registered(const void* seg) { return segment_known(static_cast<const Segment*>(seg)); }
 
 }  // namespace inhouse
 }  // namespace detail

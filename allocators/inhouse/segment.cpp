@@ -346,6 +346,19 @@ bool span_resize(Heap* h, Page* pg, size_t slots) {
   return true;
 }
 
+// Moves a huge mapping's pages to `dest` (mremap) and its registration with
+// them. The old address is unregistered *before* the move: once moved, the
+// old range is free address space that another thread may map and register
+// as a segment of its own, and a late unregistration would erase that.
+bool remap_registered(Segment* seg, size_t old_total, size_t new_total, void* dest) {
+  segment_register(dest, true);
+  segment_register(seg, false);
+  if (platform::remap_pages_to(seg, old_total, new_total, dest) == 0) return true;
+  segment_register(seg, true);
+  segment_register(dest, false);
+  return false;
+}
+
 // Takes the best-fitting cached huge mapping for a block needing `total`
 // bytes (header included): the smallest one at least that large (its tail is
 // unmapped only if it is larger than the block: a resident tail up to that
@@ -386,11 +399,9 @@ Segment* huge_cache_take(size_t total, bool grow) {
     return seg;
   }
   void* dest = platform::map_aligned(total, kSegmentSize);
-  if (dest != nullptr && platform::remap_pages_to(seg, old_total, total, dest) == 0) {
-    segment_register(seg, false);
+  if (dest != nullptr && remap_registered(seg, old_total, total, dest)) {
     seg = static_cast<Segment*>(dest);
     seg->map_size = total;
-    segment_register(seg, true);
     g_mapped.fetch_add(total - old_total, std::memory_order_relaxed);
     return seg;
   }
@@ -499,14 +510,12 @@ void* realloc_huge(Heap* h, Segment* seg, size_t n) {
   }
   void* dest = platform::map_aligned(new_total, kSegmentSize);
   if (dest == nullptr) return nullptr;
-  if (platform::remap_pages_to(seg, old_total, new_total, dest) != 0) {
+  if (!remap_registered(seg, old_total, new_total, dest)) {
     platform::unmap_pages(dest, new_total);
     return nullptr;
   }
-  segment_register(seg, false);
   seg = static_cast<Segment*>(dest);
   seg->map_size = new_total;
-  segment_register(seg, true);
   g_mapped.fetch_add(new_total - old_total, std::memory_order_relaxed);
   g_active.fetch_add(new_total - old_total, std::memory_order_relaxed);
   count_free(h, old_total - off);

@@ -57,7 +57,8 @@ constexpr uint32_t kMaxSpareSegments = 64;              // empty segments a heap
                                                         // decay; purged ones are released at decay ticks)
 constexpr int kSegmentCacheMax = 16;                    // empty segments kept globally
 constexpr int kHugeCacheMax = 256;                      // freed huge mappings kept for reuse...
-constexpr uintptr_t kAddressLimit = uintptr_t{1} << 47;  // user address space (segment bitmap)
+constexpr uintptr_t kAddressLimit = uintptr_t{1} << 48;  // user address space (x86-64, arm64: 48 bits)
+constexpr size_t kSegmentMapWords = (kAddressLimit >> kSegmentShift) / 64;  // a bit per 4 MiB: 8 MiB of .bss
 constexpr size_t kHugeCacheMaxBytes = size_t{64} << 20;  // ...up to this many bytes in total,
                                                          // or the active bytes if more
 

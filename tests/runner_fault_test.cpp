@@ -3,6 +3,7 @@
 // fails every write with ENOSPC), out-of-range numbers, and tampered rows.
 // Real processes and real files, as a user would meet them.
 #include <gtest/gtest.h>
+#include <dirent.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -91,6 +92,31 @@ bool wait_for_file(const std::string& path, int ms) {
   return exists(path);
 }
 
+// The pid of a child process of `parent` (from /proc), or 0 after `ms`.
+pid_t wait_for_child(pid_t parent, int ms) {
+  for (int i = 0; i < ms / 10; ++i) {
+    DIR* d = opendir("/proc");
+    while (dirent* e = d ? readdir(d) : nullptr) {
+      pid_t pid = static_cast<pid_t>(std::atol(e->d_name));
+      if (pid <= 0) continue;
+      std::string stat = slurp("/proc/" + std::to_string(pid) + "/stat");
+      size_t paren = stat.rfind(')');
+      if (paren == std::string::npos) continue;
+      std::istringstream rest(stat.substr(paren + 2));
+      std::string state;
+      long ppid = 0;
+      rest >> state >> ppid;
+      if (ppid == parent && stat.find("(allocbench_cel") != std::string::npos) {
+        closedir(d);
+        return pid;
+      }
+    }
+    if (d) closedir(d);
+    usleep(10000);
+  }
+  return 0;
+}
+
 bool alive(pid_t pid) {
   if (kill(pid, 0) != 0) return false;
   std::string stat = slurp("/proc/" + std::to_string(pid) + "/stat");
@@ -106,7 +132,8 @@ TEST(RunnerFaults, H1_SecondRunOnTheSameOutIsRefused) {
   const std::string log = dir + ".log";
   pid_t first = spawn_runner("run --allocators test_hang --workloads ttl_ring --ops 2000 --no-calibrate --out " + dir,
                              kHang, log);
-  ASSERT_TRUE(wait_for_file(dir + "/cell.pid", 10000)) << slurp(log);
+  pid_t cell = wait_for_child(first, 10000);
+  ASSERT_GT(cell, 0) << "no cell started: " << slurp(log);
   for (const char* extra : {"", " --force"}) {
     Result r = sh(bin() + " run --allocators glibc --workloads ttl_ring --ops 2000 --no-calibrate" + extra +
                   " --out " + dir);
@@ -119,6 +146,7 @@ TEST(RunnerFaults, H1_SecondRunOnTheSameOutIsRefused) {
   EXPECT_FALSE(exists(dir + ".prev")) << "--force moved a live run";
   EXPECT_TRUE(alive(first));
   kill(-first, SIGKILL);
+  kill(-cell, SIGKILL);
   waitpid(first, nullptr, 0);
   EXPECT_FALSE(exists(dir + "/results.csv") && !rows(dir + "/results.csv").empty())
       << "the refused runs wrote rows";
@@ -130,10 +158,10 @@ TEST(RunnerFaults, H2_CellChildDiesWithItsRunner) {
   const std::string log = dir + ".log";
   pid_t runner = spawn_runner("run --allocators test_hang --workloads ttl_ring --ops 2000 --no-calibrate --out " + dir,
                               kHang, log);
-  ASSERT_TRUE(wait_for_file(dir + "/cell.pid", 10000)) << slurp(log);
-  pid_t child = static_cast<pid_t>(std::atol(slurp(dir + "/cell.pid").c_str()));
-  ASSERT_GT(child, 1);
+  pid_t child = wait_for_child(runner, 10000);
+  ASSERT_GT(child, 1) << "no cell started: " << slurp(log);
   ASSERT_TRUE(alive(child));
+  EXPECT_TRUE(wait_for_file(dir + "/cell.pid", 2000)) << "the running cell is not recorded";
   kill(runner, SIGKILL);  // the runner only, not its group
   waitpid(runner, nullptr, 0);
   bool gone = false;

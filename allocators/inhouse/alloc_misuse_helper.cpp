@@ -4,6 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <signal.h>
+#include <stdint.h>
+
+#include <initializer_list>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -22,12 +25,44 @@ int main(int argc, char** argv) {
     }
     void* a = alloc_aligned(4096, 100);
     alloc_free(a);
+    // Blocks aligned to 2 MiB and more: the user pointer sits on a 4 MiB
+    // boundary, which a plain mask maps to the wrong header.
+    for (size_t align : {size_t{2} << 20, size_t{4} << 20, size_t{16} << 20}) {
+      for (size_t n : {size_t{100}, size_t{3} << 20}) {
+        char* b = static_cast<char*>(alloc_aligned(align, n));
+        if (b == nullptr || reinterpret_cast<uintptr_t>(b) % align != 0) return 6;
+        memset(b, 1, n);
+        b = static_cast<char*>(alloc_realloc(b, n + 1000));
+        if (b == nullptr) return 7;
+        alloc_free(b);
+      }
+    }
     return 0;
   }
   if (strcmp(what, "double_free") == 0) {
     void* p = alloc_malloc(40);
     alloc_free(p);
     alloc_free(p);
+  } else if (strcmp(what, "double_free_large") == 0) {
+    void* p = alloc_malloc(300000);  // a large span: retired at the first free
+    alloc_free(p);
+    alloc_free(p);
+  } else if (strcmp(what, "double_free_huge") == 0) {
+    void* p = alloc_malloc(size_t{3} << 20);
+    alloc_free(p);
+    alloc_free(p);
+  } else if (strcmp(what, "double_free_retired_page") == 0) {
+    // Two pages of 4 KiB blocks; emptying the first retires it (the second
+    // still has free blocks), then one of its blocks is freed again.
+    void* blocks[32];
+    for (void*& b : blocks) b = alloc_malloc(4000);
+    for (int i = 0; i < 16; ++i) alloc_free(blocks[i]);
+    alloc_free(blocks[3]);
+  } else if (strcmp(what, "invalid_free_unused_slot") == 0) {
+    char* p = static_cast<char*>(alloc_malloc(64));
+    // A slot of the same segment that no span has used yet.
+    char* q = reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(p) & ~uintptr_t{(4 << 20) - 1}) + (60 << 16));
+    alloc_free(q);
   } else if (strcmp(what, "invalid_free_interior") == 0) {
     char* p = static_cast<char*>(alloc_malloc(64));
     memset(p, 0, 64);

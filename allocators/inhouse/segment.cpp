@@ -207,6 +207,14 @@ Segment* segment_acquire(Heap* h) {
   seg->pages[0].delta = 0;
   seg->pages[0].block_size = 0;
   seg->pages[0].flags = 0;
+  if (g_debug) {
+    // Slots never (or no longer) holding a span: a free into one must take
+    // the checking path (it is an invalid free), not the release fast path.
+    for (int k = 1; k < kSlotsPerSegment; ++k) {
+      seg->pages[k].delta = 0;
+      seg->pages[k].flags = kPageDebug;
+    }
+  }
   seg->prev = nullptr;
   seg->next = h->segments;
   if (h->segments) h->segments->prev = seg;
@@ -303,7 +311,9 @@ void span_free(Heap* h, Page* pg) {
   size_t slots = pg->slots;
   seg->used_mask &= ~slot_bits(idx, slots);
   pg->cls = 0;
-  pg->flags = 0;
+  // In debug mode a freed span keeps kPageDebug, so a double free into it
+  // takes the checking path instead of the release fast path.
+  pg->flags = g_debug ? kPageDebug : 0;
   h->dirty_free_bytes += slots << kSlotShift;
   g_active.fetch_sub(slots << kSlotShift, std::memory_order_relaxed);
   h->active_bytes -= slots << kSlotShift;

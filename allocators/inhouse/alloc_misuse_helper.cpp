@@ -43,6 +43,18 @@ int main(int argc, char** argv) {
     void* p = alloc_malloc(40);
     alloc_free(p);
     alloc_free(p);
+  } else if (strcmp(what, "use_after_free_quarantined") == 0) {
+    // The freed block is not handed out again at once (quarantine), and a
+    // write into it while it waits is caught when it leaves.
+    char* p = static_cast<char*>(alloc_malloc(48));
+    alloc_free(p);
+    char* q = static_cast<char*>(alloc_malloc(48));
+    if (q == p) {
+      fprintf(stderr, "freed block reused at once\n");
+      return 3;
+    }
+    p[20] = 'u';
+    for (int i = 0; i < 20000; ++i) alloc_free(alloc_malloc(48));  // pushes p out of the quarantine
   } else if (strcmp(what, "double_free_large") == 0) {
     void* p = alloc_malloc(300000);  // a large span: retired at the first free
     alloc_free(p);
@@ -116,7 +128,7 @@ int main(int argc, char** argv) {
     char* p = static_cast<char*>(alloc_malloc(48));
     alloc_free(p);
     p[20] = 'u';  // use after free
-    for (int i = 0; i < 1000; ++i) alloc_malloc(48);  // reuse detects it
+    for (int i = 0; i < 20000; ++i) alloc_free(alloc_malloc(48));  // leaving the quarantine (or reuse) detects it
   } else {
     return 2;
   }

@@ -61,8 +61,9 @@ struct Case {
 const Case kCases[] = {
     {"double_free", "alloc: double free detected"},
     {"double_free_large", "alloc: invalid free or double free"},
+    {"use_after_free_quarantined", "alloc: write after free detected"},
     {"double_free_huge", "alloc: double free detected"},
-    {"double_free_retired_page", "alloc: invalid free or double free"},
+    {"double_free_retired_page", "double free"},  // quarantined: the header says freed
     {"invalid_free_unused_slot", "alloc: invalid free"},
     {"invalid_free_interior", "alloc: invalid free"},
     {"invalid_free_stack", "alloc: invalid free"},

@@ -9,6 +9,97 @@ namespace inhouse {
 
 bool is_class_block(Segment* seg, Page* pg) { return seg->kind == kSegmentSmall && !(pg->flags & kPageLarge); }
 
+// Checks the poison of free class block `raw` of `bs` bytes (all but its
+// link word, its last-header-offset word and the freed header itself).
+void check_poison(char* raw, size_t bs) {
+  uint64_t woff;
+  memcpy(&woff, raw + 8, 8);
+  bool window = woff >= 32 && woff < bs && (woff & 15) == 0;
+  for (size_t i = 16; i < bs; ++i) {
+    if (window && i >= woff - 16 && i < woff) continue;
+    if (static_cast<uint8_t>(raw[i]) != kPoisonByte) {
+      report_and_abort("write after free detected (freed block modified)", raw + (window ? woff : 32));
+    }
+  }
+}
+
+// The quarantine (ALLOC_DEBUG_QUARANTINE=bytes, default 256 KiB; 0 turns it
+// off): freed blocks wait in one global FIFO before their memory can be
+// reused, so a use after free does not hit a block that was handed out
+// again at once. A block leaving the quarantine has its poison checked, so a
+// write during its stay is caught then (or at reuse). One lock, taken only
+// in debug mode.
+constexpr uint32_t kQuarantineSlots = 1u << 16;
+struct QuarantineEntry {
+  char* raw;     // block start
+  size_t bytes;  // usable bytes it holds
+};
+QuarantineEntry* g_quarantine = nullptr;  // g_quarantine_lock: ring, mapped on first use
+uint32_t g_quarantine_head = 0;           // g_quarantine_lock: oldest entry
+uint32_t g_quarantine_count = 0;          // g_quarantine_lock
+size_t g_quarantine_held = 0;             // g_quarantine_lock: bytes in the ring
+
+void quarantine_release(char* raw) {
+  Segment* seg = segment_of(raw);
+  if (seg->kind == kSegmentSmall) {
+    Page* pg = page_of(seg, raw);
+    if (is_class_block(seg, pg)) check_poison(raw, pg->block_size);
+  }
+  core_free(raw);
+}
+
+void quarantine_put(char* raw, size_t bytes) {
+  if (g_quarantine_max == 0 || bytes > g_quarantine_max) {
+    core_free(raw);
+    return;
+  }
+  char* evicted[64];
+  int n = 0;
+  g_quarantine_lock.lock();
+  if (g_quarantine == nullptr) {
+    g_quarantine = static_cast<QuarantineEntry*>(platform::map_pages(kQuarantineSlots * sizeof(QuarantineEntry)));
+    if (g_quarantine == nullptr) {
+      g_quarantine_lock.unlock();
+      core_free(raw);
+      return;
+    }
+  }
+  while (g_quarantine_count > 0 && n < 64 &&
+         (g_quarantine_count == kQuarantineSlots || g_quarantine_held + bytes > g_quarantine_max)) {
+    QuarantineEntry& e = g_quarantine[g_quarantine_head];
+    evicted[n++] = e.raw;
+    g_quarantine_held -= e.bytes;
+    g_quarantine_head = (g_quarantine_head + 1) % kQuarantineSlots;
+    --g_quarantine_count;
+  }
+  if (g_quarantine_count < kQuarantineSlots) {
+    g_quarantine[(g_quarantine_head + g_quarantine_count) % kQuarantineSlots] = QuarantineEntry{raw, bytes};
+    ++g_quarantine_count;
+    g_quarantine_held += bytes;
+    raw = nullptr;
+  }
+  g_quarantine_lock.unlock();
+  for (int i = 0; i < n; ++i) quarantine_release(evicted[i]);
+  if (raw != nullptr) core_free(raw);
+}
+
+// Empties the quarantine (alloc_trim), checking each block's poison.
+void quarantine_flush() {
+  for (;;) {
+    g_quarantine_lock.lock();
+    if (g_quarantine_count == 0) {
+      g_quarantine_lock.unlock();
+      return;
+    }
+    QuarantineEntry e = g_quarantine[g_quarantine_head];
+    g_quarantine_held -= e.bytes;
+    g_quarantine_head = (g_quarantine_head + 1) % kQuarantineSlots;
+    --g_quarantine_count;
+    g_quarantine_lock.unlock();
+    quarantine_release(e.raw);
+  }
+}
+
 void* debug_alloc(size_t n, size_t alignment) {
   if (alignment < 16) alignment = 16;
   if (alignment > kMaxSpanAlignment) {
@@ -39,18 +130,7 @@ void* debug_alloc(size_t n, size_t alignment) {
   Segment* seg = segment_of(raw);
   if (seg->kind == kSegmentSmall) {
     Page* pg = page_of(seg, raw);
-    if (is_class_block(seg, pg)) {
-      uint64_t woff;
-      memcpy(&woff, raw + 8, 8);
-      size_t bs = pg->block_size;
-      bool window = woff >= 32 && woff < bs && (woff & 15) == 0;
-      for (size_t i = 16; i < bs; ++i) {
-        if (window && i >= woff - 16 && i < woff) continue;
-        if (static_cast<uint8_t>(raw[i]) != kPoisonByte) {
-          report_and_abort("write after free detected (freed block modified)", raw + (window ? woff : 32));
-        }
-      }
-    }
+    if (is_class_block(seg, pg)) check_poison(raw, pg->block_size);
   }
   char* user = raw + off;
   DebugHeader hdr{kMagicLive, static_cast<uint32_t>(off), n};
@@ -122,7 +202,7 @@ void debug_free(void* p) {
   }
   hdr.magic = kMagicFreed;
   memcpy(static_cast<char*>(p) - 16, &hdr, sizeof hdr);
-  core_free(raw);
+  quarantine_put(raw, core_usable_size(raw));
 }
 
 }  // namespace inhouse

@@ -240,6 +240,7 @@ void reclaim_abandoned_one() {
 int do_trim() {
   Heap* h = tl_heap;
   uint64_t before = g_purged.load(std::memory_order_relaxed);
+  if (g_debug) quarantine_flush();
   if (h != &g_empty_heap) {
     heap_collect_all(h);
   }

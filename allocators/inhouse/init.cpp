@@ -30,6 +30,8 @@ std::atomic<uint32_t> g_abandoned_count{0};  // any thread
 std::atomic<int> g_init_state{0};          // 0 none, 1 running, 2 done
 std::atomic<bool> g_atfork_done{false};    // pthread_atfork registered
 bool g_debug = ALLOC_DEBUG_DEFAULT != 0;   // set once in init, before any allocation
+size_t g_quarantine_max = size_t{256} << 10;  // set once in init (ALLOC_DEBUG_QUARANTINE)
+GlobalLock g_quarantine_lock;              // the debug quarantine (debug.cpp)
 bool g_print_stats = false;                // set once in init
 int g_stats_fd = 2;                        // set once in init: where ALLOC_STATS=1 reports
 pthread_key_t g_thread_key;                // destructor abandons the thread's heap
@@ -49,8 +51,14 @@ std::atomic<uint64_t> g_other_alloc_bytes{0};
 std::atomic<uint64_t> g_other_frees{0};
 std::atomic<uint64_t> g_other_free_bytes{0};
 
-void atfork_prepare() { g_lock.lock(); }
-void atfork_parent() { g_lock.unlock(); }
+void atfork_prepare() {
+  g_quarantine_lock.lock();
+  g_lock.lock();
+}
+void atfork_parent() {
+  g_lock.unlock();
+  g_quarantine_lock.unlock();
+}
 // Only the forking thread exists in the child. The heaps of the parent's
 // other threads (and any a thread was reclaiming) are abandoned, so their
 // remote frees are collected and their memory reused. Like mimalloc, this
@@ -62,6 +70,7 @@ void atfork_child() {
     if (h != self && (h->state == kHeapActive || h->state == kHeapReclaiming)) heap_park_locked(h);
   }
   g_lock.reset();
+  g_quarantine_lock.reset();
 }
 
 bool env_is_one(const char* name) {
@@ -78,6 +87,11 @@ ALLOC_NOINLINE void ensure_init() {
     platform::page_size();
     if (env_is_one("ALLOC_DEBUG")) g_debug = true;
     g_print_stats = env_is_one("ALLOC_STATS");
+    if (const char* q = getenv("ALLOC_DEBUG_QUARANTINE")) {
+      size_t bytes = 0;
+      for (; *q >= '0' && *q <= '9' && bytes < (size_t{1} << 40); ++q) bytes = bytes * 10 + static_cast<size_t>(*q - '0');
+      g_quarantine_max = bytes;
+    }
     if (const char* d = getenv("ALLOC_DECAY_MS")) {
       uint64_t ms = 0;
       for (; *d >= '0' && *d <= '9' && ms < 1000000000; ++d) ms = ms * 10 + static_cast<uint64_t>(*d - '0');

@@ -59,6 +59,8 @@ extern std::atomic<uint32_t> g_abandoned_count;  // any thread
 extern std::atomic<int> g_init_state;  // 0 none, 1 running, 2 done
 extern std::atomic<bool> g_atfork_done;  // pthread_atfork registered
 extern bool g_debug;  // set once in init, before any allocation
+extern size_t g_quarantine_max;  // set once in init (ALLOC_DEBUG_QUARANTINE)
+extern GlobalLock g_quarantine_lock;  // the debug quarantine (debug.cpp)
 extern bool g_print_stats;  // set once in init
 extern int g_stats_fd;  // set once in init: where ALLOC_STATS=1 reports
 extern pthread_key_t g_thread_key;  // destructor abandons the thread's heap
@@ -150,6 +152,7 @@ int do_trim();
 void* debug_alloc(size_t n, size_t alignment);
 DebugHeader debug_check(const void* p, const char* op_invalid, char** raw_out);
 void debug_free(void* p);
+void quarantine_flush();
 
 // alloc.cpp
 ALLOC_NOINLINE void* malloc_slow(size_t n);

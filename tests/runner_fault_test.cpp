@@ -92,7 +92,8 @@ bool wait_for_file(const std::string& path, int ms) {
   return exists(path);
 }
 
-// The pid of a child process of `parent` (from /proc), or 0 after `ms`.
+// The pid of a cell child of `parent` running a workload (from /proc), or 0
+// after `ms`.
 pid_t wait_for_child(pid_t parent, int ms) {
   for (int i = 0; i < ms / 10; ++i) {
     DIR* d = opendir("/proc");
@@ -106,7 +107,9 @@ pid_t wait_for_child(pid_t parent, int ms) {
       std::string state;
       long ppid = 0;
       rest >> state >> ppid;
-      if (ppid == parent && stat.find("(allocbench_cel") != std::string::npos) {
+      // A cell's run, not the short `--describe` probes the runner starts first.
+      if (ppid == parent && stat.find("(allocbench_cel") != std::string::npos &&
+          slurp("/proc/" + std::to_string(pid) + "/cmdline").find("--workload") != std::string::npos) {
         closedir(d);
         return pid;
       }

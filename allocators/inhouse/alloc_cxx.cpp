@@ -61,36 +61,64 @@ inline void* new_fast(size_t size) {
   return __builtin_expect(p != nullptr, 1) ? p : new_loop(size, 0);
 }
 
+constexpr int kNew = 1;       // operator new
+constexpr int kNewArray = 2;  // operator new[]
+constexpr size_t kUnsizedDelete = ~size_t{0};
+
+// Release builds pay one predictable test of g_debug per call.
+inline void* marked(void* p, int kind) {
+  if (__builtin_expect(ih::g_debug, 0)) ih::debug_mark_new(p, kind);
+  return p;
+}
+
+inline void release(void* p, int kind, size_t size) {
+  if (__builtin_expect(ih::g_debug, 0)) {
+    ih::debug_delete(p, kind, size);
+  } else {
+    ih::free_impl(p);
+  }
+}
+
 }  // namespace
 
 #define ALLOC_EXPORT __attribute__((visibility("default")))
 
-ALLOC_EXPORT void* operator new(size_t size) { return new_fast(size); }
-ALLOC_EXPORT void* operator new[](size_t size) { return new_fast(size); }
-ALLOC_EXPORT void* operator new(size_t size, const std::nothrow_t&) noexcept { return ih::new_nothrow_impl(size, 0); }
-ALLOC_EXPORT void* operator new[](size_t size, const std::nothrow_t&) noexcept { return ih::new_nothrow_impl(size, 0); }
+ALLOC_EXPORT void* operator new(size_t size) { return marked(new_fast(size), kNew); }
+ALLOC_EXPORT void* operator new[](size_t size) { return marked(new_fast(size), kNewArray); }
+ALLOC_EXPORT void* operator new(size_t size, const std::nothrow_t&) noexcept {
+  return marked(ih::new_nothrow_impl(size, 0), kNew);
+}
+ALLOC_EXPORT void* operator new[](size_t size, const std::nothrow_t&) noexcept {
+  return marked(ih::new_nothrow_impl(size, 0), kNewArray);
+}
 ALLOC_EXPORT void* operator new(size_t size, std::align_val_t al) {
-  return new_loop(size, static_cast<size_t>(al));
+  return marked(new_loop(size, static_cast<size_t>(al)), kNew);
 }
 ALLOC_EXPORT void* operator new[](size_t size, std::align_val_t al) {
-  return new_loop(size, static_cast<size_t>(al));
+  return marked(new_loop(size, static_cast<size_t>(al)), kNewArray);
 }
 ALLOC_EXPORT void* operator new(size_t size, std::align_val_t al, const std::nothrow_t&) noexcept {
-  return ih::new_nothrow_impl(size, static_cast<size_t>(al));
+  return marked(ih::new_nothrow_impl(size, static_cast<size_t>(al)), kNew);
 }
 ALLOC_EXPORT void* operator new[](size_t size, std::align_val_t al, const std::nothrow_t&) noexcept {
-  return ih::new_nothrow_impl(size, static_cast<size_t>(al));
+  return marked(ih::new_nothrow_impl(size, static_cast<size_t>(al)), kNewArray);
 }
 
-ALLOC_EXPORT void operator delete(void* p) noexcept { ih::free_impl(p); }
-ALLOC_EXPORT void operator delete[](void* p) noexcept { ih::free_impl(p); }
-ALLOC_EXPORT void operator delete(void* p, const std::nothrow_t&) noexcept { ih::free_impl(p); }
-ALLOC_EXPORT void operator delete[](void* p, const std::nothrow_t&) noexcept { ih::free_impl(p); }
-ALLOC_EXPORT void operator delete(void* p, size_t) noexcept { ih::free_impl(p); }
-ALLOC_EXPORT void operator delete[](void* p, size_t) noexcept { ih::free_impl(p); }
-ALLOC_EXPORT void operator delete(void* p, std::align_val_t) noexcept { ih::free_impl(p); }
-ALLOC_EXPORT void operator delete[](void* p, std::align_val_t) noexcept { ih::free_impl(p); }
-ALLOC_EXPORT void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { ih::free_impl(p); }
-ALLOC_EXPORT void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { ih::free_impl(p); }
-ALLOC_EXPORT void operator delete(void* p, size_t, std::align_val_t) noexcept { ih::free_impl(p); }
-ALLOC_EXPORT void operator delete[](void* p, size_t, std::align_val_t) noexcept { ih::free_impl(p); }
+ALLOC_EXPORT void operator delete(void* p) noexcept { release(p, kNew, kUnsizedDelete); }
+ALLOC_EXPORT void operator delete[](void* p) noexcept { release(p, kNewArray, kUnsizedDelete); }
+ALLOC_EXPORT void operator delete(void* p, const std::nothrow_t&) noexcept { release(p, kNew, kUnsizedDelete); }
+ALLOC_EXPORT void operator delete[](void* p, const std::nothrow_t&) noexcept {
+  release(p, kNewArray, kUnsizedDelete);
+}
+ALLOC_EXPORT void operator delete(void* p, size_t n) noexcept { release(p, kNew, n); }
+ALLOC_EXPORT void operator delete[](void* p, size_t n) noexcept { release(p, kNewArray, n); }
+ALLOC_EXPORT void operator delete(void* p, std::align_val_t) noexcept { release(p, kNew, kUnsizedDelete); }
+ALLOC_EXPORT void operator delete[](void* p, std::align_val_t) noexcept { release(p, kNewArray, kUnsizedDelete); }
+ALLOC_EXPORT void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept {
+  release(p, kNew, kUnsizedDelete);
+}
+ALLOC_EXPORT void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept {
+  release(p, kNewArray, kUnsizedDelete);
+}
+ALLOC_EXPORT void operator delete(void* p, size_t n, std::align_val_t) noexcept { release(p, kNew, n); }
+ALLOC_EXPORT void operator delete[](void* p, size_t n, std::align_val_t) noexcept { release(p, kNewArray, n); }

@@ -25,6 +25,14 @@ ALLOC_HIDDEN void* aligned_impl(size_t alignment, size_t size) noexcept;
 // personality routine).
 ALLOC_HIDDEN void* new_nothrow_impl(size_t size, size_t alignment) noexcept;
 
+// Debug mode (g_debug) of the operators: operator new marks its block's
+// family (kind 1: new, 2: new[]); operator delete checks the family and, for
+// sized delete, the size (SIZE_MAX: unsized), then frees. A mismatch aborts
+// with a message. In release builds the operators only test g_debug.
+ALLOC_HIDDEN extern bool g_debug;
+ALLOC_HIDDEN void debug_mark_new(void* p, int kind) noexcept;
+ALLOC_HIDDEN void debug_delete(void* p, int kind, size_t size) noexcept;
+
 }  // namespace inhouse
 }  // namespace detail
 }  // namespace allocbench

@@ -23,12 +23,13 @@ struct Outcome {
   std::string err;
 };
 
-Outcome run(const char* helper, const char* what, bool env_debug) {
+Outcome run(const char* helper, const char* what, bool env_debug, const char* preload = nullptr) {
   std::vector<std::string> env_store;
   for (char** e = environ; *e != nullptr; ++e) {
-    if (strncmp(*e, "ALLOC_DEBUG=", 12) != 0) env_store.push_back(*e);
+    if (strncmp(*e, "ALLOC_DEBUG=", 12) != 0 && strncmp(*e, "LD_PRELOAD=", 11) != 0) env_store.push_back(*e);
   }
   if (env_debug) env_store.push_back("ALLOC_DEBUG=1");
+  if (preload != nullptr) env_store.push_back(std::string("LD_PRELOAD=") + preload);
   std::vector<char*> envp;
   for (auto& s : env_store) envp.push_back(&s[0]);
   envp.push_back(nullptr);
@@ -116,6 +117,35 @@ TEST(InhouseMisuse, ForeignPointersAbortWithoutWritingInReleaseBuild) {
 }
 
 TEST(InhouseMisuse, DetectedWithAllocDebugEnvironment) { expect_detected(ALLOC_MISUSE_HELPER, true); }
+
+#ifdef ALLOC_MISUSE_CXX_HELPER
+// new/new[]/malloc against delete/delete[]/free, and sized delete with a
+// wrong size, through the real operators of liballoc_debug.so.
+TEST(InhouseMisuse, CxxOperatorMismatchesAreDetected) {
+  const struct {
+    const char* what;
+    const char* message;
+  } cases[] = {
+      {"new_array_delete", "alloc: mismatched deallocation (block from new[], freed by delete)"},
+      {"new_delete_array", "alloc: mismatched deallocation (block from new, freed by delete[])"},
+      {"malloc_delete", "alloc: mismatched deallocation (block from malloc, freed by delete)"},
+      {"new_free", "alloc: mismatched deallocation (block from new, freed by free)"},
+      {"sized_delete_wrong_size", "alloc: sized delete with a size other than the one allocated"},
+      {"sized_delete_array_wrong_size", "alloc: sized delete with a size other than the one allocated"},
+  };
+  for (const auto& c : cases) {
+    Outcome o = run(ALLOC_MISUSE_CXX_HELPER, c.what, false, ALLOC_DEBUG_SHARED_LIB);
+    EXPECT_TRUE(WIFSIGNALED(o.status) && WTERMSIG(o.status) == SIGABRT)
+        << c.what << " status " << o.status << " stderr: " << o.err;
+    EXPECT_NE(o.err.find(c.message), std::string::npos) << c.what << " stderr: " << o.err;
+  }
+  Outcome ok = run(ALLOC_MISUSE_CXX_HELPER, "ok", false, ALLOC_DEBUG_SHARED_LIB);
+  EXPECT_TRUE(WIFEXITED(ok.status) && WEXITSTATUS(ok.status) == 0) << ok.status << " " << ok.err;
+  // Without the debug library the same misuse goes through (release build).
+  Outcome plain = run(ALLOC_MISUSE_CXX_HELPER, "new_free", false);
+  EXPECT_TRUE(WIFEXITED(plain.status) && WEXITSTATUS(plain.status) == 3) << plain.err;
+}
+#endif
 
 #ifdef ALLOC_MISUSE_HELPER_DEBUG
 TEST(InhouseMisuse, DetectedByDebugBuild) {

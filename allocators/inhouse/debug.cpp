@@ -159,7 +159,8 @@ DebugHeader debug_check(const void* p, const char* op_invalid, char** raw_out) {
   if (hdr.magic == kMagicFreed) report_and_abort("double free detected", p);
   const bool own_mapping = seg->kind == kSegmentHuge && seg->huge_offset == kSegmentSize &&
                            off_in_seg == kSegmentSize && hdr.offset == 0;  // see debug_alloc
-  if (hdr.magic != kMagicLive || (!own_mapping && hdr.offset < 32) || (hdr.offset & 15) != 0 ||
+  const bool live = hdr.magic == kMagicLive || hdr.magic == kMagicLiveNew || hdr.magic == kMagicLiveNewArray;
+  if (!live || (!own_mapping && hdr.offset < 32) || (hdr.offset & 15) != 0 ||
       hdr.offset > off_in_seg) {
     report_and_abort(op_invalid, p);
   }
@@ -182,9 +183,30 @@ DebugHeader debug_check(const void* p, const char* op_invalid, char** raw_out) {
   return hdr;
 }
 
-void debug_free(void* p) {
+const char* family_name(uint32_t magic) {
+  return magic == kMagicLiveNew ? "new" : magic == kMagicLiveNewArray ? "new[]" : "malloc";
+}
+
+// Frees user block `p` that the `expect` family (a kMagicLive*) must have
+// allocated, with requested size `size` unless kUnsized (sized delete).
+void debug_release(void* p, uint32_t expect, size_t size) {
   char* raw;
-  DebugHeader hdr = debug_check(p, "invalid free (not a pointer returned by malloc)", &raw);
+  DebugHeader hdr = debug_check(p, expect == kMagicLive ? "invalid free (not a pointer returned by malloc)"
+                                                        : "invalid delete (not a pointer returned by new)",
+                                &raw);
+  if (hdr.magic != expect) {
+    char what[96];
+    size_t n = 0;
+    for (const char* s : {"mismatched deallocation (block from ", family_name(hdr.magic), ", freed by ",
+                          expect == kMagicLive ? "free" : expect == kMagicLiveNew ? "delete" : "delete[]", ")"}) {
+      while (*s && n + 1 < sizeof what) what[n++] = *s++;
+    }
+    what[n] = '\0';
+    report_and_abort(what, p);
+  }
+  if (size != kUnsized && size != hdr.size) {
+    report_and_abort("sized delete with a size other than the one allocated", p);
+  }
   const char* user = static_cast<const char*>(p);
   for (size_t i = 0; i < kCanarySize; ++i) {
     if (static_cast<uint8_t>(user[hdr.size + i]) != kCanaryByte) {
@@ -203,6 +225,20 @@ void debug_free(void* p) {
   hdr.magic = kMagicFreed;
   memcpy(static_cast<char*>(p) - 16, &hdr, sizeof hdr);
   quarantine_put(raw, core_usable_size(raw));
+}
+
+void debug_free(void* p) { debug_release(p, kMagicLive, kUnsized); }
+
+// Marks a block that operator new (kind 1) or new[] (kind 2) just allocated.
+void debug_mark_new(void* p, int kind) noexcept {
+  if (p == nullptr) return;
+  uint32_t magic = kind == 2 ? kMagicLiveNewArray : kMagicLiveNew;
+  memcpy(static_cast<char*>(p) - 16, &magic, sizeof magic);
+}
+
+void debug_delete(void* p, int kind, size_t size) noexcept {
+  if (p == nullptr) return;
+  debug_release(p, kind == 2 ? kMagicLiveNewArray : kMagicLiveNew, size);
 }
 
 }  // namespace inhouse

@@ -152,6 +152,7 @@ int do_trim();
 void* debug_alloc(size_t n, size_t alignment);
 DebugHeader debug_check(const void* p, const char* op_invalid, char** raw_out);
 void debug_free(void* p);
+void debug_release(void* p, uint32_t expect, size_t size);
 void quarantine_flush();
 
 // alloc.cpp

@@ -258,12 +258,15 @@ constexpr uint8_t kCanaryByte = 0xcb;
 // Layout of a block: [0,8) free-list link, [8,16) offset of the last freed
 // header, ..., header at user-16, user bytes, 8 canary bytes.
 
-constexpr uint32_t kMagicLive = 0xa110ca7e;
+constexpr uint32_t kMagicLive = 0xa110ca7e;          // from the malloc family
+constexpr uint32_t kMagicLiveNew = 0xa110ca7f;       // from operator new
+constexpr uint32_t kMagicLiveNewArray = 0xa110ca80;  // from operator new[]
 constexpr uint32_t kMagicFreed = 0xf4eedb10;
 constexpr size_t kCanarySize = 8;
+constexpr size_t kUnsized = ~size_t{0};  // debug_release: no size to check
 
 struct DebugHeader {
-  uint32_t magic;   // kMagicLive or kMagicFreed
+  uint32_t magic;   // a kMagicLive* (which family allocated it) or kMagicFreed
   uint32_t offset;  // user pointer - block start
   uint64_t size;    // requested size
 };

@@ -55,6 +55,20 @@ int main(int argc, char** argv) {
     }
     p[20] = 'u';
     for (int i = 0; i < 20000; ++i) alloc_free(alloc_malloc(48));  // pushes p out of the quarantine
+  } else if (strcmp(what, "underflow_by_one") == 0) {
+    char* p = static_cast<char*>(alloc_malloc(40));
+    p[-1] = 'x';
+    alloc_free(p);
+  } else if (strcmp(what, "underflow_32_memcpy") == 0) {
+    char* p = static_cast<char*>(alloc_malloc(100));
+    char junk[32];
+    memset(junk, 'y', sizeof junk);
+    memcpy(p - 32, junk, sizeof junk);
+    alloc_free(p);
+  } else if (strcmp(what, "underflow_large") == 0) {
+    char* p = static_cast<char*>(alloc_malloc(200000));
+    memset(p - 8, 0x7f, 8);  // the size field
+    alloc_free(p);
   } else if (strcmp(what, "double_free_large") == 0) {
     void* p = alloc_malloc(300000);  // a large span: retired at the first free
     alloc_free(p);

@@ -62,6 +62,9 @@ struct Case {
 const Case kCases[] = {
     {"double_free", "alloc: double free detected"},
     {"double_free_large", "alloc: invalid free or double free"},
+    {"underflow_by_one", "alloc: heap buffer underflow detected"},
+    {"underflow_32_memcpy", "alloc: heap buffer underflow detected"},
+    {"underflow_large", "alloc: heap buffer underflow detected"},
     {"use_after_free_quarantined", "alloc: write after free detected"},
     {"double_free_huge", "alloc: double free detected"},
     {"double_free_retired_page", "double free"},  // quarantined: the header says freed

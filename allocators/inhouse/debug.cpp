@@ -141,6 +141,31 @@ void* debug_alloc(size_t n, size_t alignment) {
 
 // Validates a pointer passed to free/realloc/usable_size in debug mode and
 // returns its header. Aborts with a message on misuse.
+// Whether `p` sits where debug_alloc puts a user pointer: 32 bytes past the
+// start of a block handed out in span `seg`, or an alignment (a power of two)
+// past it with no live header at the 32-byte position. Used to tell an
+// overwritten header (an underflow) from an interior or foreign pointer.
+bool plausible_user_pointer(Segment* seg, const char* p) {
+  const char* block;
+  if (seg->kind == kSegmentHuge) {
+    block = reinterpret_cast<const char*>(seg) + seg->huge_offset;
+    if (p == block && seg->huge_offset == kSegmentSize) return true;  // own mapping, header in the gap
+    if (p < block) return false;
+  } else {
+    Page* pg = page_of(seg, p);
+    if (pg->block_size == 0 || p < pg->start) return false;
+    size_t rel = static_cast<size_t>(p - pg->start);
+    if (rel / pg->block_size >= pg->reserved) return false;
+    block = p - rel % pg->block_size;
+  }
+  size_t u = static_cast<size_t>(p - block);
+  if (u == 32) return true;
+  if (u < 64 || (u & (u - 1)) != 0) return false;
+  uint32_t magic;
+  memcpy(&magic, block + 16, sizeof magic);  // the header of a block allocated at offset 32
+  return magic != kMagicLive && magic != kMagicLiveNew && magic != kMagicLiveNewArray;
+}
+
 DebugHeader debug_check(const void* p, const char* op_invalid, char** raw_out) {
   uintptr_t a = reinterpret_cast<uintptr_t>(p);
   Segment* seg = segment_of(p);
@@ -160,9 +185,14 @@ DebugHeader debug_check(const void* p, const char* op_invalid, char** raw_out) {
   const bool own_mapping = seg->kind == kSegmentHuge && seg->huge_offset == kSegmentSize &&
                            off_in_seg == kSegmentSize && hdr.offset == 0;  // see debug_alloc
   const bool live = hdr.magic == kMagicLive || hdr.magic == kMagicLiveNew || hdr.magic == kMagicLiveNewArray;
+  // A header that does not hold together in front of a pointer that sits
+  // where user pointers sit was overwritten from below.
+  const char* underflow = plausible_user_pointer(seg, static_cast<const char*>(p))
+                              ? "heap buffer underflow detected (the header before the block was overwritten)"
+                              : op_invalid;
   if (!live || (!own_mapping && hdr.offset < 32) || (hdr.offset & 15) != 0 ||
       hdr.offset > off_in_seg) {
-    report_and_abort(op_invalid, p);
+    report_and_abort(underflow, p);
   }
   char* raw = const_cast<char*>(static_cast<const char*>(p)) - hdr.offset;
   size_t usable;
@@ -178,7 +208,7 @@ DebugHeader debug_check(const void* p, const char* op_invalid, char** raw_out) {
     if (rel % pg->block_size != 0 || rel / pg->block_size >= pg->reserved) report_and_abort(op_invalid, p);
     usable = pg->block_size;
   }
-  if (hdr.size > usable || hdr.offset + hdr.size + kCanarySize > usable) report_and_abort(op_invalid, p);
+  if (hdr.size > usable || hdr.offset + hdr.size + kCanarySize > usable) report_and_abort(underflow, p);
   *raw_out = raw;
   return hdr;
 }

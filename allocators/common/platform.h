@@ -25,6 +25,10 @@ int cpu_count();
 // failure with errno set.
 void* map_pages(size_t bytes);
 
+// Reserves `bytes` of address space that faults on any access (PROT_NONE),
+// for guard regions. Returns nullptr on failure. Release with unmap_pages.
+void* reserve_inaccessible(size_t bytes);
+
 // As map_pages, but the returned address is a multiple of `alignment`
 // (a power of two, at least the page size). The excess is unmapped.
 void* map_aligned(size_t bytes, size_t alignment);

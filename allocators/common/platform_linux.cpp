@@ -67,6 +67,13 @@ int cpu_count() {
   return n > 0 ? static_cast<int>(n) : 1;
 }
 
+void* reserve_inaccessible(size_t bytes) {
+  size_t len = round_up(bytes == 0 ? 1 : bytes, page_size());
+  if (len < bytes) return nullptr;
+  void* p = mmap(nullptr, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  return p == MAP_FAILED ? nullptr : p;
+}
+
 void* map_pages(size_t bytes) {
   if (bytes == 0) bytes = 1;
   size_t len = round_up(bytes, page_size());

@@ -20,7 +20,7 @@ ALLOC_NOINLINE void free_slow(void* p) {
   if (g_debug) {
     debug_free(p);
   } else {
-    if (!segment_known(segment_of(p))) report_and_abort("free(): invalid pointer (not allocated by liballoc)", p);
+    if (!block_known(p)) report_and_abort("free(): invalid pointer (not allocated by liballoc)", p);
     core_free(p);
   }
   errno = saved;
@@ -46,9 +46,10 @@ size_t do_usable_size(const void* p) {
   if (p == nullptr) return 0;
   if (g_debug) {
     char* raw;
+    if (is_zero_block(p)) return 0;
     return debug_check(p, "invalid pointer passed to malloc_usable_size", &raw).size;
   }
-  if (!segment_known(segment_of(p))) {
+  if (!block_known(p)) {
     report_and_abort("malloc_usable_size(): invalid pointer (not allocated by liballoc)", p);
   }
   return core_usable_size(p);
@@ -85,10 +86,10 @@ void* do_realloc(void* p, size_t n) {
   size_t old;
   if (g_debug) {
     char* raw;
-    old = debug_check(p, "invalid pointer passed to realloc", &raw).size;
+    old = is_zero_block(p) ? 0 : debug_check(p, "invalid pointer passed to realloc", &raw).size;
   } else {
     Segment* seg = segment_of(p);
-    if (!segment_known(seg)) report_and_abort("realloc(): invalid pointer (not allocated by liballoc)", p);
+    if (!block_known(p)) report_and_abort("realloc(): invalid pointer (not allocated by liballoc)", p);
     if (seg->kind == kSegmentHuge && n > kLargeMax) {
       void* q = realloc_huge(tl_heap, seg, n);
       if (q != nullptr) return q;

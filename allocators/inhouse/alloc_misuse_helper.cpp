@@ -55,6 +55,13 @@ int main(int argc, char** argv) {
     }
     p[20] = 'u';
     for (int i = 0; i < 20000; ++i) alloc_free(alloc_malloc(48));  // pushes p out of the quarantine
+  } else if (strcmp(what, "zero_size_write") == 0) {
+    // A 0-byte block traps on access (SIGSEGV, not an abort).
+    char* p = static_cast<char*>(alloc_malloc(0));
+    char* q = static_cast<char*>(alloc_malloc(0));
+    if (p == nullptr || p == q || alloc_usable_size(p) != 0) return 6;
+    alloc_free(q);
+    p[0] = 'z';
   } else if (strcmp(what, "underflow_by_one") == 0) {
     char* p = static_cast<char*>(alloc_malloc(40));
     p[-1] = 'x';
@@ -106,6 +113,25 @@ int main(int argc, char** argv) {
     unsigned char stack_buf[256] __attribute__((aligned(64)));
     if (strcmp(what, "foreign_free_stack") == 0 || strcmp(what, "foreign_realloc_stack") == 0) {
       mem = stack_buf;
+    } else if (strcmp(what, "foreign_free_boundary") == 0) {
+      // Memory right after one of liballoc's segments, starting on the 4 MiB
+      // boundary that segment_of maps back to that segment's header.
+      uintptr_t seg = reinterpret_cast<uintptr_t>(alloc_malloc(64)) & ~uintptr_t{(4 << 20) - 1};
+      void* want = reinterpret_cast<void*>(seg + (4 << 20));
+      void* got = mmap(want, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+      if (got != want) return 5;  // that address is taken: nothing to test
+      mem = static_cast<unsigned char*>(got) - 64;  // so that mem + 64 is the boundary
+      memset(mem + 64, kFill, 192);
+      signal(SIGABRT, [](int) {
+        for (int i = 64; i < 256; ++i) {
+          if (mem[i] != kFill) _exit(4);
+        }
+        signal(SIGABRT, SIG_DFL);
+        raise(SIGABRT);
+      });
+      alloc_free(mem + 64);
+      fprintf(stderr, "misuse not detected: %s\n", what);
+      return 3;
     } else if (strcmp(what, "foreign_free_mmap") == 0) {
       mem = static_cast<unsigned char*>(mmap(nullptr, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
     } else {

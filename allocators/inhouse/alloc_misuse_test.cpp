@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -85,6 +86,9 @@ void expect_detected(const char* helper, bool env_debug) {
   }
   Outcome ok = run(helper, "ok", env_debug);
   EXPECT_TRUE(WIFEXITED(ok.status) && WEXITSTATUS(ok.status) == 0) << ok.err;
+  Outcome zero = run(helper, "zero_size_write", env_debug);
+  EXPECT_TRUE(WIFSIGNALED(zero.status) && WTERMSIG(zero.status) == SIGSEGV)
+      << "a write through a 0-byte block did not trap: status " << zero.status << " " << zero.err;
 }
 
 TEST(InhouseMisuse, EnvironmentSwitchEnablesChecks) {
@@ -108,11 +112,16 @@ TEST(InhouseMisuse, ForeignPointersAbortWithoutWritingInReleaseBuild) {
       {"foreign_free_stack", "alloc: free(): invalid pointer (not allocated by liballoc)"},
       {"foreign_free_mmap", "alloc: free(): invalid pointer (not allocated by liballoc)"},
       {"foreign_free_global", "alloc: free(): invalid pointer (not allocated by liballoc)"},
+      {"foreign_free_boundary", "alloc: free(): invalid pointer (not allocated by liballoc)"},
       {"foreign_realloc_stack", "alloc: realloc(): invalid pointer (not allocated by liballoc)"},
       {"foreign_usable_size", "alloc: malloc_usable_size(): invalid pointer"},
   };
   for (const auto& c : cases) {
     Outcome o = run(ALLOC_MISUSE_HELPER, c.what, false);
+    if (WIFEXITED(o.status) && WEXITSTATUS(o.status) == 5) {
+      std::printf("%s: the address after the segment was taken; case skipped\n", c.what);
+      continue;
+    }
     EXPECT_TRUE(WIFSIGNALED(o.status) && WTERMSIG(o.status) == SIGABRT)
         << c.what << " status " << o.status << " stderr: " << o.err;
     EXPECT_NE(o.err.find(c.message), std::string::npos) << c.what << " stderr: " << o.err;

@@ -100,7 +100,38 @@ void quarantine_flush() {
   }
 }
 
+// 0-byte blocks in debug mode: unique addresses 16 bytes apart in a region
+// that faults on any access, so a read or write through a 0-byte block
+// traps. Freeing one is accepted (and not checked for double frees).
+constexpr size_t kZeroRegionBytes = size_t{64} << 20;
+std::atomic<char*> g_zero_region{nullptr};  // any thread (CAS): reserved on first use
+std::atomic<size_t> g_zero_next{0};          // any thread: next 16-byte slot
+
+bool is_zero_block(const void* p) {
+  const char* r = g_zero_region.load(std::memory_order_acquire);
+  const char* c = static_cast<const char*>(p);
+  return r != nullptr && c >= r && c < r + kZeroRegionBytes;
+}
+
+void* zero_block() {
+  char* r = g_zero_region.load(std::memory_order_acquire);
+  if (r == nullptr) {
+    char* fresh = static_cast<char*>(platform::reserve_inaccessible(kZeroRegionBytes));
+    if (fresh == nullptr) return nullptr;
+    if (g_zero_region.compare_exchange_strong(r, fresh, std::memory_order_acq_rel)) {
+      r = fresh;
+    } else {
+      platform::unmap_pages(fresh, kZeroRegionBytes);  // another thread won; r holds its region
+    }
+  }
+  size_t slot = g_zero_next.fetch_add(16, std::memory_order_relaxed) + 16;  // never the region's first byte
+  return slot < kZeroRegionBytes ? r + slot : nullptr;  // exhausted: the caller uses a real block
+}
+
 void* debug_alloc(size_t n, size_t alignment) {
+  if (n == 0 && alignment <= 16) {
+    if (void* z = zero_block()) return z;
+  }
   if (alignment < 16) alignment = 16;
   if (alignment > kMaxSpanAlignment) {
     // A block in its own mapping, 4 MiB past its segment header: the debug
@@ -173,7 +204,7 @@ DebugHeader debug_check(const void* p, const char* op_invalid, char** raw_out) {
   size_t off_in_seg = a - reinterpret_cast<uintptr_t>(seg);
   if (seg->kind == kSegmentSmall) {
     size_t idx = off_in_seg >> kSlotShift;
-    if (idx == 0 || !((seg->used_mask >> idx) & 1)) {
+    if (idx == 0 || idx >= static_cast<size_t>(kSlotsPerSegment) || !((seg->used_mask >> idx) & 1)) {
       report_and_abort("invalid free or double free (pointer is not in an allocated span)", p);
     }
   } else if (seg->kind != kSegmentHuge || off_in_seg < kHugeHeader) {
@@ -257,17 +288,20 @@ void debug_release(void* p, uint32_t expect, size_t size) {
   quarantine_put(raw, core_usable_size(raw));
 }
 
-void debug_free(void* p) { debug_release(p, kMagicLive, kUnsized); }
+void debug_free(void* p) {
+  if (is_zero_block(p)) return;
+  debug_release(p, kMagicLive, kUnsized);
+}
 
 // Marks a block that operator new (kind 1) or new[] (kind 2) just allocated.
 void debug_mark_new(void* p, int kind) noexcept {
-  if (p == nullptr) return;
+  if (p == nullptr || is_zero_block(p)) return;
   uint32_t magic = kind == 2 ? kMagicLiveNewArray : kMagicLiveNew;
   memcpy(static_cast<char*>(p) - 16, &magic, sizeof magic);
 }
 
 void debug_delete(void* p, int kind, size_t size) noexcept {
-  if (p == nullptr) return;
+  if (p == nullptr || is_zero_block(p)) return;
   debug_release(p, kind == 2 ? kMagicLiveNewArray : kMagicLiveNew, size);
 }
 

@@ -152,6 +152,7 @@ int do_trim();
 void* debug_alloc(size_t n, size_t alignment);
 DebugHeader debug_check(const void* p, const char* op_invalid, char** raw_out);
 void debug_free(void* p);
+bool is_zero_block(const void* p);
 void debug_release(void* p, uint32_t expect, size_t size);
 void quarantine_flush();
 
@@ -218,6 +219,16 @@ ALLOC_INLINE void update_direct(Heap* h, int cls) {
 ALLOC_INLINE bool segment_known(const Segment* seg) {
   uintptr_t idx = (reinterpret_cast<uintptr_t>(seg) >> kSegmentShift) & (kSegmentMapWords * 64 - 1);
   return (g_segment_map[idx >> 6].load(std::memory_order_relaxed) >> (idx & 63)) & 1;
+}
+
+// Whether `p` may be a block of liballoc's: its segment is live, and `p`
+// lies inside it (a small segment) or is a huge block (which may sit on the
+// 4 MiB boundary that segment_of maps back to its header).
+ALLOC_INLINE bool block_known(const void* p) {
+  Segment* seg = segment_of(p);
+  if (!segment_known(seg)) return false;
+  return seg->kind == kSegmentHuge ||
+         reinterpret_cast<uintptr_t>(p) - reinterpret_cast<uintptr_t>(seg) < kSegmentSize;
 }
 
 // The fast paths.

@@ -207,6 +207,8 @@ Segment* segment_acquire(Heap* h) {
   seg->pages[0].delta = 0;
   seg->pages[0].block_size = 0;
   seg->pages[0].flags = 0;
+  seg->sentinel.delta = 0;
+  seg->sentinel.flags = kPageSentinel;
   if (g_debug) {
     // Slots never (or no longer) holding a span: a free into one must take
     // the checking path (it is an invalid free), not the release fast path.

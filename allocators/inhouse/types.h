@@ -110,6 +110,7 @@ enum PageFlag : uint8_t {
   kPageFull = 1,   // in heap->full, or a large span: xthread was armed (kUseDelayed)
   kPageLarge = 4,  // one-block span in heap->large
   kPageDebug = 8,  // allocated in debug mode: frees go to the checking path
+  kPageSentinel = 16,  // Segment::sentinel: never a real page
 };
 
 // Cross-thread free state machine of a page: Page::xthread holds the page's
@@ -184,8 +185,14 @@ struct Segment {
   size_t huge_offset;         // huge: offset of the user block
   uint64_t freed_ns;          // g_lock: when it entered the segment or huge cache
   Page pages[kSlotsPerSegment];  // owner: descriptor per slot (pages[0] unused)
+  Page sentinel;                 // set once: flags kPageSentinel, delta 0; what page_of finds
+                                 // for an address exactly 4 MiB past the header (a foreign
+                                 // pointer that segment_of maps here), so free's fast path
+                                 // fails its flags test instead of writing
 };
 static_assert(sizeof(Segment) <= kSlotSize, "segment header must fit slot 0");
+static_assert(offsetof(Segment, sentinel) == offsetof(Segment, pages) + kSlotsPerSegment * sizeof(Page),
+              "page_of(seg, seg + 4 MiB) must land on the sentinel");
 static_assert(offsetof(Segment, pages) <= kHugeHeader, "huge header");
 
 struct PageQueue {

@@ -780,11 +780,8 @@ std::string row_problem(const std::map<std::string, std::string>& row, const std
 // run (`done` gets their keys). Any other row (a value out of its type or
 // range, a cell outside the plan, a second row of one cell) is moved to
 // DIR/results.rejected.csv with a message naming it, and its cell runs again.
-std::string keep_valid_rows(const std::string& csv_path, const std::string& dir, const std::string& run_id,
-                            const std::vector<Cell>& plan, std::set<std::string>* done) {
-  CsvContents contents;
-  std::string err = csv_read(csv_path, &contents);
-  if (!err.empty()) return err;
+std::string keep_valid_rows(const CsvContents& contents, const std::string& csv_path, const std::string& dir,
+                            const std::string& run_id, const std::vector<Cell>& plan, std::set<std::string>* done) {
   std::set<std::string> plan_keys;
   for (const Cell& cell : plan) plan_keys.insert(cell.key());
   std::string kept = csv_header(), rejected;
@@ -805,7 +802,7 @@ std::string keep_valid_rows(const std::string& csv_path, const std::string& dir,
     ++n_rejected;
   }
   if (n_rejected == 0) return "";
-  err = append_with_header(dir + "/results.rejected.csv", csv_header(), rejected);
+  std::string err = append_with_header(dir + "/results.rejected.csv", csv_header(), rejected);
   if (!err.empty()) return err;
   return write_file_atomically(csv_path, kept);
 }
@@ -1016,8 +1013,9 @@ int cmd_run(const std::vector<std::string>& raw_args, const std::string& command
 
   // Cells already done (resume), after cutting a half-written last row.
   std::set<std::string> done;
-  if (c.resume && file_exists(csv_path)) {
-    CsvContents contents;
+  CsvContents contents;  // Kept for the row checks once the plan is known.
+  const bool have_rows = c.resume && file_exists(csv_path);
+  if (have_rows) {
     err = csv_read(csv_path, &contents);
     if (!err.empty()) {
       std::fprintf(stderr, "allocbench: %s\n", err.c_str());
@@ -1036,8 +1034,8 @@ int cmd_run(const std::vector<std::string>& raw_args, const std::string& command
   }
 
   std::vector<Cell> plan = build_plan(c);
-  if (c.resume && file_exists(csv_path)) {
-    err = keep_valid_rows(csv_path, dir, run_id, plan, &done);
+  if (have_rows) {
+    err = keep_valid_rows(contents, csv_path, dir, run_id, plan, &done);
     if (!err.empty()) return io_error(err);
     err = keep_phases_of(dir + "/phases.csv", done);
     if (!err.empty()) return io_error(err);

@@ -19,53 +19,12 @@
 #include <vector>
 
 #include "runner/csv.h"
+#include "tests/cli_test_util.h"
 
 namespace allocbench {
 namespace {
 
-std::string build_dir() {
-  const char* d = std::getenv("ALLOCBENCH_BUILD_DIR");
-  return d ? d : ".";
-}
-std::string bin() { return build_dir() + "/allocbench"; }
-
-struct Result {
-  int code;
-  std::string out, err;
-};
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-Result sh(const std::string& cmd) {
-  char tmpl[] = "/tmp/abfaultXXXXXX";
-  std::string dir = mkdtemp(tmpl);
-  std::string full = "(" + cmd + ") >" + dir + "/out 2>" + dir + "/err";
-  int st = std::system(full.c_str());
-  Result r{WIFEXITED(st) ? WEXITSTATUS(st) : -1, slurp(dir + "/out"), slurp(dir + "/err")};
-  std::system(("rm -rf " + dir).c_str());
-  return r;
-}
-
-std::string temp_dir() {
-  char tmpl[] = "/tmp/abfaultrunXXXXXX";
-  return mkdtemp(tmpl);
-}
-
-bool exists(const std::string& p) {
-  struct stat st;
-  return stat(p.c_str(), &st) == 0;
-}
-
-std::vector<std::map<std::string, std::string>> rows(const std::string& csv) {
-  CsvContents c;
-  EXPECT_EQ(csv_read(csv, &c), "");
-  return c.rows;
-}
+using namespace cli_test;
 
 std::string key(std::map<std::string, std::string>& r) {
   return r["allocator"] + "|" + r["workload"] + "|" + r["profile"] + "|" + r["threads"] + "|" +

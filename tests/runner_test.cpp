@@ -17,58 +17,13 @@
 
 #include "runner/context.h"
 #include "runner/csv.h"
+#include "tests/cli_test_util.h"
 #include "workloads/workload.h"
 
 namespace allocbench {
 namespace {
 
-std::string build_dir() {
-  const char* d = std::getenv("ALLOCBENCH_BUILD_DIR");
-  return d ? d : ".";
-}
-
-std::string bin() { return build_dir() + "/allocbench"; }
-
-struct Result {
-  int code;
-  std::string out, err;
-};
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// Runs a shell command line; captures exit code, stdout and stderr.
-Result sh(const std::string& cmd) {
-  char tmpl[] = "/tmp/abtestXXXXXX";
-  std::string dir = mkdtemp(tmpl);
-  std::string full = "(" + cmd + ") >" + dir + "/out 2>" + dir + "/err";
-  int st = std::system(full.c_str());
-  Result r{WIFEXITED(st) ? WEXITSTATUS(st) : -1, slurp(dir + "/out"), slurp(dir + "/err")};
-  std::system(("rm -rf " + dir).c_str());
-  return r;
-}
-
-std::string temp_dir() {
-  char tmpl[] = "/tmp/abrunXXXXXX";
-  return mkdtemp(tmpl);
-}
-
-bool exists(const std::string& p) {
-  struct stat st;
-  return stat(p.c_str(), &st) == 0;
-}
-
-std::vector<std::map<std::string, std::string>> rows(const std::string& csv) {
-  CsvContents c;
-  std::string err = csv_read(csv, &c);
-  EXPECT_EQ(err, "");
-  EXPECT_FALSE(c.truncated_tail);
-  return c.rows;
-}
+using namespace cli_test;
 
 TEST(Runner, HelpAndList) {
   Result h = sh(bin() + " --help");

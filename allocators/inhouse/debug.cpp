@@ -200,7 +200,7 @@ bool plausible_user_pointer(Segment* seg, const char* p) {
 DebugHeader debug_check(const void* p, const char* op_invalid, char** raw_out) {
   uintptr_t a = reinterpret_cast<uintptr_t>(p);
   Segment* seg = segment_of(p);
-  if ((a & 15) != 0 || !segment_registered(seg)) report_and_abort(op_invalid, p);
+  if ((a & 15) != 0 || !segment_known(seg)) report_and_abort(op_invalid, p);
   size_t off_in_seg = a - reinterpret_cast<uintptr_t>(seg);
   if (seg->kind == kSegmentSmall) {
     size_t idx = off_in_seg >> kSlotShift;

@@ -186,11 +186,7 @@ void heap_collect_all(Heap* h) {
       if (pg->used == 0) {
         page_retire(h, pg);
       } else {
-        pg->xthread.fetch_and(~kUseDelayed, std::memory_order_relaxed);
-        queue_remove(&h->full, pg);
-        pg->flags &= static_cast<uint8_t>(~kPageFull);
-        queue_push_back(&h->queues[pg->cls], pg);
-        update_direct(h, pg->cls);
+        page_unfull(h, pg);  // disarm and back to its class queue
       }
     }
     pg = next;

@@ -87,7 +87,6 @@ size_t format_dec(char* out, uint64_t v);
 void write_all(int fd, const char* s, size_t n);
 [[noreturn]] ALLOC_NOINLINE void report_and_abort(const char* what, const void* p);
 void segment_register(void* seg, bool live);
-bool segment_registered(const void* seg);
 
 // stats.cpp
 void count_alloc(Heap* h, size_t bytes);

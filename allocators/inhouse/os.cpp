@@ -75,7 +75,6 @@ void segment_register(void* seg, bool live) {
   }
 }
 
-bool segment_registered(const void* seg) { return segment_known(static_cast<const Segment*>(seg)); }
 
 }  // namespace inhouse
 }  // namespace detail

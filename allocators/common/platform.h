@@ -37,6 +37,10 @@ void* map_aligned(size_t bytes, size_t alignment);
 // it). `p` must be page-aligned. Returns 0 or an errno value.
 int unmap_pages(void* p, size_t bytes);
 
+// Makes a page-aligned range of a mapping inaccessible (PROT_NONE: any access
+// faults) or readable and writable again. Returns 0 or an errno value.
+int protect_pages(void* p, size_t bytes, bool accessible);
+
 // Gives the physical pages of a mapped range back to the OS; the range stays
 // mapped and reads as zero afterwards (MADV_DONTNEED). `p` page-aligned.
 // Returns 0 or an errno value.

@@ -111,6 +111,12 @@ int unmap_pages(void* p, size_t bytes) {
   return munmap(p, round_up(bytes, page_size())) == 0 ? 0 : errno;
 }
 
+int protect_pages(void* p, size_t bytes, bool accessible) {
+  if (p == nullptr || bytes == 0) return 0;
+  int prot = accessible ? PROT_READ | PROT_WRITE : PROT_NONE;
+  return mprotect(p, round_up(bytes, page_size()), prot) == 0 ? 0 : errno;
+}
+
 int decommit_pages(void* p, size_t bytes) {
   if (p == nullptr || bytes == 0) return 0;
   return madvise(p, round_up(bytes, page_size()), MADV_DONTNEED) == 0 ? 0 : errno;

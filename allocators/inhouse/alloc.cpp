@@ -20,8 +20,11 @@ ALLOC_NOINLINE void free_slow(void* p) {
   if (g_debug) {
     debug_free(p);
   } else {
-    if (!block_known(p)) report_and_abort("free(): invalid pointer (not allocated by liballoc)", p);
-    core_free(p);
+    if (block_known(p)) {
+      core_free(p);
+    } else {
+      report_misuse("free(): invalid pointer (not allocated by liballoc)", p);  // never written
+    }
   }
   errno = saved;
 }
@@ -44,13 +47,14 @@ void* do_aligned(size_t alignment, size_t n) {
 
 size_t do_usable_size(const void* p) {
   if (p == nullptr) return 0;
+  ensure_init();  // the first call must see the debug switch
   if (g_debug) {
-    char* raw;
-    if (is_zero_block(p)) return 0;
-    return debug_check(p, "invalid pointer passed to malloc_usable_size", &raw).size;
+    size_t size;
+    return debug_user_size(p, "invalid pointer passed to malloc_usable_size", &size) ? size : 0;
   }
   if (!block_known(p)) {
-    report_and_abort("malloc_usable_size(): invalid pointer (not allocated by liballoc)", p);
+    report_misuse("malloc_usable_size(): invalid pointer (not allocated by liballoc)", p);
+    return 0;
   }
   return core_usable_size(p);
 }
@@ -84,12 +88,19 @@ void* do_realloc(void* p, size_t n) {
     return nullptr;
   }
   size_t old;
+  ensure_init();  // the first call must see the debug switch
   if (g_debug) {
-    char* raw;
-    old = is_zero_block(p) ? 0 : debug_check(p, "invalid pointer passed to realloc", &raw).size;
+    if (!debug_user_size(p, "invalid pointer passed to realloc", &old)) {
+      errno = EINVAL;  // report-only mode: the caller keeps its pointer
+      return nullptr;
+    }
   } else {
     Segment* seg = segment_of(p);
-    if (!block_known(p)) report_and_abort("realloc(): invalid pointer (not allocated by liballoc)", p);
+    if (!block_known(p)) {
+      report_misuse("realloc(): invalid pointer (not allocated by liballoc)", p);
+      errno = EINVAL;
+      return nullptr;
+    }
     if (seg->kind == kSegmentHuge && n > kLargeMax) {
       void* q = realloc_huge(tl_heap, seg, n);
       if (q != nullptr) return q;
@@ -163,6 +174,10 @@ int alloc_trim(void) { return ih::do_trim(); }
 void alloc_get_stats(alloc_stats_t* out) { ih::get_stats(out); }
 void alloc_print_stats(int fd) { ih::print_stats(fd); }
 void alloc_census(alloc_census_t* out) { ih::census(out); }
+int alloc_check_heap(void) {
+  ih::ensure_init();
+  return ih::g_debug ? ih::debug_check_heap() : 0;
+}
 int alloc_debug_enabled(void) {
   ih::ensure_init();
   return ih::g_debug ? 1 : 0;

@@ -105,6 +105,14 @@ ALLOC_API void alloc_census(alloc_census_t* out);
  * at process exit. */
 ALLOC_API void alloc_print_stats(int fd);
 
+/* Debug mode only (0 at once otherwise): checks every block liballoc holds,
+ * in every thread's heap: the header and canary of each live block, the
+ * poison of each free or quarantined block. Each problem is reported on
+ * stderr like any misuse, and aborts unless ALLOC_DEBUG_ABORT=0; returns the
+ * number reported. Safe while other threads run: their allocations and
+ * frees wait for the check (which may take milliseconds). */
+ALLOC_API int alloc_check_heap(void);
+
 /* 1 if debug checks are active (ALLOC_DEBUG build or ALLOC_DEBUG=1 in the
  * environment at start-up), else 0. */
 ALLOC_API int alloc_debug_enabled(void);

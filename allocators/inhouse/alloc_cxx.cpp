@@ -61,8 +61,10 @@ inline void* new_fast(size_t size) {
   return __builtin_expect(p != nullptr, 1) ? p : new_loop(size, 0);
 }
 
-constexpr int kNew = 1;       // operator new
-constexpr int kNewArray = 2;  // operator new[]
+constexpr int kNew = 1;               // operator new
+constexpr int kNewArray = 2;          // operator new[]
+constexpr int kNewAligned = 3;        // operator new with std::align_val_t
+constexpr int kNewArrayAligned = 4;   // operator new[] with std::align_val_t
 constexpr size_t kUnsizedDelete = ~size_t{0};
 
 // Release builds pay one predictable test of g_debug per call.
@@ -92,16 +94,16 @@ ALLOC_EXPORT void* operator new[](size_t size, const std::nothrow_t&) noexcept {
   return marked(ih::new_nothrow_impl(size, 0), kNewArray);
 }
 ALLOC_EXPORT void* operator new(size_t size, std::align_val_t al) {
-  return marked(new_loop(size, static_cast<size_t>(al)), kNew);
+  return marked(new_loop(size, static_cast<size_t>(al)), kNewAligned);
 }
 ALLOC_EXPORT void* operator new[](size_t size, std::align_val_t al) {
-  return marked(new_loop(size, static_cast<size_t>(al)), kNewArray);
+  return marked(new_loop(size, static_cast<size_t>(al)), kNewArrayAligned);
 }
 ALLOC_EXPORT void* operator new(size_t size, std::align_val_t al, const std::nothrow_t&) noexcept {
-  return marked(ih::new_nothrow_impl(size, static_cast<size_t>(al)), kNew);
+  return marked(ih::new_nothrow_impl(size, static_cast<size_t>(al)), kNewAligned);
 }
 ALLOC_EXPORT void* operator new[](size_t size, std::align_val_t al, const std::nothrow_t&) noexcept {
-  return marked(ih::new_nothrow_impl(size, static_cast<size_t>(al)), kNewArray);
+  return marked(ih::new_nothrow_impl(size, static_cast<size_t>(al)), kNewArrayAligned);
 }
 
 ALLOC_EXPORT void operator delete(void* p) noexcept { release(p, kNew, kUnsizedDelete); }
@@ -112,13 +114,17 @@ ALLOC_EXPORT void operator delete[](void* p, const std::nothrow_t&) noexcept {
 }
 ALLOC_EXPORT void operator delete(void* p, size_t n) noexcept { release(p, kNew, n); }
 ALLOC_EXPORT void operator delete[](void* p, size_t n) noexcept { release(p, kNewArray, n); }
-ALLOC_EXPORT void operator delete(void* p, std::align_val_t) noexcept { release(p, kNew, kUnsizedDelete); }
-ALLOC_EXPORT void operator delete[](void* p, std::align_val_t) noexcept { release(p, kNewArray, kUnsizedDelete); }
+ALLOC_EXPORT void operator delete(void* p, std::align_val_t) noexcept { release(p, kNewAligned, kUnsizedDelete); }
+ALLOC_EXPORT void operator delete[](void* p, std::align_val_t) noexcept {
+  release(p, kNewArrayAligned, kUnsizedDelete);
+}
 ALLOC_EXPORT void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept {
-  release(p, kNew, kUnsizedDelete);
+  release(p, kNewAligned, kUnsizedDelete);
 }
 ALLOC_EXPORT void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept {
-  release(p, kNewArray, kUnsizedDelete);
+  release(p, kNewArrayAligned, kUnsizedDelete);
 }
-ALLOC_EXPORT void operator delete(void* p, size_t n, std::align_val_t) noexcept { release(p, kNew, n); }
-ALLOC_EXPORT void operator delete[](void* p, size_t n, std::align_val_t) noexcept { release(p, kNewArray, n); }
+ALLOC_EXPORT void operator delete(void* p, size_t n, std::align_val_t) noexcept { release(p, kNewAligned, n); }
+ALLOC_EXPORT void operator delete[](void* p, size_t n, std::align_val_t) noexcept {
+  release(p, kNewArrayAligned, n);
+}

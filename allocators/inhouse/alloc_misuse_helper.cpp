@@ -1,6 +1,8 @@
-// Child program of inhouse_misuse_test: performs one misuse of the alloc_*
-// API named by argv[1]. In debug mode each must end in abort() with a message;
-// "ok" must exit 0. Exit 3 means the misuse went undetected.
+// Child program of inhouse_misuse_test, through the alloc_* API: whether the
+// debug mode is on ("debug_enabled": exit 0 if so, 1 if not), valid usage
+// ("ok": exit 0), and pointers liballoc never handed out ("foreign_*": abort
+// with a message, memory not written). Exit 3 means a misuse went undetected.
+// The debug-mode misuse cases are the programs of tests/misuse.
 #include <stdio.h>
 #include <string.h>
 #include <signal.h>
@@ -39,71 +41,7 @@ int main(int argc, char** argv) {
     }
     return 0;
   }
-  if (strcmp(what, "double_free") == 0) {
-    void* p = alloc_malloc(40);
-    alloc_free(p);
-    alloc_free(p);
-  } else if (strcmp(what, "use_after_free_quarantined") == 0) {
-    // The freed block is not handed out again at once (quarantine), and a
-    // write into it while it waits is caught when it leaves.
-    char* p = static_cast<char*>(alloc_malloc(48));
-    alloc_free(p);
-    char* q = static_cast<char*>(alloc_malloc(48));
-    if (q == p) {
-      fprintf(stderr, "freed block reused at once\n");
-      return 3;
-    }
-    p[20] = 'u';
-    for (int i = 0; i < 20000; ++i) alloc_free(alloc_malloc(48));  // pushes p out of the quarantine
-  } else if (strcmp(what, "zero_size_write") == 0) {
-    // A 0-byte block traps on access (SIGSEGV, not an abort).
-    char* p = static_cast<char*>(alloc_malloc(0));
-    char* q = static_cast<char*>(alloc_malloc(0));
-    if (p == nullptr || p == q || alloc_usable_size(p) != 0) return 6;
-    alloc_free(q);
-    p[0] = 'z';
-  } else if (strcmp(what, "underflow_by_one") == 0) {
-    char* p = static_cast<char*>(alloc_malloc(40));
-    p[-1] = 'x';
-    alloc_free(p);
-  } else if (strcmp(what, "underflow_32_memcpy") == 0) {
-    char* p = static_cast<char*>(alloc_malloc(100));
-    char junk[32];
-    memset(junk, 'y', sizeof junk);
-    memcpy(p - 32, junk, sizeof junk);
-    alloc_free(p);
-  } else if (strcmp(what, "underflow_large") == 0) {
-    char* p = static_cast<char*>(alloc_malloc(200000));
-    memset(p - 8, 0x7f, 8);  // the size field
-    alloc_free(p);
-  } else if (strcmp(what, "double_free_large") == 0) {
-    void* p = alloc_malloc(300000);  // a large span: retired at the first free
-    alloc_free(p);
-    alloc_free(p);
-  } else if (strcmp(what, "double_free_huge") == 0) {
-    void* p = alloc_malloc(size_t{3} << 20);
-    alloc_free(p);
-    alloc_free(p);
-  } else if (strcmp(what, "double_free_retired_page") == 0) {
-    // Two pages of 4 KiB blocks; emptying the first retires it (the second
-    // still has free blocks), then one of its blocks is freed again.
-    void* blocks[32];
-    for (void*& b : blocks) b = alloc_malloc(4000);
-    for (int i = 0; i < 16; ++i) alloc_free(blocks[i]);
-    alloc_free(blocks[3]);
-  } else if (strcmp(what, "invalid_free_unused_slot") == 0) {
-    char* p = static_cast<char*>(alloc_malloc(64));
-    // A slot of the same segment that no span has used yet.
-    char* q = reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(p) & ~uintptr_t{(4 << 20) - 1}) + (60 << 16));
-    alloc_free(q);
-  } else if (strcmp(what, "invalid_free_interior") == 0) {
-    char* p = static_cast<char*>(alloc_malloc(64));
-    memset(p, 0, 64);
-    alloc_free(p + 16);
-  } else if (strcmp(what, "invalid_free_stack") == 0) {
-    alignas(16) char local[64];
-    alloc_free(local);
-  } else if (strncmp(what, "foreign_", 8) == 0) {
+  if (strncmp(what, "foreign_", 8) == 0) {
     // A pointer liballoc never handed out (release build too): it must
     // abort without writing to the memory. The bytes are checked from a
     // SIGABRT handler, after liballoc has reported.
@@ -113,10 +51,12 @@ int main(int argc, char** argv) {
     unsigned char stack_buf[256] __attribute__((aligned(64)));
     if (strcmp(what, "foreign_free_stack") == 0 || strcmp(what, "foreign_realloc_stack") == 0) {
       mem = stack_buf;
-    } else if (strcmp(what, "foreign_free_boundary") == 0) {
-      // Memory right after one of liballoc's segments, starting on the 4 MiB
-      // boundary that segment_of maps back to that segment's header.
-      uintptr_t seg = reinterpret_cast<uintptr_t>(alloc_malloc(64)) & ~uintptr_t{(4 << 20) - 1};
+    } else if (strncmp(what, "foreign_free_boundary", 21) == 0) {
+      // Memory right after one of liballoc's segments (or after a 3 MiB huge
+      // block's mapping), starting on the 4 MiB boundary that segment_of maps
+      // back to that segment's header.
+      size_t n = strcmp(what, "foreign_free_boundary_huge") == 0 ? size_t{3} << 20 : 64;
+      uintptr_t seg = reinterpret_cast<uintptr_t>(alloc_malloc(n)) & ~uintptr_t{(4 << 20) - 1};
       void* want = reinterpret_cast<void*>(seg + (4 << 20));
       void* got = mmap(want, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
       if (got != want) return 5;  // that address is taken: nothing to test
@@ -156,19 +96,6 @@ int main(int argc, char** argv) {
     } else {
       alloc_free(mem + 64);
     }
-  } else if (strcmp(what, "overflow_by_one") == 0) {
-    char* p = static_cast<char*>(alloc_malloc(13));
-    memset(p, 'x', 14);  // one byte too many
-    alloc_free(p);
-  } else if (strcmp(what, "overflow_large") == 0) {
-    char* p = static_cast<char*>(alloc_malloc(300000));
-    p[300000] = 1;
-    alloc_free(p);
-  } else if (strcmp(what, "write_after_free") == 0) {
-    char* p = static_cast<char*>(alloc_malloc(48));
-    alloc_free(p);
-    p[20] = 'u';  // use after free
-    for (int i = 0; i < 20000; ++i) alloc_free(alloc_malloc(48));  // leaving the quarantine (or reuse) detects it
   } else {
     return 2;
   }

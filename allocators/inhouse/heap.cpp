@@ -236,7 +236,10 @@ void reclaim_abandoned_one() {
 int do_trim() {
   Heap* h = tl_heap;
   uint64_t before = g_purged.load(std::memory_order_relaxed);
-  if (g_debug) quarantine_flush();
+  if (g_debug) {
+    debug_flush();
+    debug_enter();  // alloc_check_heap must not see heaps half collected
+  }
   if (h != &g_empty_heap) {
     heap_collect_all(h);
   }
@@ -245,6 +248,7 @@ int do_trim() {
   for (uint32_t k = g_abandoned_count.load(std::memory_order_relaxed); k != 0; --k) reclaim_abandoned_one();
   uint64_t segs = g_segments.load(std::memory_order_relaxed);
   caches_flush();
+  if (g_debug) debug_leave();
   if (g_segments.load(std::memory_order_relaxed) != segs) return 1;
   return g_purged.load(std::memory_order_relaxed) != before ? 1 : 0;
 }

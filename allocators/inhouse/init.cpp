@@ -31,6 +31,9 @@ std::atomic<int> g_init_state{0};          // 0 none, 1 running, 2 done
 std::atomic<bool> g_atfork_done{false};    // pthread_atfork registered
 bool g_debug = ALLOC_DEBUG_DEFAULT != 0;   // set once in init, before any allocation
 size_t g_quarantine_max = size_t{256} << 10;  // set once in init (ALLOC_DEBUG_QUARANTINE)
+bool g_misuse_abort = true;                   // set once in init (ALLOC_DEBUG_ABORT=0: report only)
+uint8_t g_poison_byte = kPoisonByte;          // set once in init (ALLOC_DEBUG_ZERO_ON_FREE=1: 0)
+std::atomic<uint64_t> g_misuse_reports{0};    // any thread
 GlobalLock g_quarantine_lock;              // the debug quarantine (debug.cpp)
 bool g_print_stats = false;                // set once in init
 int g_stats_fd = 2;                        // set once in init: where ALLOC_STATS=1 reports
@@ -71,6 +74,7 @@ void atfork_child() {
   }
   g_lock.reset();
   g_quarantine_lock.reset();
+  debug_atfork_child();
 }
 
 bool env_is_one(const char* name) {
@@ -86,6 +90,8 @@ ALLOC_NOINLINE void ensure_init() {
   if (g_init_state.compare_exchange_strong(expected, 1, std::memory_order_acq_rel)) {
     platform::page_size();
     if (env_is_one("ALLOC_DEBUG")) g_debug = true;
+    if (const char* a = getenv("ALLOC_DEBUG_ABORT")) g_misuse_abort = !(a[0] == '0' && a[1] == '\0');
+    if (env_is_one("ALLOC_DEBUG_ZERO_ON_FREE")) g_poison_byte = 0;
     g_print_stats = env_is_one("ALLOC_STATS");
     if (const char* q = getenv("ALLOC_DEBUG_QUARANTINE")) {
       size_t bytes = 0;
@@ -119,7 +125,9 @@ void thread_done(void* arg) {
   if (h == nullptr || h == &g_empty_heap) return;
   int saved = errno;
   tl_heap = &g_empty_heap;
+  if (g_debug) debug_enter();  // alloc_check_heap must not see the heap half collected
   heap_collect_all(h);
+  if (g_debug) debug_leave();
   g_lock.lock();
   heap_park_locked(h);
   g_lock.unlock();

@@ -60,6 +60,9 @@ extern std::atomic<int> g_init_state;  // 0 none, 1 running, 2 done
 extern std::atomic<bool> g_atfork_done;  // pthread_atfork registered
 extern bool g_debug;  // set once in init, before any allocation
 extern size_t g_quarantine_max;  // set once in init (ALLOC_DEBUG_QUARANTINE)
+extern bool g_misuse_abort;  // set once in init: false with ALLOC_DEBUG_ABORT=0 (report only)
+extern uint8_t g_poison_byte;  // set once in init: kPoisonByte, 0 with ALLOC_DEBUG_ZERO_ON_FREE=1
+extern std::atomic<uint64_t> g_misuse_reports;  // any thread: misuse reported so far
 extern GlobalLock g_quarantine_lock;  // the debug quarantine (debug.cpp)
 extern bool g_print_stats;  // set once in init
 extern int g_stats_fd;  // set once in init: where ALLOC_STATS=1 reports
@@ -85,7 +88,7 @@ extern std::atomic<uint64_t> g_other_free_bytes;
 size_t format_hex(char* out, uintptr_t v);
 size_t format_dec(char* out, uint64_t v);
 void write_all(int fd, const char* s, size_t n);
-[[noreturn]] ALLOC_NOINLINE void report_and_abort(const char* what, const void* p);
+ALLOC_NOINLINE void report_misuse(const char* what, const void* p);
 void segment_register(void* seg, bool live);
 
 // stats.cpp
@@ -149,11 +152,14 @@ int do_trim();
 
 // debug.cpp
 void* debug_alloc(size_t n, size_t alignment);
-DebugHeader debug_check(const void* p, const char* op_invalid, char** raw_out);
+bool debug_user_size(const void* p, const char* op_invalid, size_t* size);
 void debug_free(void* p);
-bool is_zero_block(const void* p);
 void debug_release(void* p, uint32_t expect, size_t size);
-void quarantine_flush();
+void debug_flush();
+int debug_check_heap();
+void debug_atfork_child();
+void debug_enter();
+void debug_leave();
 
 // alloc.cpp
 ALLOC_NOINLINE void* malloc_slow(size_t n);
@@ -221,13 +227,15 @@ ALLOC_INLINE bool segment_known(const Segment* seg) {
 }
 
 // Whether `p` may be a block of liballoc's: its segment is live, and `p`
-// lies inside it (a small segment) or is a huge block (which may sit on the
-// 4 MiB boundary that segment_of maps back to its header).
+// lies inside it past the header slot (a small segment) or is the huge block
+// itself (which may sit on the 4 MiB boundary that segment_of maps back to
+// its header).
 ALLOC_INLINE bool block_known(const void* p) {
   Segment* seg = segment_of(p);
   if (!segment_known(seg)) return false;
-  return seg->kind == kSegmentHuge ||
-         reinterpret_cast<uintptr_t>(p) - reinterpret_cast<uintptr_t>(seg) < kSegmentSize;
+  uintptr_t off = reinterpret_cast<uintptr_t>(p) - reinterpret_cast<uintptr_t>(seg);
+  if (seg->kind == kSegmentHuge) return off == seg->huge_offset;
+  return off >= kSlotSize && off < kSegmentSize;
 }
 
 // The fast paths.

@@ -45,7 +45,10 @@ void write_all(int fd, const char* s, size_t n) {
   }
 }
 
-[[noreturn]] ALLOC_NOINLINE void report_and_abort(const char* what, const void* p) {
+// Prints one line naming the misuse and the address, then aborts, unless
+// ALLOC_DEBUG_ABORT=0 made it a report only: the caller then returns
+// without touching the memory (a block it cannot trust is leaked).
+ALLOC_NOINLINE void report_misuse(const char* what, const void* p) {
   char buf[256];
   size_t n = 0;
   const char* prefix = "alloc: ";
@@ -56,7 +59,8 @@ void write_all(int fd, const char* s, size_t n) {
   n += format_hex(buf + n, reinterpret_cast<uintptr_t>(p));
   buf[n++] = '\n';
   write_all(2, buf, n);
-  abort();
+  g_misuse_reports.fetch_add(1, std::memory_order_relaxed);
+  if (g_misuse_abort) abort();
 }
 
 // Segment registry: a bitmap of live segment addresses. free, realloc and

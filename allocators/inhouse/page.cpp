@@ -51,7 +51,7 @@ void page_extend(Page* pg) {
   if (pg->flags & kPageDebug) {
     for (char* c = first; c <= b; c += bs) {
       memset(c + 8, 0, 8);
-      memset(c + 16, kPoisonByte, bs - 16);
+      memset(c + 16, g_poison_byte, bs - 16);
     }
   }
 }

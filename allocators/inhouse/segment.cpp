@@ -206,7 +206,7 @@ Segment* segment_acquire(Heap* h) {
   seg->huge_offset = 0;
   seg->pages[0].delta = 0;
   seg->pages[0].block_size = 0;
-  seg->pages[0].flags = 0;
+  seg->pages[0].flags = kPageSentinel;  // the header slot: a free into it fails the fast path
   seg->sentinel.delta = 0;
   seg->sentinel.flags = kPageSentinel;
   if (g_debug) {

@@ -110,7 +110,7 @@ enum PageFlag : uint8_t {
   kPageFull = 1,   // in heap->full, or a large span: xthread was armed (kUseDelayed)
   kPageLarge = 4,  // one-block span in heap->large
   kPageDebug = 8,  // allocated in debug mode: frees go to the checking path
-  kPageSentinel = 16,  // Segment::sentinel: never a real page
+  kPageSentinel = 16,  // Segment::sentinel and pages[0] (the header slot): never a real page
 };
 
 // Cross-thread free state machine of a page: Page::xthread holds the page's
@@ -268,6 +268,8 @@ constexpr uint8_t kCanaryByte = 0xcb;
 constexpr uint32_t kMagicLive = 0xa110ca7e;          // from the malloc family
 constexpr uint32_t kMagicLiveNew = 0xa110ca7f;       // from operator new
 constexpr uint32_t kMagicLiveNewArray = 0xa110ca80;  // from operator new[]
+constexpr uint32_t kMagicLiveNewAligned = 0xa110ca81;       // from operator new(size, align_val_t)
+constexpr uint32_t kMagicLiveNewArrayAligned = 0xa110ca82;  // from operator new[](size, align_val_t)
 constexpr uint32_t kMagicFreed = 0xf4eedb10;
 constexpr size_t kCanarySize = 8;
 constexpr size_t kUnsized = ~size_t{0};  // debug_release: no size to check

@@ -1,0 +1,14 @@
+// expect-signal: ABRT
+// expect-stderr: alloc: sized delete with a size other than the one allocated at pointer 0x
+// Sized delete[] of a 64-byte block from new[] with size 65.
+
+#include <new>
+
+#include "tests/misuse/misuse_util.h"
+
+using allocbench::misuse::keep;
+
+int main() {
+  ::operator delete[](keep(::operator new[](64)), 65);
+  return allocbench::misuse::not_detected("sized_delete_array_wrong_size");
+}

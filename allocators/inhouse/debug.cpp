@@ -54,22 +54,24 @@ struct DebugScope {
 
 // --- poison ----------------------------------------------------------------
 
-// Index of the first byte of raw[from, to) that is not the poison byte, or
-// `to`. Compares 64 bytes per step (the compiler vectorises the OR).
+// A page of poison bytes to compare against (memcmp is the C library's
+// vectorised loop); filled on first use, so release builds never touch it.
+constexpr size_t kPoisonRef = 4096;
+alignas(64) char g_poison_ref[kPoisonRef];  // set once (under the first debug free or check)
+std::atomic<bool> g_poison_ref_ready{false};
+
+// Index of the first byte of raw[from, to) that is not the poison byte, or `to`.
 size_t first_unpoisoned(const char* raw, size_t from, size_t to) {
-  const uint64_t pattern = 0x0101010101010101ull * g_poison_byte;
-  size_t i = from;
-  for (; i + 64 <= to; i += 64) {
-    uint64_t diff = 0;
-    for (size_t k = 0; k < 64; k += 8) {
-      uint64_t w;
-      memcpy(&w, raw + i + k, 8);
-      diff |= w ^ pattern;
-    }
-    if (diff != 0) break;
+  if (!g_poison_ref_ready.load(std::memory_order_acquire)) {
+    memset(g_poison_ref, g_poison_byte, kPoisonRef);  // idempotent: racing threads write the same bytes
+    g_poison_ref_ready.store(true, std::memory_order_release);
   }
-  for (; i < to; ++i) {
-    if (static_cast<uint8_t>(raw[i]) != g_poison_byte) return i;
+  for (size_t i = from; i < to; i += kPoisonRef) {
+    size_t n = to - i < kPoisonRef ? to - i : kPoisonRef;
+    if (memcmp(raw + i, g_poison_ref, n) == 0) continue;
+    for (size_t k = i;; ++k) {
+      if (static_cast<uint8_t>(raw[k]) != g_poison_byte) return k;
+    }
   }
   return to;
 }
@@ -178,7 +180,8 @@ char* alloc_mapping(size_t n, size_t alignment) {
 // blocks wait in one global FIFO before their memory can be reused, so a use
 // after free does not hit a block that was handed out again at once. A block
 // leaving the quarantine has its poison checked, so a write during its stay
-// is caught then (or at reuse). One lock, taken only in debug mode.
+// is caught then; a write after that is caught when the block is handed out
+// again (or by alloc_check_heap). One lock, taken only in debug mode.
 constexpr uint32_t kQuarantineSlots = 1u << 16;
 struct QuarantineEntry {
   char* raw;     // block start
@@ -190,9 +193,7 @@ uint32_t g_quarantine_count = 0;          // g_quarantine_lock
 size_t g_quarantine_held = 0;             // g_quarantine_lock: bytes in the ring
 
 void quarantine_release(char* raw) {
-  Segment* seg = segment_of(raw);
-  Page* pg = page_of(seg, raw);
-  check_poison(raw, pg->block_size);
+  check_poison(raw, page_of(segment_of(raw), raw)->block_size);
   core_free(raw);
 }
 
@@ -468,13 +469,16 @@ bool debug_check(const void* p, const char* op_invalid, const char* op_freed, De
   const bool own_mapping = seg->kind == kSegmentHuge && seg->huge_offset == kSegmentSize &&
                            off_in_seg == kSegmentSize && hdr.offset == 0;  // see debug_alloc
   // A header that does not hold together in front of a pointer that sits
-  // where user pointers sit was overwritten from below.
-  const char* underflow = plausible_user_pointer(seg, static_cast<const char*>(p))
-                              ? "heap buffer underflow detected (the header before the block was overwritten)"
-                              : op_invalid;
+  // where user pointers sit was overwritten from below (worked out only
+  // when a check fails).
+  auto underflow = [&] {
+    return plausible_user_pointer(seg, static_cast<const char*>(p))
+               ? "heap buffer underflow detected (the header before the block was overwritten)"
+               : op_invalid;
+  };
   if (!is_live_magic(hdr.magic) || (!own_mapping && hdr.offset < 32) || (hdr.offset & 15) != 0 ||
       hdr.offset > off_in_seg) {
-    report_misuse(underflow, p);
+    report_misuse(underflow(), p);
     return false;
   }
   char* raw = const_cast<char*>(static_cast<const char*>(p)) - hdr.offset;
@@ -500,7 +504,7 @@ bool debug_check(const void* p, const char* op_invalid, const char* op_freed, De
     usable = pg->block_size;
   }
   if (hdr.size > usable || hdr.offset + hdr.size + kCanarySize > usable) {
-    report_misuse(underflow, p);
+    report_misuse(underflow(), p);
     return false;
   }
   *hdr_out = hdr;

@@ -50,8 +50,8 @@ const char* kUsage =
     "                      [--threads 1,2] [--reps N] [--seed S] [--ops N] [--warmup N]\n"
     "                      [--order sequential|shuffled] [--lat-sample N] [--timeout SECONDS]\n"
     "                      [--min-time SECONDS] [--no-calibrate] [--pin CPUS] [--no-aslr]\n"
-    "                      [--force] --out DIR\n"
-    "       allocbench run --resume [--allow-rebuild] --out DIR\n"
+    "                      [--strict] [--force] --out DIR\n"
+    "       allocbench run --resume [--allow-rebuild] [--strict] --out DIR\n"
     "       allocbench [--seed N] [--ops N] [--profile {small,mixed,large}] [--allocator NAME]\n"
     "                  [--threads N] [--json]\n"
     "\n"
@@ -74,6 +74,8 @@ const char* kUsage =
     "  --order        sequential, or shuffled: cells x repetitions in a seeded random order\n"
     "  --lat-sample N time about 1 op in N for the latency percentiles (0 disables; at most 1048576)\n"
     "  --timeout S    per-cell limit in whole seconds, 1..604800 (default: $BENCH_TIMEOUT or 1200)\n"
+    "  --strict       exit 3 when any cell of the run (test adapters aside) ends other than\n"
+    "                 ok or skipped, naming those cells (for CI)\n"
     "  --force        start over in a DIR that has results (they are moved to DIR.prev)\n"
     "  --resume       continue the run in DIR: cells already in results.csv are not rerun;\n"
     "                 refused (exit 2) when the build or a finished cell's trace differs\n"
@@ -83,8 +85,8 @@ const char* kUsage =
     "\n"
     "Exit status: 0 when the run finished (failed cells are rows with their status),\n"
     "2 on bad usage (or DIR in use), 1 on an I/O error (the message names the file and\n"
-    "the error; no cell whose rows were not all written counts as done), 130 when\n"
-    "interrupted.\n";
+    "the error; no cell whose rows were not all written counts as done), 3 with --strict\n"
+    "when cells failed, 130 when interrupted.\n";
 
 int usage_error(const std::string& msg) {
   std::fprintf(stderr, "allocbench: %s\n", msg.c_str());
@@ -177,6 +179,7 @@ struct RunConfig {
   std::string out;
   bool force = false;
   bool resume = false;
+  bool strict = false;        // --strict: exit 3 if a non-test cell ends other than ok/skipped.
 };
 
 // Appends `v` unless already present (repeated names are merged, first
@@ -233,6 +236,10 @@ std::string parse_run_args(const std::vector<std::string>& args, RunConfig* c) {
     }
     if (a == "--resume") {
       c->resume = true;
+      continue;
+    }
+    if (a == "--strict") {
+      c->strict = true;
       continue;
     }
     if (a == "--no-calibrate") {
@@ -776,6 +783,30 @@ std::string row_problem(const std::map<std::string, std::string>& row, const std
   return "";
 }
 
+// --strict: every row of run `run_id` in `csv_path` whose allocator is not a
+// test adapter must be ok or skipped. Names the others on stderr; returns 3
+// if there are any, else 0 (1 if the file cannot be read).
+int strict_check(const std::string& csv_path, const std::string& run_id) {
+  CsvContents contents;
+  std::string err = csv_read(csv_path, &contents);
+  if (!err.empty()) return io_error("--strict: " + err);
+  std::vector<std::string> failed;
+  for (const auto& row : contents.rows) {
+    if (row.at("run_id") != run_id) continue;
+    const std::string& status = row.at("status");
+    if (status == "ok" || status == "skipped") continue;
+    const AdapterInfo* a = find_adapter(row.at("allocator"));
+    if (a != nullptr && std::string(a->family) == "test") continue;
+    failed.push_back(row.at("allocator") + " " + row.at("workload") + "/" + row.at("profile") + " t=" +
+                     row.at("threads") + " rep=" + row.at("repetition") + ": " + status +
+                     (row.at("error").empty() ? "" : " (" + row.at("error") + ")"));
+  }
+  if (failed.empty()) return 0;
+  std::fprintf(stderr, "allocbench: --strict: %zu cell(s) did not end ok or skipped:\n", failed.size());
+  for (const std::string& f : failed) std::fprintf(stderr, "  %s\n", f.c_str());
+  return 3;
+}
+
 // --resume: keeps the rows of results.csv that are finished cells of this
 // run (`done` gets their keys). Any other row (a value out of its type or
 // range, a cell outside the plan, a second row of one cell) is moved to
@@ -910,9 +941,9 @@ int cmd_run(const std::vector<std::string>& raw_args, const std::string& command
   if (c.resume) {
     for (const std::string& a : raw_args) {
       if (a != "--resume" && a != "--out" && a != dir && a != "--timeout" &&
-          a != "--allow-rebuild" && a.rfind("--", 0) == 0) {
+          a != "--allow-rebuild" && a != "--strict" && a.rfind("--", 0) == 0) {
         return usage_error("--resume takes the matrix from " + dir +
-                           "/run.json; give only --out (and optionally --timeout and "
+                           "/run.json; give only --out (and optionally --timeout, --strict and "
                            "--allow-rebuild)");
       }
     }
@@ -925,6 +956,7 @@ int cmd_run(const std::vector<std::string>& raw_args, const std::string& command
     }
     double timeout = c.timeout_s;
     const bool allow_rebuild = c.allow_rebuild;
+    const bool strict = c.strict;  // on the resume's command line, or stored with the run
     args.clear();
     BuildIdentity saved_build;
     err = read_run_json(dir + "/run.json", &run_id, &args, &saved_build);
@@ -956,6 +988,7 @@ int cmd_run(const std::vector<std::string>& raw_args, const std::string& command
     saved.resume = true;
     saved.timeout_s = timeout;
     saved.allow_rebuild = allow_rebuild;
+    saved.strict = saved.strict || strict;
     c = saved;
     if (int rc = reexec_without_aslr(c, raw_args); rc != 0) return rc;
   } else {
@@ -1179,6 +1212,7 @@ int cmd_run(const std::vector<std::string>& raw_args, const std::string& command
                  dir.c_str());
     return 130;
   }
+  if (c.strict) return strict_check(csv_path, run_id);
   return 0;
 }
 

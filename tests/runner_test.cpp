@@ -203,6 +203,34 @@ TEST(Runner, CrashHangAndOomAreRecordedAndTheRunGoesOn) {
   EXPECT_EQ(by["glibc"]["status"], "ok");
 }
 
+// --strict: a non-test cell that does not end ok or skipped makes the run
+// exit 3 and is named; test adapters' failures do not count; a resume
+// checks every row of the run, including the ones it did not run.
+TEST(Runner, StrictExitsThreeNamingFailedCellsButNotTestAdapters) {
+  std::string tests_only = temp_dir() + "/strict_test_adapters";
+  Result t = sh("ALLOCBENCH_TEST_ADAPTERS=1 " + bin() +
+                " run --allocators test_crash,glibc --workloads ttl_ring --ops 20000 --no-calibrate"
+                " --strict --out " + tests_only);
+  EXPECT_EQ(t.code, 0) << t.err;
+  EXPECT_EQ(t.err.find("--strict"), std::string::npos) << t.err;
+
+  std::string dir = temp_dir() + "/strict";
+  // 30M ops of ttl_ring take well over the 1 s limit: the cell times out.
+  Result r = sh(bin() + " run --allocators glibc --workloads ttl_ring --ops 30000000 --timeout 1"
+                        " --no-calibrate --strict --out " + dir);
+  EXPECT_EQ(r.code, 3) << r.err;
+  EXPECT_NE(r.err.find("--strict: 1 cell(s) did not end ok or skipped"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("glibc ttl_ring/default t=1 rep=0: timeout"), std::string::npos) << r.err;
+  Result again = sh(bin() + " run --resume --strict --out " + dir);
+  EXPECT_EQ(again.code, 3) << again.err;
+  EXPECT_NE(again.err.find("glibc ttl_ring/default t=1 rep=0: timeout"), std::string::npos) << again.err;
+
+  std::string plain = temp_dir() + "/not_strict";
+  Result p = sh(bin() + " run --allocators glibc --workloads ttl_ring --ops 30000000 --timeout 1"
+                        " --no-calibrate --out " + plain);
+  EXPECT_EQ(p.code, 0) << "without --strict a failed cell is a row, not an error: " << p.err;
+}
+
 TEST(Runner, KilledRunResumesWithEveryCellExactlyOnce) {
   std::string dir = temp_dir() + "/resume";
   std::string args =

@@ -65,27 +65,26 @@ class MallocFamilyAdapter : public Adapter {
  public:
   MallocFamilyAdapter(const char* name, const char* library) : name_(name), library_(library) {}
 
+  // Whether plain malloc of `size` bytes meets `alignment`. malloc guarantees
+  // 16-byte alignment only for blocks of at least 16 bytes (tcmalloc and
+  // mimalloc return 8-aligned blocks below that).
+  static bool malloc_aligns(size_t size, size_t alignment) {
+    return alignment <= 8 || (alignment <= kMallocAlignment && size >= alignment);
+  }
+
   // Fast path: one call into the allocator under test.
   void* allocate(size_t size, size_t alignment) override {
-    // malloc guarantees 16-byte alignment only for blocks of at least 16 bytes
-    // (tcmalloc and mimalloc return 8-aligned blocks below that).
-    if (alignment <= 8 || (alignment <= kMallocAlignment && size >= alignment)) {
-      return malloc(size);
-    }
+    if (malloc_aligns(size, alignment)) return malloc(size);
     void* p = nullptr;
     return posix_memalign(&p, alignment, size) == 0 ? p : nullptr;
   }
   void* allocate_zeroed(size_t size, size_t alignment) override {
-    if (alignment <= 8 || (alignment <= kMallocAlignment && size >= alignment)) {
-      return calloc(1, size);
-    }
+    if (malloc_aligns(size, alignment)) return calloc(1, size);
     return Adapter::allocate_zeroed(size, alignment);
   }
   void deallocate(void* p, size_t, size_t) override { free(p); }
   void* reallocate(void* p, size_t old_size, size_t new_size, size_t alignment) override {
-    if (alignment <= 8 || (alignment <= kMallocAlignment && new_size >= alignment)) {
-      return realloc(p, new_size);
-    }
+    if (malloc_aligns(new_size, alignment)) return realloc(p, new_size);
     return Adapter::reallocate(p, old_size, new_size, alignment);
   }
 
@@ -95,6 +94,7 @@ class MallocFamilyAdapter : public Adapter {
     if (sym == nullptr || dladdr(sym, &info) == 0 || info.dli_fname == nullptr) {
       return "cannot tell which library defines malloc";
     }
+    if (served_by_sanitizer(info.dli_fname)) return "";
     if (std::strstr(info.dli_fname, library_) == nullptr) {
       return std::string("adapter '") + name_ + "' expects malloc from " + library_ +
              " but this process gets it from " + info.dli_fname;
@@ -102,11 +102,30 @@ class MallocFamilyAdapter : public Adapter {
     return "";
   }
 
-  std::string version() const override { return system_allocator_version(name_); }
+  std::string version() const override {
+    std::string v = system_allocator_version(name_);
+#ifdef ALLOCBENCH_SANITIZER_BUILD
+    if (std::strcmp(name_, "glibc") == 0) v += " (sanitizer build: malloc is the sanitizer's)";
+#endif
+    return v;
+  }
 
  private:
   const char* name_;
   const char* library_;  // Substring of the path of the object that must define malloc.
+
+  // A sanitizer build replaces the C library's malloc with the sanitizer's:
+  // the glibc adapter then runs on it (the build is for checking the
+  // harness, and its version string says so), any other adapter fails.
+  bool served_by_sanitizer(const char* path) const {
+#ifdef ALLOCBENCH_SANITIZER_BUILD
+    return std::strcmp(name_, "glibc") == 0 &&
+           (std::strstr(path, "libasan") != nullptr || std::strstr(path, "libtsan") != nullptr);
+#else
+    (void)path;
+    return false;
+#endif
+  }
 };
 
 }  // namespace

@@ -548,15 +548,6 @@ CellResult run_cell(const CellConfig& c) {
 
 namespace {
 
-// Writes all of `s`, retrying on partial writes.
-void write_all(int fd, const std::string& s) {
-  size_t off = 0;
-  while (off < s.size()) {
-    ssize_t n = ::write(fd, s.data() + off, s.size() - off);
-    if (n <= 0) return;
-    off += static_cast<size_t>(n);
-  }
-}
 
 // Error texts go on one line.
 std::string one_line(std::string s) {
@@ -620,7 +611,7 @@ void write_cell_result(int fd, const CellResult& r) {
   kv("phase_rss", r.phase_rss);
   kd("sys_s", r.sys_s);
   out += "@ab end=1\n";
-  write_all(fd, out);
+  platform::write_fully(fd, out.data(), out.size());  // the parent reports a missing "end" line
 }
 
 }  // namespace allocbench

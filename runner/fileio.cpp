@@ -1,5 +1,7 @@
 #include "runner/fileio.h"
 
+#include "allocators/common/platform.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/file.h>
@@ -25,13 +27,9 @@ std::string dir_of(const std::string& path) {
 }  // namespace
 
 std::string write_all_durably(int fd, const std::string& text, const std::string& what) {
-  size_t off = 0;
-  while (off < text.size()) {
-    ssize_t n = write(fd, text.data() + off, text.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return errno_text("cannot write", what);
-    if (n == 0) return "cannot write " + what + ": no progress";
-    off += static_cast<size_t>(n);
+  if (int e = platform::write_fully(fd, text.data(), text.size()); e != 0) {
+    errno = e;
+    return errno_text("cannot write", what);
   }
   if (fsync(fd) != 0 && errno != EINVAL) return errno_text("cannot write", what);
   return "";

@@ -14,14 +14,12 @@
 #include <vector>
 
 #include "allocators/common/platform.h"
+#include "allocators/common/testing/stress_harness.h"
 
 namespace allocbench {
 namespace {
 
-bool quick_mode() {
-  const char* v = std::getenv("ALLOCBENCH_QUICK");
-  return v != nullptr && std::strcmp(v, "1") == 0;
-}
+using allocbench::testing::quick_mode;
 
 struct Live {
   unsigned char* p;

@@ -37,6 +37,11 @@ void* map_aligned(size_t bytes, size_t alignment);
 // it). `p` must be page-aligned. Returns 0 or an errno value.
 int unmap_pages(void* p, size_t bytes);
 
+// Writes all `n` bytes of `buf` to `fd`, retrying after partial writes and
+// EINTR. Returns 0, or the errno of the failed write (EIO when write made no
+// progress). Async-signal-safe; does not allocate.
+int write_fully(int fd, const void* buf, size_t n);
+
 // Makes a page-aligned range of a mapping inaccessible (PROT_NONE: any access
 // faults) or readable and writable again. Returns 0 or an errno value.
 int protect_pages(void* p, size_t bytes, bool accessible);

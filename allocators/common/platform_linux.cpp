@@ -111,6 +111,19 @@ int unmap_pages(void* p, size_t bytes) {
   return munmap(p, round_up(bytes, page_size())) == 0 ? 0 : errno;
 }
 
+int write_fully(int fd, const void* buf, size_t n) {
+  const char* s = static_cast<const char*>(buf);
+  while (n > 0) {
+    ssize_t w = write(fd, s, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) return errno;
+    if (w == 0) return EIO;
+    s += w;
+    n -= static_cast<size_t>(w);
+  }
+  return 0;
+}
+
 int protect_pages(void* p, size_t bytes, bool accessible) {
   if (p == nullptr || bytes == 0) return 0;
   int prot = accessible ? PROT_READ | PROT_WRITE : PROT_NONE;

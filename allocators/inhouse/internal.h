@@ -87,7 +87,6 @@ extern std::atomic<uint64_t> g_other_free_bytes;
 // os.cpp
 size_t format_hex(char* out, uintptr_t v);
 size_t format_dec(char* out, uint64_t v);
-void write_all(int fd, const char* s, size_t n);
 ALLOC_NOINLINE void report_misuse(const char* what, const void* p);
 void segment_register(void* seg, bool live);
 

@@ -35,16 +35,6 @@ size_t format_dec(char* out, uint64_t v) {
   return n;
 }
 
-void write_all(int fd, const char* s, size_t n) {
-  while (n > 0) {
-    ssize_t w = write(fd, s, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return;
-    s += w;
-    n -= static_cast<size_t>(w);
-  }
-}
-
 // Prints one line naming the misuse and the address, then aborts, unless
 // ALLOC_DEBUG_ABORT=0 made it a report only: the caller then returns
 // without touching the memory (a block it cannot trust is leaked).
@@ -58,7 +48,7 @@ ALLOC_NOINLINE void report_misuse(const char* what, const void* p) {
   for (const char* s = at; *s; ++s) buf[n++] = *s;
   n += format_hex(buf + n, reinterpret_cast<uintptr_t>(p));
   buf[n++] = '\n';
-  write_all(2, buf, n);
+  platform::write_fully(2, buf, n);
   g_misuse_reports.fetch_add(1, std::memory_order_relaxed);
   if (g_misuse_abort) abort();
 }

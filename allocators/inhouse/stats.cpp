@@ -133,7 +133,7 @@ void print_stats(int fd) {
   put(".");
   n += format_dec(buf + n, permille % 10);
   put(" %\n");
-  write_all(fd, buf, n);
+  platform::write_fully(fd, buf, n);
 }
 
 __attribute__((destructor)) void print_stats_at_exit() {

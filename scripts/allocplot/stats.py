@@ -61,6 +61,43 @@ def summarize(df, metric):
     return out.reset_index()
 
 
+def workload_names(df):
+    """The names a workload filter accepts for `df`: each workload, and
+    `workload:profile` for each of its profiles (as `allocbench run
+    --workloads` spells them), sorted."""
+    pairs = set(zip(df["workload"], df["profile"]))
+    return sorted({w for w, _ in pairs} | {f"{w}:{p}" for w, p in pairs})
+
+
+def _unknown(kind, names, valid):
+    """ValueError, one line naming the unknown `names` and every valid one."""
+    quoted = ", ".join(repr(n) for n in names)
+    return ValueError(f"unknown {kind}{'s' if len(names) > 1 else ''} {quoted}; "
+                      f"{kind}s in this file: {', '.join(valid)}")
+
+
+def select_rows(df, allocators=None, workloads=None):
+    """The rows of `allocators` and of `workloads` (each `workload` or
+    `workload:profile`); None keeps all. A name that is not in `df` raises
+    ValueError naming the valid ones (a filter that matches nothing is a typo,
+    not an empty result)."""
+    keep = pd.Series(True, index=df.index)
+    if allocators is not None:
+        valid = sorted(set(df["allocator"]))
+        bad = [a for a in allocators if a not in valid]
+        if bad:
+            raise _unknown("allocator", bad, valid)
+        keep &= df["allocator"].isin(allocators)
+    if workloads is not None:
+        valid = workload_names(df)
+        bad = [w for w in workloads if w not in valid]
+        if bad:
+            raise _unknown("workload", bad, valid)
+        full = df["workload"] + ":" + df["profile"]
+        keep &= df["workload"].isin(workloads) | full.isin(workloads)
+    return df[keep]
+
+
 def relative_spread(lo, hi, median, n):
     """Half of (hi - lo) over the median; NaN where n < 2 or median <= 0.
 
@@ -243,7 +280,7 @@ def phase_table(phases, workload="size_ramp"):
     peak is results.csv's peak_rss_net_bytes."""
     df = phases[phases["workload"] == workload]
     if df.empty:
-        raise ValueError(f"no phase rows for workload {workload!r}")
+        raise _unknown("workload", [workload], sorted(set(phases["workload"])))
     last = df.groupby(["allocator", "profile", "threads", "repetition"])["phase"].transform("max")
     per_rep = df.groupby(["allocator", "profile", "threads", "repetition"]).agg(
         max_after_phase_kib=("rss_net_bytes", "max"))

@@ -1,8 +1,8 @@
 """allocplot: plots and tables from allocbench results.
 
-Exit status: 0 done; 1 `check` found problems; 2 bad arguments, an unknown
-metric, allocator or workload, a file that is not an allocbench results file,
-or no data for a plot.
+Exit status: 0 done; 1 `check` found problems or `plot` could draw nothing;
+2 bad arguments, an unknown metric, allocator or workload, or a file that is
+not an allocbench results file.
 """
 import argparse
 import os
@@ -38,10 +38,13 @@ def build_parser():
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True, metavar="SUBCOMMAND")
     pp = sub.add_parser("plot", help="write the standard PNGs (and latency_cdf.png when the "
-                        "run wrote latency files beside the csv)",
+                        "run wrote latency files beside the csv); what cannot be drawn is "
+                        "named on stderr, one line each",
                         description="Write throughput_by_workload.png, scaling_rl_small.png, "
-                        "overhead_ratio.png and latency_cdf.png (when the run wrote latency "
-                        "files).")
+                        "overhead_ratio.png and latency_cdf.png. A plot the file has no data "
+                        "for is skipped (and its old PNG removed), an allocator or workload "
+                        "without data is left out; each is named on stderr. Exit 0 when at "
+                        "least one plot was written.")
     pp.add_argument("csv", help=CSV_HELP + "; latency files are read from its directory")
     pp.add_argument("--out", default="plots", metavar="DIR",
                     help="directory for the PNGs, created if needed (default: plots)")
@@ -106,8 +109,14 @@ def _run(args):
     df = load_results(args.csv)
     if args.cmd == "plot":
         results_dir = os.path.dirname(os.path.abspath(args.csv))
-        for path in plot_all(df, args.out, results_dir):
+        written, skipped = plot_all(df, args.out, results_dir)
+        for path in written:
             print(path)
+        for msg in skipped:
+            print(f"allocplot: {msg}", file=sys.stderr)
+        if not written:
+            print(f"allocplot: nothing to plot in {args.csv}", file=sys.stderr)
+            return 1
     elif args.cmd == "table":
         allocs = _names(args.allocators)
         # Names are checked against the whole file; rows are kept for every

@@ -12,7 +12,7 @@ import unittest
 from allocplot import cli
 from allocplot.load import METRICS, load_results
 from allocplot.stats import select_rows, workload_names
-from test_allocplot import FIXTURE, run_cli
+from test_allocplot import FIXTURE, FIXTURES, TempDir, raw_fixture, run_cli
 
 SUBCOMMANDS = ["plot", "table", "cv", "check", "phases"]
 SCRIPTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts")
@@ -143,6 +143,91 @@ class UnknownNameTest(unittest.TestCase):
         self.assertEqual(rc, 0)
         self.assertEqual(out.splitlines()[1], "| workload | profile | threads | mimalloc |")
         self.assertEqual(len(out.splitlines()), 5)  # caption, header, rule, 2 thread counts
+
+
+def write_variant(tmp, name, df):
+    path = os.path.join(tmp, name)
+    df.to_csv(path, index=False)
+    return path
+
+
+class PartialPlotTest(TempDir):
+    def plot(self, df):
+        """(exit code, names written, stderr lines) of `plot` on `df`, written
+        beside the fixture's latency files so latency_cdf can be drawn."""
+        lat = os.path.join(self.tmp, "latency")
+        if not os.path.exists(lat):
+            os.symlink(os.path.join(os.path.abspath(FIXTURES), "latency"), lat)
+        path = write_variant(self.tmp, "results.csv", df)
+        out_dir = os.path.join(self.tmp, "plots")
+        rc, out, err = run_cli(["plot", path, "--out", out_dir])
+        return rc, sorted(os.path.basename(p) for p in out.splitlines()), err.splitlines()
+
+    def test_missing_workload_draws_the_rest_and_names_the_skipped_plot(self):
+        df = raw_fixture()
+        out_dir = os.path.join(self.tmp, "plots")
+        os.makedirs(out_dir)
+        stale = os.path.join(out_dir, "scaling_rl_small.png")
+        with open(stale, "w") as f:
+            f.write("an older run's plot")
+        rc, written, err = self.plot(df[df["workload"] != "rl_churn"])
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(written, ["overhead_ratio.png", "throughput_by_workload.png"])
+        for name in written:
+            self.assertTrue(os.path.getsize(os.path.join(out_dir, name)) > 10000)
+        skipped = [line for line in err if line.startswith("allocplot: skipped ")]
+        self.assertEqual(skipped, [
+            "allocplot: skipped scaling_rl_small.png: no ok rows for rl_churn/small (removed "
+            "the old scaling_rl_small.png)",
+            "allocplot: skipped latency_cdf.png: no ok row with a latency file at 1 thread"])
+        self.assertFalse(os.path.exists(stale))
+        for line in err:
+            self.assertTrue(line.startswith("allocplot: "), line)
+
+    def test_allocator_missing_from_a_workload_is_named_once_per_plot(self):
+        df = raw_fixture()
+        gone = (df["allocator"] == "jemalloc") & (df["workload"] == "rl_churn")
+        df.loc[gone, "status"] = "crashed"
+        df.loc[gone, "error"] = "signal 11"
+        rc, written, err = self.plot(df)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(written, ["latency_cdf.png", "overhead_ratio.png",
+                                   "scaling_rl_small.png", "throughput_by_workload.png"])
+        jem = [line for line in err if "jemalloc" in line]
+        self.assertEqual(sorted(jem), [
+            "allocplot: latency_cdf.png: jemalloc not drawn for rl_churn/small (threads 1): "
+            "no ok row with a latency file that exists",
+            "allocplot: overhead_ratio.png: jemalloc not drawn for rl_churn/small (threads 1): "
+            "no ok row with an overhead_ratio (rows: crashed)",
+            "allocplot: scaling_rl_small.png: jemalloc not drawn for rl_churn/small (threads "
+            "1, 2): no ok row (rows: crashed)",
+            "allocplot: throughput_by_workload.png: jemalloc not drawn for rl_churn/small "
+            "(threads 1, 2): no ok row with net_ns_per_op (rows: crashed)"])
+        # The fixture's pmr_monotonic is skipped on two workloads: named too,
+        # one line per plot, both workloads on it.
+        pmr = [line for line in err if "pmr_monotonic" in line]
+        self.assertEqual(len(pmr), 3, err)
+        self.assertIn("allocplot: throughput_by_workload.png: pmr_monotonic not drawn for "
+                      "mixed_sizes/small (threads 1, 2), ttl_ring (threads 1, 2): no ok row "
+                      "with net_ns_per_op (rows: skipped)", pmr)
+        self.assertEqual(len(err), 7, err)
+
+    def test_allocator_absent_from_the_file_is_not_a_gap(self):
+        df = raw_fixture()
+        rc, written, err = self.plot(df[df["allocator"] != "jemalloc"])
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(len(written), 4)
+        self.assertFalse([line for line in err if "jemalloc" in line])
+
+    def test_nothing_to_plot_fails(self):
+        df = raw_fixture()
+        rc, written, err = self.plot(df[df["status"] != "ok"])
+        self.assertEqual(rc, 1)
+        self.assertEqual(written, [])
+        self.assertEqual(err[-1], f"allocplot: nothing to plot in "
+                         f"{os.path.join(self.tmp, 'results.csv')}")
+        skipped = [line for line in err if line.startswith("allocplot: skipped ")]
+        self.assertEqual(len(skipped), 4, err)
 
 if __name__ == "__main__":
     unittest.main()

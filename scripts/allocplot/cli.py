@@ -10,8 +10,8 @@ import sys
 
 from allocplot.load import SchemaError, check_metric, load_phases, load_results
 from allocplot.plot import PLOT_NAMES, plot_all
-from allocplot.stats import (check_complete, markdown_table, phase_table, select_rows,
-                             summarize, to_markdown)
+from allocplot.stats import (check_complete, cv_markdown, markdown_table, phase_table,
+                             select_rows, to_markdown)
 
 CSV_HELP = "a results.csv written by allocbench run (docs/csv_schema.md)"
 METRIC_HELP = ("a numeric column of results.csv, e.g. ns_per_op (raw), net_ns_per_op (net of "
@@ -59,10 +59,12 @@ def build_parser():
     pt.add_argument("--baseline", default=None, metavar="ALLOCATOR",
                     help="divide by this allocator's median (omit for raw medians)")
     _filter_options(pt, "show", ordered=True)
-    pc = sub.add_parser("cv", help="coefficient of variation over repetitions",
-                        description="Print the coefficient of variation (sample standard "
-                        "deviation / mean) of --metric over each cell's ok repetitions, for "
-                        "cells with at least two.")
+    pc = sub.add_parser("cv", help="coefficient of variation over repetitions, in %%, per cell "
+                        "and its median and worst over the cells",
+                        description="Print the coefficient of variation (100 x sample "
+                        "standard deviation / mean, in %) of --metric over each cell's ok "
+                        "repetitions, for cells with at least two, then its median and worst "
+                        "over those cells.")
     pc.add_argument("csv", help=CSV_HELP)
     pc.add_argument("--metric", default="wall_s", help=METRIC_HELP + " (default: wall_s)")
     _filter_options(pc, "include")
@@ -127,10 +129,7 @@ def _run(args):
         print(markdown_table(df, args.metric, args.baseline, allocs))
     elif args.cmd == "cv":
         df = select_rows(df, _names(args.allocators), _names(args.workloads))
-        s = summarize(df, args.metric)
-        s = s[s["n"] > 1]
-        print(to_markdown(s.set_index(["allocator", "workload", "profile", "threads"])
-                          [["median", "cv", "n"]], "{:.4g}"))
+        print(cv_markdown(df, args.metric))
     elif args.cmd == "check":
         problems = check_complete(df, _names(args.allocators), _names(args.workloads))
         if args.plots:

@@ -1,4 +1,5 @@
 """Summaries over repetitions: median, spread, coefficient of variation, ratios."""
+import numpy as np
 import pandas as pd
 
 from allocplot.load import ok_rows
@@ -234,6 +235,42 @@ def markdown_table(df, metric, baseline=None, allocators=None):
         undefined = undefined[keep] if undefined is not None else None
     cells = format_cells(shown, spreads, undefined, fmt)
     return table_caption(metric, counts, baseline) + "\n" + to_markdown(cells)
+
+
+def cv_table(df, metric):
+    """Per cell with at least two repetitions: the median of `metric`, its
+    coefficient of variation in percent (`cv_pct`: 100 x sample standard
+    deviation / mean; NaN where the mean is <= 0, where it means nothing, as for
+    a net time around 0) and n."""
+    s = summarize(df, metric)
+    s = s[s["n"] > 1].copy()
+    defined = (s["cv"] >= 0) & np.isfinite(s["cv"])
+    s["cv_pct"] = (100.0 * s["cv"]).where(defined)
+    return s[CELL + ["median", "cv_pct", "n"]].reset_index(drop=True)
+
+
+def cv_markdown(df, metric):
+    """The `allocplot cv` output: a caption line, a pipe table (median, cv %,
+    n per cell) and a line with the median and the worst cv % over the cells."""
+    t = cv_table(df, metric)
+    caption = (f"{metric}, {metric_note(metric)}: coefficient of variation over repetitions "
+               f"in % (cv % = 100 x sample standard deviation / mean; n/a where the mean is "
+               f"<= 0); cells with n >= 2 repetitions")
+    cells = pd.DataFrame({
+        "median": ["{:.4g}".format(v) for v in t["median"]],
+        "cv %": ["n/a" if pd.isna(v) else f"{v:.1f}" for v in t["cv_pct"]],
+        "n": [str(int(n)) for n in t["n"]],
+    }, index=pd.MultiIndex.from_frame(t[CELL]) if len(t) else
+        pd.MultiIndex.from_tuples([], names=CELL))
+    defined = t[t["cv_pct"].notna()]
+    if defined.empty:
+        summary = "cv %: no cell with n >= 2 repetitions and a mean > 0"
+    else:
+        w = defined.loc[defined["cv_pct"].idxmax()]
+        summary = (f"cv % over {len(defined)} cells: median {defined['cv_pct'].median():.1f}, "
+                   f"worst {w['cv_pct']:.1f} ({w['allocator']} {w['workload']}/{w['profile']} "
+                   f"threads={int(w['threads'])})")
+    return caption + "\n" + to_markdown(cells) + "\n" + summary
 
 
 def to_markdown(table, fmt="{:.2f}"):

@@ -9,10 +9,13 @@ import sys
 import tempfile
 import unittest
 
+import numpy as np
+import pandas as pd
+
 from allocplot import cli
 from allocplot.load import METRICS, load_results
-from allocplot.stats import select_rows, workload_names
-from test_allocplot import FIXTURE, FIXTURES, TempDir, raw_fixture, run_cli
+from allocplot.stats import cv_markdown, cv_table, select_rows, workload_names
+from test_allocplot import FIXTURE, FIXTURES, TempDir, frame, raw_fixture, run_cli
 
 SUBCOMMANDS = ["plot", "table", "cv", "check", "phases"]
 SCRIPTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts")
@@ -228,6 +231,48 @@ class PartialPlotTest(TempDir):
                          f"{os.path.join(self.tmp, 'results.csv')}")
         skipped = [line for line in err if line.startswith("allocplot: skipped ")]
         self.assertEqual(len(skipped), 4, err)
+
+
+class CvTest(unittest.TestCase):
+    def test_cv_in_percent(self):
+        df = frame([
+            ("a", "w", "default", 1, 1.0, 10.0),
+            ("a", "w", "default", 1, 2.0, 20.0),
+            ("a", "w", "default", 1, 3.0, 30.0),
+            ("b", "w", "default", 1, 4.0, 40.0),  # one repetition: no cv
+        ])
+        t = cv_table(df, "mops")
+        self.assertEqual(list(t["allocator"]), ["a"])
+        self.assertAlmostEqual(t["cv_pct"].iloc[0], 50.0)  # stdev 1 / mean 2
+        md = cv_markdown(df, "mops").splitlines()
+        self.assertIn("coefficient of variation over repetitions in %", md[0])
+        self.assertEqual(md[1], "| allocator | workload | profile | threads | median | cv % | n |")
+        self.assertEqual(md[3], "| a | w | default | 1 | 2 | 50.0 | 3 |")
+        self.assertEqual(md[4], "cv % over 1 cells: median 50.0, worst 50.0 (a w/default "
+                         "threads=1)")
+
+    def test_cv_undefined_for_a_mean_at_or_below_zero(self):
+        df = frame([("a", "w", "default", 1, -1.0, 1.0), ("a", "w", "default", 1, -3.0, 1.0)])
+        self.assertTrue(pd.isna(cv_table(df, "mops")["cv_pct"].iloc[0]))
+        md = cv_markdown(df, "mops").splitlines()
+        self.assertEqual(md[3], "| a | w | default | 1 | -2 | n/a | 2 |")
+        self.assertIn("no cell", md[4])
+
+    def test_cli_cv_of_a_known_fixture_cell(self):
+        glibc = np.array([31.04, 33.91, 32.50])  # rl_churn/small, 1 thread
+        expect = 100 * glibc.std(ddof=1) / glibc.mean()
+        rc, out, err = run_cli(["cv", FIXTURE, "--metric", "ns_per_op", "--allocators",
+                                "glibc", "--workloads", "rl_churn:small"])
+        self.assertEqual(rc, 0, err)
+        lines = out.splitlines()
+        self.assertIn("ns_per_op, raw", lines[0])
+        self.assertIn("in %", lines[0])
+        self.assertIn("| cv % |", lines[1])
+        self.assertEqual(lines[3], f"| glibc | rl_churn | small | 1 | 32.5 | {expect:.1f} | 3 |")
+        self.assertEqual(f"{expect:.1f}", "4.4")
+        self.assertEqual(len(lines), 6)  # caption, header, rule, 2 cells, summary
+        self.assertTrue(lines[-1].startswith("cv % over 2 cells: median "))
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -1,8 +1,9 @@
 """allocplot: plots and tables from allocbench results.
 
-Exit status: 0 done; 1 `check` found problems or `plot` could draw nothing;
-2 bad arguments, an unknown metric, allocator or workload, or a file that is
-not an allocbench results file.
+Run it as scripts/allocplot.sh SUBCOMMAND ... (it finds an interpreter with
+pandas, matplotlib and scipy). Exit status: 0 done; 1 `check` found problems
+or `plot` could draw nothing; 2 bad arguments, an unknown metric, allocator or
+workload, or a file that is not an allocbench results file.
 """
 import argparse
 import os

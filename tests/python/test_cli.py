@@ -75,6 +75,18 @@ class HelpTest(unittest.TestCase):
                 self.assertIn(first_words(action.help), out, f"{name} {label}")
 
 
+class WrapperTest(unittest.TestCase):
+    def test_wrapper_runs_from_anywhere_without_pythonpath(self):
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        wrapper = os.path.join(SCRIPTS, "allocplot.sh")
+        with tempfile.TemporaryDirectory() as cwd:
+            p = subprocess.run(["sh", wrapper, "cv", os.path.abspath(FIXTURE), "--metric",
+                                "ns_per_op", "--allocators", "glibc"], capture_output=True,
+                               text=True, env=env, cwd=cwd)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("| cv % |", p.stdout)
+
+
 class UnknownNameTest(unittest.TestCase):
     def assertOneLineNaming(self, argv, bad, valid):
         rc, out, err = run_cli(argv)

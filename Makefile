@@ -3,6 +3,7 @@ BUILD      ?= build
 JOBS       ?= $(shell nproc)
 CORES      := $(shell nproc)
 PYTHON      = $(shell sh scripts/find_python.sh)
+ALLOCPLOT   = sh scripts/allocplot.sh
 ALLOCBENCH  = $(BUILD)/allocbench
 BENCH_TIMEOUT ?= 1200
 export BENCH_TIMEOUT
@@ -53,9 +54,9 @@ bench_smoke: build
 	  --threads 1,2 --reps $(SMOKE_REPS) --order shuffled --warmup 1 --min-time $(SMOKE_MIN_TIME) \
 	  --ops $(SMOKE_LARGE_OPS) --seed 1 $(SMOKE_STRICT) --out results/smoke_large --force
 	$(MAKE) --no-print-directory plots RESULTS=results/smoke/results.csv
-	PYTHONPATH=scripts $(PYTHON) -m allocplot table results/smoke/results.csv --metric net_ns_per_op --baseline glibc
-	PYTHONPATH=scripts $(PYTHON) -m allocplot table results/smoke/results.csv --metric ns_per_op --baseline glibc
-	PYTHONPATH=scripts $(PYTHON) -m allocplot table results/smoke/results.csv --metric peak_rss_net_bytes --baseline glibc
+	$(ALLOCPLOT) table results/smoke/results.csv --metric net_ns_per_op --baseline glibc
+	$(ALLOCPLOT) table results/smoke/results.csv --metric ns_per_op --baseline glibc
+	$(ALLOCPLOT) table results/smoke/results.csv --metric peak_rss_net_bytes --baseline glibc
 
 bench: build
 	@mkdir -p results
@@ -69,11 +70,10 @@ bench_resume: build
 	$(MAKE) --no-print-directory plots RESULTS=results/bench/results.csv
 
 plots:
-	@test -n "$(PYTHON)" || { echo "no python3 with pandas and matplotlib; run: sh scripts/setup.sh" >&2; exit 2; }
-	PYTHONPATH=scripts $(PYTHON) -m allocplot plot $(RESULTS) --out plots
+	$(ALLOCPLOT) plot $(RESULTS) --out plots
 
 tables:
-	PYTHONPATH=scripts $(PYTHON) -m allocplot table $(RESULTS) --metric ns_per_op --baseline glibc
+	$(ALLOCPLOT) table $(RESULTS) --metric ns_per_op --baseline glibc
 
 microbench: build
 	@mkdir -p results/micro
@@ -95,7 +95,7 @@ bench_detailed: build
 	  --workloads basic_concurrency,ttl_ring,large_concurrency --threads 4,8 --reps 3 \
 	  --ops 200000 --order shuffled --seed 1 --out results/detailed --force
 	@for m in wall_s allocs frees peak_rss_net_bytes; do \
-	  PYTHONPATH=scripts $(PYTHON) -m allocplot table results/detailed/results.csv --metric $$m; \
+	  $(ALLOCPLOT) table results/detailed/results.csv --metric $$m; \
 	done
 
 # Seed 003's size patterns for every adapter, 1 thread: committed memory after
@@ -105,9 +105,9 @@ bench_sizes: build
 	$(ALLOCBENCH) run --allocators all --workloads size_ramp,scatter_sizes,sparse_sizes \
 	  --threads 1 --reps 3 --ops 400000 --order shuffled --seed 1 --out results/sizes --force
 	@for w in size_ramp scatter_sizes sparse_sizes; do \
-	  PYTHONPATH=scripts $(PYTHON) -m allocplot phases results/sizes/phases.csv --workload $$w; \
+	  $(ALLOCPLOT) phases results/sizes/phases.csv --workload $$w; \
 	done
-	PYTHONPATH=scripts $(PYTHON) -m allocplot table results/sizes/results.csv --metric ns_per_op \
+	$(ALLOCPLOT) table results/sizes/results.csv --metric ns_per_op \
 	  --baseline glibc
 
 # Real programs (python, sqlite3, sort, git, g++) under LD_PRELOAD of liballoc,

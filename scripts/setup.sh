@@ -7,7 +7,7 @@ set -eu
 PACKAGES="g++ cmake make pkg-config git
 libjemalloc-dev libgoogle-perftools-dev libmimalloc-dev
 libbenchmark-dev libgtest-dev libgmock-dev
-python3 python3-pandas python3-matplotlib python3-numpy
+python3 python3-pandas python3-matplotlib python3-numpy python3-scipy
 sqlite3 coreutils
 valgrind linux-perf"
 

@@ -1,85 +1,147 @@
-"""python -m allocplot {plot,table,cv,check,phases} ... (see --help)."""
+"""allocplot: plots and tables from allocbench results.
+
+Run it as scripts/allocplot.sh SUBCOMMAND ... (it finds an interpreter with
+pandas, matplotlib and scipy). Exit status: 0 done; 1 `check` found problems
+or `plot` could draw nothing; 2 bad arguments, an unknown metric, allocator or
+workload, or a file that is not an allocbench results file.
+"""
 import argparse
 import os
 import sys
 
-from allocplot.load import SchemaError, load_phases, load_results
+from allocplot.load import SchemaError, check_metric, load_phases, load_results
 from allocplot.plot import PLOT_NAMES, plot_all
-from allocplot.stats import check_complete, markdown_table, phase_table, summarize, to_markdown
+from allocplot.stats import (check_complete, cv_markdown, markdown_table, phase_table,
+                             select_rows, to_markdown)
+
+CSV_HELP = "a results.csv written by allocbench run (docs/csv_schema.md)"
+METRIC_HELP = ("a numeric column of results.csv, e.g. ns_per_op (raw), net_ns_per_op (net of "
+               "the harness), peak_rss_net_bytes, mops; an unknown one is refused with the list")
+
+
+def _names(text):
+    """The names of a comma-separated option, or None when it was not given."""
+    return [n for n in text.split(",") if n] if text else None
+
+
+def _filter_options(parser, what, ordered=False):
+    order = ", in this column order" if ordered else ""
+    parser.add_argument("--allocators", default=None, metavar="A,B,...",
+                        help=f"comma-separated allocators to {what}{order} (default: all in the "
+                        "file); one not in the file is refused with the list")
+    parser.add_argument("--workloads", default=None, metavar="W[:P],...",
+                        help=f"comma-separated workloads to {what}, each a workload or "
+                        "workload:profile as allocbench run spells them (default: all)")
+
+
+def build_parser():
+    p = argparse.ArgumentParser(prog="allocplot", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="cmd", required=True, metavar="SUBCOMMAND")
+    pp = sub.add_parser("plot", help="write the standard PNGs (and latency_cdf.png when the "
+                        "run wrote latency files beside the csv); what cannot be drawn is "
+                        "named on stderr, one line each",
+                        description="Write throughput_by_workload.png, scaling_rl_small.png, "
+                        "overhead_ratio.png and latency_cdf.png. A plot the file has no data "
+                        "for is skipped (and its old PNG removed), an allocator or workload "
+                        "without data is left out; each is named on stderr. Exit 0 when at "
+                        "least one plot was written.")
+    pp.add_argument("csv", help=CSV_HELP + "; latency files are read from its directory")
+    pp.add_argument("--out", default="plots", metavar="DIR",
+                    help="directory for the PNGs, created if needed (default: plots)")
+    pt = sub.add_parser("table", help="print a markdown table of medians or ratios, each with "
+                        "the allocator's spread over repetitions, under a caption line",
+                        description="Print a caption line and a markdown table: one row per "
+                        "(workload, profile, threads), one column per allocator, the median "
+                        "of --metric (or its ratio to --baseline's median) with ± the "
+                        "relative spread over repetitions.")
+    pt.add_argument("csv", help=CSV_HELP)
+    pt.add_argument("--metric", default="ns_per_op", help=METRIC_HELP + " (default: ns_per_op)")
+    pt.add_argument("--baseline", default=None, metavar="ALLOCATOR",
+                    help="divide by this allocator's median (omit for raw medians)")
+    _filter_options(pt, "show", ordered=True)
+    pc = sub.add_parser("cv", help="coefficient of variation over repetitions, in %%, per cell "
+                        "and its median and worst over the cells",
+                        description="Print the coefficient of variation (100 x sample "
+                        "standard deviation / mean, in %) of --metric over each cell's ok "
+                        "repetitions, for cells with at least two, then its median and worst "
+                        "over those cells.")
+    pc.add_argument("csv", help=CSV_HELP)
+    pc.add_argument("--metric", default="wall_s", help=METRIC_HELP + " (default: wall_s)")
+    _filter_options(pc, "include")
+    pk = sub.add_parser("check", help="fail (exit 1) unless every (allocator, workload, "
+                        "threads) has an ok row and the plots exist",
+                        description="Exit 1, one line per problem on stderr, unless each "
+                        "of --allocators has an ok row for every (workload, profile, threads) "
+                        "in the file (or of --workloads) and --plots holds the standard PNGs.")
+    pk.add_argument("csv", help=CSV_HELP)
+    pk.add_argument("--allocators", required=True, metavar="A,B,...",
+                    help="comma-separated allocators that must have an ok row in every cell")
+    pk.add_argument("--plots", default=None, metavar="DIR",
+                    help="directory that must hold the three standard PNGs "
+                    "(latency_cdf.png is optional)")
+    pk.add_argument("--workloads", default=None, metavar="W,...",
+                    help="comma-separated workloads to check; one without rows is a problem "
+                    "(default: all in the file)")
+    pp2 = sub.add_parser("phases", help="RSS after each phase (phases.csv of size_ramp, ...)",
+                         description="Print, per allocator, the net RSS kept committed after "
+                         "the phases of one workload: the largest reading at a phase boundary "
+                         "and the one after the last phase (KiB, medians over repetitions).")
+    pp2.add_argument("csv", help="a phases.csv written beside results.csv")
+    pp2.add_argument("--workload", default="size_ramp",
+                     help="the workload whose phases to show, e.g. size_ramp, scatter_sizes, "
+                     "sparse_sizes (default: size_ramp)")
+    return p
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="allocplot", description=__doc__)
-    sub = p.add_subparsers(dest="cmd", required=True)
-    pp = sub.add_parser("plot", help="write the standard PNGs (and latency_cdf.png when the "
-                        "run wrote latency files beside the csv)")
-    pp.add_argument("csv")
-    pp.add_argument("--out", default="plots")
-    pt = sub.add_parser("table", help="print a markdown table of medians or ratios, each with "
-                        "the allocator's spread over repetitions, under a caption line")
-    pt.add_argument("csv")
-    pt.add_argument("--metric", default="ns_per_op",
-                    help="a numeric column, e.g. ns_per_op (raw) or net_ns_per_op (net of the "
-                    "harness; leaves out the calibration adapter null)")
-    pt.add_argument("--baseline", default=None,
-                    help="divide by this allocator's median (omit for raw medians)")
-    pt.add_argument("--allocators", default=None, help="comma-separated subset")
-    pc = sub.add_parser("cv", help="coefficient of variation over repetitions")
-    pc.add_argument("csv")
-    pc.add_argument("--metric", default="wall_s")
-    pk = sub.add_parser("check", help="fail unless every (allocator, workload, threads) has "
-                        "an ok row and the plots exist")
-    pk.add_argument("csv")
-    pk.add_argument("--allocators", required=True, help="comma-separated")
-    pk.add_argument("--plots", default=None, help="directory that must hold the three standard PNGs "
-                    "(latency_cdf.png is optional)")
-    pk.add_argument("--workloads", default=None,
-                    help="comma-separated workloads to check (default: all in the file)")
-    pp2 = sub.add_parser("phases", help="RSS after each phase (phases.csv of size_ramp, ...)")
-    pp2.add_argument("csv", help="a phases.csv written beside results.csv")
-    pp2.add_argument("--workload", default="size_ramp")
-    args = p.parse_args(argv)
+    args = build_parser().parse_args(argv)
+    try:
+        return _run(args)
+    except (SchemaError, ValueError) as e:
+        print(f"allocplot: {e}", file=sys.stderr)
+        return 2
+
+
+def _run(args):
     if args.cmd == "phases":
-        try:
-            print(to_markdown(phase_table(load_phases(args.csv), args.workload), "{:.0f}"))
-        except (SchemaError, ValueError) as e:
-            print(f"allocplot: {e}", file=sys.stderr)
-            return 2
+        print(to_markdown(phase_table(load_phases(args.csv), args.workload), "{:.0f}"))
         return 0
-    try:
-        df = load_results(args.csv)
-    except SchemaError as e:
-        print(f"allocplot: {e}", file=sys.stderr)
-        return 2
-    try:
-        if args.cmd == "plot":
-            results_dir = os.path.dirname(os.path.abspath(args.csv))
-            for path in plot_all(df, args.out, results_dir):
-                print(path)
-        elif args.cmd == "table":
-            allocs = args.allocators.split(",") if args.allocators else None
-            print(markdown_table(df, args.metric, args.baseline, allocs))
-        elif args.cmd == "check":
-            wl = args.workloads.split(",") if args.workloads else None
-            problems = check_complete(df, args.allocators.split(","), wl)
-            if args.plots:
-                for name in PLOT_NAMES:
-                    path = os.path.join(args.plots, name)
-                    if not os.path.isfile(path) or os.path.getsize(path) == 0:
-                        problems.append(f"missing plot {path}")
-            for msg in problems:
-                print(f"allocplot: {msg}", file=sys.stderr)
-            if problems:
-                return 1
-            print(f"check: ok rows for every cell of {args.allocators}")
-        elif args.cmd == "cv":
-            if args.metric not in df.columns:
-                raise ValueError(f"unknown metric {args.metric!r}")
-            s = summarize(df, args.metric)
-            s = s[s["n"] > 1]
-            print(to_markdown(s.set_index(["allocator", "workload", "profile", "threads"])
-                              [["median", "cv", "n"]], "{:.4g}"))
-    except ValueError as e:
-        print(f"allocplot: {e}", file=sys.stderr)
-        return 2
+    if args.cmd in ("table", "cv"):
+        check_metric(args.metric)  # before reading the file: a typo needs no data
+    df = load_results(args.csv)
+    if args.cmd == "plot":
+        results_dir = os.path.dirname(os.path.abspath(args.csv))
+        written, skipped = plot_all(df, args.out, results_dir)
+        for path in written:
+            print(path)
+        for msg in skipped:
+            print(f"allocplot: {msg}", file=sys.stderr)
+        if not written:
+            print(f"allocplot: nothing to plot in {args.csv}", file=sys.stderr)
+            return 1
+    elif args.cmd == "table":
+        allocs = _names(args.allocators)
+        # Names are checked against the whole file; rows are kept for every
+        # allocator, so the baseline need not be one of the columns shown.
+        named = (allocs or []) + ([args.baseline] if args.baseline else [])
+        select_rows(df, named or None)
+        df = select_rows(df, None, _names(args.workloads))
+        print(markdown_table(df, args.metric, args.baseline, allocs))
+    elif args.cmd == "cv":
+        df = select_rows(df, _names(args.allocators), _names(args.workloads))
+        print(cv_markdown(df, args.metric))
+    elif args.cmd == "check":
+        problems = check_complete(df, _names(args.allocators), _names(args.workloads))
+        if args.plots:
+            for name in PLOT_NAMES:
+                path = os.path.join(args.plots, name)
+                if not os.path.isfile(path) or os.path.getsize(path) == 0:
+                    problems.append(f"missing plot {path}")
+        for msg in problems:
+            print(f"allocplot: {msg}", file=sys.stderr)
+        if problems:
+            return 1
+        print(f"check: ok rows for every cell of {args.allocators}")
     return 0
+

@@ -31,6 +31,12 @@ TEXT_COLUMNS = {"run_id", "allocator", "workload", "profile", "status", "error",
 
 STATUSES = {"ok", "skipped", "crashed", "timeout", "oom", "error"}
 
+# Numeric columns that describe the run rather than measure it: not metrics.
+SETTING_COLUMNS = {"schema_version", "threads", "repetition", "seed", "ops", "warmup"}
+
+# The columns `table --metric` and `cv --metric` accept, in schema order.
+METRICS = [c for c in COLUMNS if c not in TEXT_COLUMNS and c not in SETTING_COLUMNS]
+
 # Columns an ok row must have. The memory columns may be empty on an ok row
 # (the peak-RSS reset failed; the reason is in `error`).
 REQUIRED_ON_OK = ("wall_s", "mops", "ns_per_op")
@@ -38,6 +44,13 @@ REQUIRED_ON_OK = ("wall_s", "mops", "ns_per_op")
 
 class SchemaError(ValueError):
     """The file is not an allocbench results.csv this version can read."""
+
+
+def check_metric(metric):
+    """ValueError, one line naming every valid metric, unless `metric` is one
+    of METRICS."""
+    if metric not in METRICS:
+        raise ValueError(f"unknown metric {metric!r}; valid metrics: {', '.join(METRICS)}")
 
 
 def _declared_version(df):

@@ -29,6 +29,10 @@ OVERHEAD_NOTE = ("below 1.0: RSS is counted in whole pages and the kernel may no
                  "so peak RSS can be smaller than the peak live bytes; see docs/csv_schema.md")
 
 
+class NothingToPlot(ValueError):
+    """The results have no data for a plot at all."""
+
+
 def _color(i):
     """Distinct colours for up to 20 allocators (tab20), then repeating."""
     return plt.get_cmap("tab20")(i % 20)
@@ -43,6 +47,48 @@ def allocator_styles(df):
 
 def _label(workload, profile):
     return workload if profile == "default" else f"{workload}/{profile}"
+
+
+def _cell_text(cells):
+    """'mixed_sizes/small (threads 1, 2), ttl_ring (threads 1)' for (workload,
+    profile, threads) tuples."""
+    by_label = {}
+    for w, p, t in sorted(cells):
+        by_label.setdefault(_label(w, p), []).append(str(int(t)))
+    return ", ".join(f"{label} (threads {', '.join(ts)})" for label, ts in by_label.items())
+
+
+def not_drawn(plot_name, df, s, scope, reason, exclude=EXCLUDE):
+    """One line per allocator of `df` (outside `exclude`) that has no row in
+    `s` (summarize's output) for some of the `scope` cells (workload, profile,
+    threads) the plot shows, naming those cells and `reason`."""
+    have = set(zip(s["allocator"], s["workload"], s["profile"], s["threads"]))
+    lines = []
+    for a in sorted(set(df["allocator"]) - set(exclude)):
+        missing = [c for c in scope if (a,) + tuple(c) not in have]
+        if missing:
+            lines.append(f"{plot_name}: {a} not drawn for {_cell_text(missing)}: {reason}"
+                         f"{_status_text(df, a, missing)}")
+    return lines
+
+
+def _status_text(df, allocator, cells):
+    """' (rows: skipped)': the statuses of `allocator`'s rows in `cells`, or
+    ' (no rows)'."""
+    rows = df[df["allocator"] == allocator]
+    keys = set(cells)
+    statuses = sorted({st for w, p, t, st in zip(rows["workload"], rows["profile"],
+                                                 rows["threads"], rows["status"])
+                       if (w, p, t) in keys})
+    return f" (rows: {', '.join(statuses)})" if statuses else " (no rows)"
+
+
+def _scope(df, **match):
+    """The distinct (workload, profile, threads) of `df`'s rows (any status)
+    whose columns equal `match`."""
+    for col, value in match.items():
+        df = df[df[col] == value]
+    return sorted(set(zip(df["workload"], df["profile"], df["threads"])))
 
 
 def _errs(sub):
@@ -117,16 +163,20 @@ def throughput_metric(df):
     return "ns_per_op", "raw, including harness cost", set()
 
 
-def throughput_by_workload(df, out_path):
+def throughput_by_workload(df, out_path, notes=None):
     """Median ns per operation per workload and allocator, one panel per thread
-    count: net of the harness when the run calibrated, else raw."""
+    count: net of the harness when the run calibrated, else raw. Appends to
+    `notes` what it could not draw (see not_drawn); NothingToPlot if nothing."""
     metric, desc, exclude = throughput_metric(df)
     detail = ": calibration adapter null subtracted" if exclude else ""
     s = summarize(df, metric)
     s = s[~s["allocator"].isin(exclude)]
     threads = sorted(s["threads"].unique())
     if not threads:
-        raise ValueError("no ok rows to plot")
+        raise NothingToPlot(f"no ok rows with {metric}")
+    if notes is not None:
+        notes += not_drawn(os.path.basename(out_path), df, s, _scope(df),
+                           f"no ok row with {metric}", exclude)
     styles = allocator_styles(df)
     fig, axes = plt.subplots(len(threads), 1, figsize=(15, 4 * len(threads)), squeeze=False)
     for ax, t in zip(axes[:, 0], threads):
@@ -142,13 +192,17 @@ def throughput_by_workload(df, out_path):
     plt.close(fig)
 
 
-def scaling(df, out_path, workload="rl_churn", profile="small"):
-    """Median Mops/s against thread count for one workload/profile."""
+def scaling(df, out_path, workload="rl_churn", profile="small", notes=None):
+    """Median Mops/s against thread count for one workload/profile. Appends to
+    `notes` what it could not draw; NothingToPlot if nothing."""
     s = summarize(df, "mops")
     s = s[(s["workload"] == workload) & (s["profile"] == profile) &
           ~s["allocator"].isin(EXCLUDE)]
     if s.empty:
-        raise ValueError(f"no ok rows for {workload}/{profile}")
+        raise NothingToPlot(f"no ok rows for {workload}/{profile}")
+    if notes is not None:
+        notes += not_drawn(os.path.basename(out_path), df, s,
+                           _scope(df, workload=workload, profile=profile), "no ok row")
     styles = allocator_styles(df)
     fig, ax = plt.subplots(figsize=(10, 5))
     for a in sorted(s["allocator"].unique()):
@@ -173,16 +227,20 @@ def overhead_note(values):
     return OVERHEAD_NOTE if any(v < 1.0 for v in values) else None
 
 
-def overhead_ratio(df, out_path):
-    """Median peak RSS (net of the harness) / peak live bytes, single-thread
-    cells; rows without an overhead_ratio are left out."""
+def overhead_ratio(df, out_path, notes=None):
+    """Median peak RSS (net of the harness) / peak live bytes, cells of the
+    smallest thread count; rows without an overhead_ratio are left out.
+    Appends to `notes` what it could not draw; NothingToPlot if nothing."""
     rows = df[df["overhead_ratio"].notna()]
     s = summarize(rows, "overhead_ratio")
     s = s[~s["allocator"].isin(EXCLUDE)]
     if s.empty:
-        raise ValueError("no ok rows with an overhead_ratio to plot")
+        raise NothingToPlot("no ok rows with an overhead_ratio")
     t = s["threads"].min()
     s = s[s["threads"] == t]
+    if notes is not None:
+        notes += not_drawn(os.path.basename(out_path), df, s, _scope(df, threads=t),
+                           "no ok row with an overhead_ratio")
     fig, ax = plt.subplots(figsize=(15, 5.5))
     _grouped_bars(ax, s, f"peak RSS / peak live bytes\n(median, {n_text(s['n'])})", log=True,
                   styles=allocator_styles(df))
@@ -245,18 +303,31 @@ def ecdf(samples, floor=LAT_FLOOR_NS):
     return x, y
 
 
-def latency_cdf(df, results_dir, out_path, workload=None, profile=None, threads=1):
+def latency_cdf(df, results_dir, out_path, workload=None, profile=None, threads=1,
+                notes=None):
     """Empirical CDF of per-operation latency (timer cost subtracted), one line
     per allocator, for one (workload, profile, threads) cell (default: see
     latency_cell). Reads the lat_file of each row relative to `results_dir`.
-    Returns out_path, or None (and writes nothing) when no file exists."""
+    Returns out_path, or None (and writes nothing) when no file exists; appends
+    to `notes` why it wrote nothing, or which allocators it left out."""
+    name = os.path.basename(out_path)
     cell = latency_cell(df, threads, workload, profile)
     if cell is None:
+        if notes is not None:
+            notes.append(f"skipped {name}: no ok row with a latency file at {threads} "
+                         f"thread{'s' if threads != 1 else ''}")
         return None
     workload, profile = cell
     data = load_latency(df, results_dir, workload, profile, threads)
     if not data:
+        if notes is not None:
+            notes.append(f"skipped {name}: none of the latency files of "
+                         f"{_label(workload, profile)} is in {results_dir}")
         return None
+    if notes is not None:
+        for a in sorted(set(df["allocator"]) - set(data)):
+            notes.append(f"{name}: {a} not drawn for {_label(workload, profile)} (threads "
+                         f"{threads}): no ok row with a latency file that exists")
     styles = allocator_styles(df)
     fig, ax = plt.subplots(figsize=(10, 5))
     for a in sorted(data):
@@ -282,21 +353,37 @@ def latency_cdf(df, results_dir, out_path, workload=None, profile=None, threads=
 
 
 def plot_all(df, out_dir, results_dir=None):
-    """Writes the PLOT_NAMES PNGs into out_dir, and latency_cdf.png when
-    `results_dir` (the directory of results.csv) holds latency files; returns
-    the paths written."""
+    """Writes what it can of the PLOT_NAMES PNGs into out_dir, and
+    latency_cdf.png when `results_dir` (the directory of results.csv) holds
+    latency files. Returns (written, skipped): the paths written, and one line
+    for each plot it could not draw (its old PNG in out_dir, if any, is removed
+    so the directory never mixes two runs) and for each allocator a plot left
+    out of some of its cells."""
     os.makedirs(out_dir, exist_ok=True)
-    paths = {
-        "throughput_by_workload": os.path.join(out_dir, "throughput_by_workload.png"),
-        "scaling_rl_small": os.path.join(out_dir, "scaling_rl_small.png"),
-        "overhead_ratio": os.path.join(out_dir, "overhead_ratio.png"),
-    }
-    throughput_by_workload(df, paths["throughput_by_workload"])
-    scaling(df, paths["scaling_rl_small"])
-    overhead_ratio(df, paths["overhead_ratio"])
-    written = list(paths.values())
+    plots = zip(PLOT_NAMES, (throughput_by_workload, scaling, overhead_ratio))
+    written, skipped = [], []
+    for name, fn in plots:
+        path = os.path.join(out_dir, name)
+        try:
+            fn(df, path, notes=skipped)
+            written.append(path)
+        except NothingToPlot as e:
+            skipped.append(f"skipped {name}: {e}{_remove_old(path)}")
     if results_dir is not None:
-        lat = latency_cdf(df, results_dir, os.path.join(out_dir, "latency_cdf.png"))
-        if lat is not None:
-            written.append(lat)
-    return written
+        path = os.path.join(out_dir, "latency_cdf.png")
+        notes = []
+        if latency_cdf(df, results_dir, path, notes=notes) is not None:
+            written.append(path)
+        elif notes:
+            notes[-1] += _remove_old(path)
+        skipped += notes
+    return written, skipped
+
+
+def _remove_old(path):
+    """Removes a PNG left by an earlier run at `path`; ' (removed the old
+    one)' when there was one, else ''."""
+    if os.path.exists(path):
+        os.remove(path)
+        return f" (removed the old {os.path.basename(path)})"
+    return ""

@@ -1,4 +1,5 @@
 """Summaries over repetitions: median, spread, coefficient of variation, ratios."""
+import numpy as np
 import pandas as pd
 
 from allocplot.load import ok_rows
@@ -59,6 +60,43 @@ def summarize(df, metric):
     })
     out["spread"] = relative_spread(out["min"], out["max"], out["median"], out["n"])
     return out.reset_index()
+
+
+def workload_names(df):
+    """The names a workload filter accepts for `df`: each workload, and
+    `workload:profile` for each of its profiles (as `allocbench run
+    --workloads` spells them), sorted."""
+    pairs = set(zip(df["workload"], df["profile"]))
+    return sorted({w for w, _ in pairs} | {f"{w}:{p}" for w, p in pairs})
+
+
+def _unknown(kind, names, valid):
+    """ValueError, one line naming the unknown `names` and every valid one."""
+    quoted = ", ".join(repr(n) for n in names)
+    return ValueError(f"unknown {kind}{'s' if len(names) > 1 else ''} {quoted}; "
+                      f"{kind}s in this file: {', '.join(valid)}")
+
+
+def select_rows(df, allocators=None, workloads=None):
+    """The rows of `allocators` and of `workloads` (each `workload` or
+    `workload:profile`); None keeps all. A name that is not in `df` raises
+    ValueError naming the valid ones (a filter that matches nothing is a typo,
+    not an empty result)."""
+    keep = pd.Series(True, index=df.index)
+    if allocators is not None:
+        valid = sorted(set(df["allocator"]))
+        bad = [a for a in allocators if a not in valid]
+        if bad:
+            raise _unknown("allocator", bad, valid)
+        keep &= df["allocator"].isin(allocators)
+    if workloads is not None:
+        valid = workload_names(df)
+        bad = [w for w in workloads if w not in valid]
+        if bad:
+            raise _unknown("workload", bad, valid)
+        full = df["workload"] + ":" + df["profile"]
+        keep &= df["workload"].isin(workloads) | full.isin(workloads)
+    return df[keep]
 
 
 def relative_spread(lo, hi, median, n):
@@ -199,6 +237,42 @@ def markdown_table(df, metric, baseline=None, allocators=None):
     return table_caption(metric, counts, baseline) + "\n" + to_markdown(cells)
 
 
+def cv_table(df, metric):
+    """Per cell with at least two repetitions: the median of `metric`, its
+    coefficient of variation in percent (`cv_pct`: 100 x sample standard
+    deviation / mean; NaN where the mean is <= 0, where it means nothing, as for
+    a net time around 0) and n."""
+    s = summarize(df, metric)
+    s = s[s["n"] > 1].copy()
+    defined = (s["cv"] >= 0) & np.isfinite(s["cv"])
+    s["cv_pct"] = (100.0 * s["cv"]).where(defined)
+    return s[CELL + ["median", "cv_pct", "n"]].reset_index(drop=True)
+
+
+def cv_markdown(df, metric):
+    """The `allocplot cv` output: a caption line, a pipe table (median, cv %,
+    n per cell) and a line with the median and the worst cv % over the cells."""
+    t = cv_table(df, metric)
+    caption = (f"{metric}, {metric_note(metric)}: coefficient of variation over repetitions "
+               f"in % (cv % = 100 x sample standard deviation / mean; n/a where the mean is "
+               f"<= 0); cells with n >= 2 repetitions")
+    cells = pd.DataFrame({
+        "median": ["{:.4g}".format(v) for v in t["median"]],
+        "cv %": ["n/a" if pd.isna(v) else f"{v:.1f}" for v in t["cv_pct"]],
+        "n": [str(int(n)) for n in t["n"]],
+    }, index=pd.MultiIndex.from_frame(t[CELL]) if len(t) else
+        pd.MultiIndex.from_tuples([], names=CELL))
+    defined = t[t["cv_pct"].notna()]
+    if defined.empty:
+        summary = "cv %: no cell with n >= 2 repetitions and a mean > 0"
+    else:
+        w = defined.loc[defined["cv_pct"].idxmax()]
+        summary = (f"cv % over {len(defined)} cells: median {defined['cv_pct'].median():.1f}, "
+                   f"worst {w['cv_pct']:.1f} ({w['allocator']} {w['workload']}/{w['profile']} "
+                   f"threads={int(w['threads'])})")
+    return caption + "\n" + to_markdown(cells) + "\n" + summary
+
+
 def to_markdown(table, fmt="{:.2f}"):
     """A pipe table for docs/ (no tabulate dependency). Numbers are formatted
     with `fmt`, strings are shown as they are, missing values as ''."""
@@ -243,7 +317,7 @@ def phase_table(phases, workload="size_ramp"):
     peak is results.csv's peak_rss_net_bytes."""
     df = phases[phases["workload"] == workload]
     if df.empty:
-        raise ValueError(f"no phase rows for workload {workload!r}")
+        raise _unknown("workload", [workload], sorted(set(phases["workload"])))
     last = df.groupby(["allocator", "profile", "threads", "repetition"])["phase"].transform("max")
     per_rep = df.groupby(["allocator", "profile", "threads", "repetition"]).agg(
         max_after_phase_kib=("rss_net_bytes", "max"))

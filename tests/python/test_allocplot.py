@@ -389,7 +389,7 @@ class PlotTest(TempDir):
         self.assertGreater(os.path.getsize(path), min_size)
 
     def test_pngs_from_the_fixture(self):
-        paths = plot_all(load_results(FIXTURE), self.tmp, FIXTURES)
+        paths, _ = plot_all(load_results(FIXTURE), self.tmp, FIXTURES)
         names = sorted(os.path.basename(p) for p in paths)
         self.assertEqual(names, ["latency_cdf.png", "overhead_ratio.png",
                                  "scaling_rl_small.png", "throughput_by_workload.png"])
@@ -397,11 +397,11 @@ class PlotTest(TempDir):
             self.assertPng(p)
 
     def test_plot_all_without_latency_files(self):
-        paths = plot_all(load_results(FIXTURE), self.tmp, self.tmp)
+        paths, _ = plot_all(load_results(FIXTURE), self.tmp, self.tmp)
         self.assertEqual(sorted(os.path.basename(p) for p in paths),
                          ["overhead_ratio.png", "scaling_rl_small.png",
                           "throughput_by_workload.png"])
-        self.assertEqual(len(plot_all(load_results(FIXTURE), self.tmp)), 3)
+        self.assertEqual(len(plot_all(load_results(FIXTURE), self.tmp)[0]), 3)
 
     def test_latency_cdf(self):
         df = load_results(FIXTURE)
@@ -420,7 +420,7 @@ class PlotTest(TempDir):
         df = load_results(FIXTURE)
         df["harness_ns_per_op"] = float("nan")
         df["net_ns_per_op"] = float("nan")
-        paths = plot_all(df, self.tmp)
+        paths, _ = plot_all(df, self.tmp)
         for p in paths:
             self.assertPng(p)
 

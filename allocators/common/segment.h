@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <mutex>
 
+#include "allocators/common/pool_stats.h"
 #include "allocators/common/size_classes.h"
 
 namespace allocbench {
@@ -76,6 +77,17 @@ constexpr uint64_t kLargeCacheDecayNs = uint64_t{1000} * 1000 * 1000;
 //
 // Thread-safe (one mutex, taken only when a segment is made or a large block
 // is allocated, freed or resized: never on a pool's small-block fast path).
+// The pools' create_ex defaults: 0 (or no options) means unlimited
+// mapping and the default fallback cache.
+template <typename Options>
+size_t option_max_bytes(const Options* o) {
+  return o != nullptr && o->max_bytes != 0 ? o->max_bytes : SIZE_MAX;
+}
+template <typename Options>
+size_t option_cache_bytes(const Options* o) {
+  return o != nullptr && o->large_cache_bytes != 0 ? o->large_cache_bytes : kDefaultLargeCacheBytes;
+}
+
 class SegmentSource {
  public:
   static constexpr unsigned kLargeCacheSlots = 128;
@@ -116,6 +128,17 @@ class SegmentSource {
   size_t large_live_blocks() const { return large_live_blocks_.load(std::memory_order_relaxed); }
   size_t large_cached_bytes() const { return cached_bytes_.load(std::memory_order_relaxed); }
   size_t large_cache_limit() const { return cache_limit_; }
+  // Adds the fallback blocks to `st` (live blocks and bytes) and sets its
+  // mapped and fallback fields: the part of every pool's statistics that
+  // this source owns.
+  void add_stats(pool_family_stats_t* st) const {
+    st->fallback_live_blocks = large_live_blocks();
+    st->allocated_blocks += st->fallback_live_blocks;
+    st->allocated_bytes += large_live_bytes();
+    st->mapped_bytes = mapped_bytes();
+    st->fallback_allocations = fallback_allocations();
+    st->fallback_cached_bytes = large_cached_bytes();
+  }
 
  private:
   struct CachedBlock {

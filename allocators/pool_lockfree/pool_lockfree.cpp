@@ -126,12 +126,7 @@ pool_family_stats_t PoolLockFree::stats() {
       }
     }
   }
-  st.fallback_live_blocks = source_.large_live_blocks();
-  st.allocated_blocks += st.fallback_live_blocks;
-  st.allocated_bytes += source_.large_live_bytes();
-  st.mapped_bytes = source_.mapped_bytes();
-  st.fallback_allocations = source_.fallback_allocations();
-  st.fallback_cached_bytes = source_.large_cached_bytes();
+  source_.add_stats(&st);
   return st;
 }
 
@@ -144,10 +139,8 @@ extern "C" {
 pool_lockfree_t* pool_lockfree_create(void) { return pool_lockfree_create_ex(nullptr); }
 
 pool_lockfree_t* pool_lockfree_create_ex(const pool_lockfree_options_t* options) {
-  size_t max = options != nullptr && options->max_bytes != 0 ? options->max_bytes : SIZE_MAX;
-  size_t cache = options != nullptr && options->large_cache_bytes != 0
-                     ? options->large_cache_bytes
-                     : allocbench::detail::kDefaultLargeCacheBytes;
+  size_t max = allocbench::detail::option_max_bytes(options);
+  size_t cache = allocbench::detail::option_cache_bytes(options);
   return reinterpret_cast<pool_lockfree_t*>(new (std::nothrow) PoolLockFree(max, cache));
 }
 

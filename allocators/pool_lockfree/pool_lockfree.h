@@ -33,11 +33,7 @@ extern "C" {
 
 typedef struct pool_lockfree pool_lockfree_t;
 
-typedef struct pool_lockfree_options {
-  size_t max_bytes;         /* Most bytes mapped at once (0: unlimited). */
-  size_t large_cache_bytes; /* Most bytes of freed fallback blocks kept for reuse (0: 32 MiB;
-                               a value below 256 KiB keeps none). */
-} pool_lockfree_options_t;
+typedef pool_family_options_t pool_lockfree_options_t;
 
 pool_lockfree_t* pool_lockfree_create(void);
 pool_lockfree_t* pool_lockfree_create_ex(const pool_lockfree_options_t* options);

@@ -95,12 +95,7 @@ pool_family_stats_t PoolSharded::stats() {
     st.allocated_bytes += used * detail::class_size(c);
     st.shared_free_blocks += free_blocks;
   }
-  st.fallback_live_blocks = source_.large_live_blocks();
-  st.allocated_blocks += st.fallback_live_blocks;
-  st.allocated_bytes += source_.large_live_bytes();
-  st.mapped_bytes = source_.mapped_bytes();
-  st.fallback_allocations = source_.fallback_allocations();
-  st.fallback_cached_bytes = source_.large_cached_bytes();
+  source_.add_stats(&st);
   return st;
 }
 
@@ -113,11 +108,9 @@ extern "C" {
 pool_sharded_t* pool_sharded_create(void) { return pool_sharded_create_ex(nullptr); }
 
 pool_sharded_t* pool_sharded_create_ex(const pool_sharded_options_t* options) {
-  size_t max = options != nullptr && options->max_bytes != 0 ? options->max_bytes : SIZE_MAX;
+  size_t max = allocbench::detail::option_max_bytes(options);
   unsigned shards = options != nullptr ? options->shards : 0;
-  size_t cache = options != nullptr && options->large_cache_bytes != 0
-                     ? options->large_cache_bytes
-                     : allocbench::detail::kDefaultLargeCacheBytes;
+  size_t cache = allocbench::detail::option_cache_bytes(options);
   return reinterpret_cast<pool_sharded_t*>(new (std::nothrow) PoolSharded(max, shards, cache));
 }
 

@@ -29,7 +29,7 @@ typedef struct pool_sharded pool_sharded_t;
 typedef struct pool_sharded_options {
   size_t max_bytes;         /* Most bytes mapped at once (0: unlimited). */
   unsigned shards;          /* Shards per class, rounded to a power of two, 1..16 (0: default). */
-  size_t large_cache_bytes; /* Most bytes of freed fallback blocks kept for reuse (0: 32 MiB;
+  size_t large_cache_bytes; /* Most bytes of freed fallback blocks kept for reuse (0: 256 MiB;
                                a value below 256 KiB keeps none). */
 } pool_sharded_options_t;
 

@@ -188,12 +188,7 @@ pool_family_stats_t PoolTls::stats() {
     s.cached_blocks += cached[c];
     s.shared_free_blocks += shared;
   }
-  s.fallback_live_blocks = source_.large_live_blocks();
-  s.allocated_blocks += s.fallback_live_blocks;
-  s.allocated_bytes += source_.large_live_bytes();
-  s.mapped_bytes = source_.mapped_bytes();
-  s.fallback_allocations = source_.fallback_allocations();
-  s.fallback_cached_bytes = source_.large_cached_bytes();
+  source_.add_stats(&s);
   return s;
 }
 
@@ -206,10 +201,8 @@ extern "C" {
 pool_tls_t* pool_tls_create(void) { return pool_tls_create_ex(nullptr); }
 
 pool_tls_t* pool_tls_create_ex(const pool_tls_options_t* options) {
-  size_t max = options != nullptr && options->max_bytes != 0 ? options->max_bytes : SIZE_MAX;
-  size_t cache = options != nullptr && options->large_cache_bytes != 0
-                     ? options->large_cache_bytes
-                     : allocbench::detail::kDefaultLargeCacheBytes;
+  size_t max = allocbench::detail::option_max_bytes(options);
+  size_t cache = allocbench::detail::option_cache_bytes(options);
   return reinterpret_cast<pool_tls_t*>(new (std::nothrow) PoolTls(max, cache));
 }
 

@@ -29,11 +29,7 @@ extern "C" {
 
 typedef struct pool_tls pool_tls_t;
 
-typedef struct pool_tls_options {
-  size_t max_bytes;         /* Most bytes mapped at once (0: unlimited). Exhaustion returns NULL. */
-  size_t large_cache_bytes; /* Most bytes of freed fallback blocks kept for reuse (0: 32 MiB;
-                               a value below 256 KiB keeps none). */
-} pool_tls_options_t;
+typedef pool_family_options_t pool_tls_options_t;
 
 pool_tls_t* pool_tls_create(void);
 pool_tls_t* pool_tls_create_ex(const pool_tls_options_t* options);

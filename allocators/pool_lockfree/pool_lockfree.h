@@ -31,21 +31,12 @@
 extern "C" {
 #endif
 
-typedef struct pool_lockfree pool_lockfree_t;
-
 typedef pool_family_options_t pool_lockfree_options_t;
 
-pool_lockfree_t* pool_lockfree_create(void);
-pool_lockfree_t* pool_lockfree_create_ex(const pool_lockfree_options_t* options);
-void* pool_lockfree_alloc(pool_lockfree_t* pool, size_t size);
-void* pool_lockfree_alloc_aligned(pool_lockfree_t* pool, size_t size, size_t alignment);
-void pool_lockfree_free(pool_lockfree_t* pool, void* ptr);
-size_t pool_lockfree_usable_size(pool_lockfree_t* pool, const void* ptr);
+/* pool_lockfree_create, _create_ex, _alloc, _alloc_aligned, _free,
+   _usable_size, _trim, _destroy, _stats: see POOL_FAMILY_C_API. */
+POOL_FAMILY_C_API(pool_lockfree)
 void pool_lockfree_thread_flush(pool_lockfree_t* pool);
-/* Unmaps every cached fallback block; returns the bytes given back. */
-size_t pool_lockfree_trim(pool_lockfree_t* pool);
-void pool_lockfree_destroy(pool_lockfree_t* pool);
-int pool_lockfree_stats(pool_lockfree_t* pool, pool_family_stats_t* out);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -24,8 +24,6 @@
 extern "C" {
 #endif
 
-typedef struct pool_sharded pool_sharded_t;
-
 typedef struct pool_sharded_options {
   size_t max_bytes;         /* Most bytes mapped at once (0: unlimited). */
   unsigned shards;          /* Shards per class, rounded to a power of two, 1..16 (0: default). */
@@ -33,16 +31,9 @@ typedef struct pool_sharded_options {
                                a value below 256 KiB keeps none). */
 } pool_sharded_options_t;
 
-pool_sharded_t* pool_sharded_create(void);
-pool_sharded_t* pool_sharded_create_ex(const pool_sharded_options_t* options);
-void* pool_sharded_alloc(pool_sharded_t* pool, size_t size);
-void* pool_sharded_alloc_aligned(pool_sharded_t* pool, size_t size, size_t alignment);
-void pool_sharded_free(pool_sharded_t* pool, void* ptr);
-size_t pool_sharded_usable_size(pool_sharded_t* pool, const void* ptr);
-/* Unmaps every cached fallback block; returns the bytes given back. */
-size_t pool_sharded_trim(pool_sharded_t* pool);
-void pool_sharded_destroy(pool_sharded_t* pool);
-int pool_sharded_stats(pool_sharded_t* pool, pool_family_stats_t* out);
+/* pool_sharded_create, _create_ex, _alloc, _alloc_aligned, _free,
+   _usable_size, _trim, _destroy, _stats: see POOL_FAMILY_C_API. */
+POOL_FAMILY_C_API(pool_sharded)
 
 #ifdef __cplusplus
 }  // extern "C"

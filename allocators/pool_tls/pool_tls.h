@@ -27,24 +27,12 @@
 extern "C" {
 #endif
 
-typedef struct pool_tls pool_tls_t;
-
 typedef pool_family_options_t pool_tls_options_t;
 
-pool_tls_t* pool_tls_create(void);
-pool_tls_t* pool_tls_create_ex(const pool_tls_options_t* options);
-/* `size` bytes (0 allowed) aligned to 16, or NULL when out of memory. */
-void* pool_tls_alloc(pool_tls_t* pool, size_t size);
-/* Any power-of-two alignment up to 2 MiB. */
-void* pool_tls_alloc_aligned(pool_tls_t* pool, size_t size, size_t alignment);
-/* Frees a block of this pool from any thread. NULL is ignored. */
-void pool_tls_free(pool_tls_t* pool, void* ptr);
-size_t pool_tls_usable_size(pool_tls_t* pool, const void* ptr);
+/* pool_tls_create, _create_ex, _alloc, _alloc_aligned, _free, _usable_size,
+   _trim, _destroy, _stats: see POOL_FAMILY_C_API. */
+POOL_FAMILY_C_API(pool_tls)
 void pool_tls_thread_flush(pool_tls_t* pool);
-/* Unmaps every cached fallback block; returns the bytes given back. */
-size_t pool_tls_trim(pool_tls_t* pool);
-void pool_tls_destroy(pool_tls_t* pool);
-int pool_tls_stats(pool_tls_t* pool, pool_family_stats_t* out);
 
 #ifdef __cplusplus
 }  // extern "C"

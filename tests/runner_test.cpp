@@ -183,6 +183,57 @@ TEST(Runner, SameSeedSameTraceHash) {
   EXPECT_NE(ha, rows(c + "/results.csv")[0]["trace_hash"]);
 }
 
+// --order sequential runs repetitions x workloads x threads x allocators in
+// listing order; --order shuffled runs the same cells in a seeded random
+// order: a permutation of the sequential one, not the sequential one itself,
+// the same for the same seed and another for another seed. Both are read from
+// the order of the rows in results.csv, which is the order the cells ran in.
+TEST(Runner, ShuffledOrderIsASeededPermutationOfTheSequentialOrder) {
+  const std::vector<std::string> allocators = {"glibc", "null"};
+  const std::vector<std::string> workloads = {"ttl_ring|default", "rl_churn|small"};
+  const std::vector<std::string> threads = {"1", "2"};
+  const int reps = 2;
+  auto run_order = [&](const std::string& options) {
+    std::string dir = temp_dir() + "/order";
+    Result r = sh(bin() +
+                  " run --allocators glibc,null --workloads ttl_ring,rl_churn:small --threads 1,2"
+                  " --reps 2 --ops 500 --no-calibrate " +
+                  options + " --out " + dir);
+    EXPECT_EQ(r.code, 0) << options << ": " << r.err;
+    std::vector<std::string> cells;
+    for (auto& row : rows(dir + "/results.csv")) {
+      cells.push_back(row["repetition"] + "|" + row["workload"] + "|" + row["profile"] + "|" +
+                      row["threads"] + "|" + row["allocator"]);
+    }
+    return cells;
+  };
+  std::vector<std::string> listing_order;
+  for (int rep = 0; rep < reps; ++rep) {
+    for (const std::string& w : workloads) {
+      for (const std::string& t : threads) {
+        for (const std::string& a : allocators) {
+          listing_order.push_back(std::to_string(rep) + "|" + w + "|" + t + "|" + a);
+        }
+      }
+    }
+  }
+  const std::vector<std::string> sequential = run_order("--order sequential --seed 1");
+  const std::vector<std::string> shuffled = run_order("--order shuffled --seed 1");
+  const std::vector<std::string> again = run_order("--order shuffled --seed 1");
+  const std::vector<std::string> other_seed = run_order("--order shuffled --seed 2");
+  EXPECT_EQ(sequential, listing_order);
+  std::vector<std::string> sorted_shuffled = shuffled, sorted_listing = listing_order;
+  std::sort(sorted_shuffled.begin(), sorted_shuffled.end());
+  std::sort(sorted_listing.begin(), sorted_listing.end());
+  EXPECT_EQ(sorted_shuffled, sorted_listing) << "every cell exactly once";
+  EXPECT_NE(shuffled, sequential) << "shuffled ran in the sequential order";
+  EXPECT_EQ(again, shuffled) << "the same seed gave another order";
+  EXPECT_NE(other_seed, shuffled) << "another seed gave the same order";
+  std::vector<std::string> sorted_other = other_seed;
+  std::sort(sorted_other.begin(), sorted_other.end());
+  EXPECT_EQ(sorted_other, sorted_listing);
+}
+
 TEST(Runner, CrashHangAndOomAreRecordedAndTheRunGoesOn) {
   std::string dir = temp_dir() + "/faults";
   Result r = sh("ALLOCBENCH_TEST_ADAPTERS=1 BENCH_TIMEOUT=3 " + bin() +

@@ -1,7 +1,9 @@
 // Trace determinism and invariants for every workload and profile.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <set>
+#include <string>
 #include <vector>
 
 #include "workloads/workload.h"
@@ -66,6 +68,83 @@ TEST(Trace, GoldenHash) {
   ASSERT_NE(w, nullptr);
   ThreadTrace t = generate_trace(*w, TraceParams{"default", 1337, 0, 1, 10000});
   EXPECT_EQ(t.hash, 0x89c9da09bad0f2e1ull) << std::hex << "actual 0x" << t.hash;
+}
+
+// Pins every generator: the run trace hash of each workload and profile for a
+// 2-thread run at seed 1337 with 4000 ops per thread (what `allocbench run
+// --threads 2 --seed 1337 --ops 4000` records in results.csv's trace_hash). Any change to a trace changes its value, so
+// results of different generator versions are never silently compared, and a
+// new workload or profile fails until it is pinned too.
+//
+// To change a generator on purpose: make the change, run
+//   build/tests/trace_test --gtest_filter=Trace.GoldenHashOfEveryWorkloadAndProfile
+// which prints the table line of every case whose hash differs (or is
+// missing), paste those lines here, and say in the commit which traces
+// changed and why: rows recorded before hold other traces, and
+// `allocbench run --resume` refuses to mix them.
+struct Golden {
+  const char* workload;
+  const char* profile;
+  uint64_t hash;
+};
+constexpr Golden kGolden[] = {
+    {"rl_churn", "default", 0x4ea24cd870a87810ull},
+    {"rl_churn", "small", 0x7e046de79fe73658ull},
+    {"ttl_ring", "default", 0xfcec62f733bbe537ull},
+    {"mixed_sizes", "mixed", 0x78481211262a704aull},
+    {"mixed_sizes", "small", 0x92d4445cc42cd8ceull},
+    {"mixed_sizes", "large", 0x48a7298e5f3d4d86ull},
+    {"fixed_size", "64", 0xefcf09b56b8b0171ull},
+    {"fixed_size", "256", 0x9a8586f94a1790ecull},
+    {"fixed_size", "4096", 0xce5e1dbc89f6ac29ull},
+    {"fixed_size_calloc", "64", 0x0a1af8e5c58fa8b3ull},
+    {"fixed_size_calloc", "256", 0x2128840154e7c8f8ull},
+    {"fixed_size_calloc", "4096", 0x6229e3c953bf72a5ull},
+    {"contention", "default", 0xb494bca068480da7ull},
+    {"cross_thread", "default", 0x3bb2012e07e97923ull},
+    {"basic_concurrency", "default", 0x37513ac46b8cf321ull},
+    {"large_concurrency", "default", 0x282be316953ae97aull},
+    {"size_ramp", "alloc_all", 0x9eba423091f0d0a9ull},
+    {"size_ramp", "immediate", 0x63dd194c98504875ull},
+    {"size_ramp", "reversed", 0xef69dbc5f5ff4301ull},
+    {"scatter_sizes", "default", 0xce9d85816205e01dull},
+    {"sparse_sizes", "default", 0x5df428692e183df8ull},
+};
+
+uint64_t run_trace_hash(const Workload& w, const std::string& profile) {
+  uint64_t hashes[2];
+  for (uint32_t t = 0; t < 2; ++t) {
+    hashes[t] = generate_trace(w, TraceParams{profile, 1337, t, 2, 4000}).hash;
+  }
+  return combine_trace_hashes(hashes, 2);
+}
+
+std::string golden_line(const std::string& workload, const std::string& profile, uint64_t h) {
+  char line[160];
+  std::snprintf(line, sizeof line, "    {\"%s\", \"%s\", 0x%016llxull},", workload.c_str(),
+                profile.c_str(), static_cast<unsigned long long>(h));
+  return line;
+}
+
+TEST(Trace, GoldenHashOfEveryWorkloadAndProfile) {
+  std::set<std::string> pinned;
+  for (const Golden& g : kGolden) {
+    EXPECT_TRUE(pinned.insert(std::string(g.workload) + ":" + g.profile).second)
+        << "pinned twice: " << g.workload << ":" << g.profile;
+    const Workload* w = find_workload(g.workload);
+    ASSERT_NE(w, nullptr) << "pinned workload " << g.workload << " does not exist";
+    ASSERT_TRUE(has_profile(*w, g.profile))
+        << "pinned " << g.workload << ":" << g.profile << " does not exist";
+    uint64_t h = run_trace_hash(*w, g.profile);
+    EXPECT_EQ(h, g.hash) << "trace changed; if on purpose, pin:\n"
+                         << golden_line(g.workload, g.profile, h);
+  }
+  for (const Case& c : all_cases()) {
+    EXPECT_EQ(pinned.count(std::string(c.w->name()) + ":" + c.profile), 1u)
+        << "no golden hash; pin:\n"
+        << golden_line(c.w->name(), c.profile, run_trace_hash(*c.w, c.profile));
+  }
+  EXPECT_GT(pinned.size(), 0u);
 }
 
 // Producer and consumer traces of a pair hand over the same blocks in the

@@ -1,7 +1,8 @@
 // Multithreaded stress of CoalesceHeap (not a benchmark): threads allocate and
 // free at random through a shared slot array, so most frees are cross-thread;
 // every block's contents are verified before it is freed. 10 million
-// operations in full mode, far fewer with ALLOCBENCH_QUICK=1.
+// operations per test in full mode (testing::stress_ops()), 200 thousand with
+// ALLOCBENCH_QUICK=1.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -18,7 +19,7 @@
 namespace allocbench {
 namespace {
 
-using testing::quick_mode;
+using testing::TaggedBlock;
 using testing::verify_block;
 using testing::write_block;
 
@@ -34,21 +35,33 @@ void run_stress(const CoalesceOptions& options, uint64_t total_ops, uint64_t see
   CoalesceHeap heap(options);
   constexpr int kThreads = 4;
   constexpr size_t kSlots = 8192;
-  std::vector<std::atomic<unsigned char*>> slots(kSlots);
+  // A slot holds its block's TaggedBlock, so whoever takes the block checks it
+  // against the tag its allocator wrote, not against what the block now says.
+  std::vector<std::atomic<TaggedBlock*>> slots(kSlots);
   for (auto& s : slots) s.store(nullptr);
   std::atomic<uint64_t> corrupt{0};
   std::atomic<uint64_t> failed{0};
+  auto verify_and_free = [&](TaggedBlock* b) {
+    // The first bad block is reported at once: a block handed out twice is
+    // often freed twice too, which may crash the allocator before the end.
+    if (!verify_block(*b) && corrupt.fetch_add(1) == 0) {
+      ADD_FAILURE() << "block " << static_cast<void*>(b->p) << " of " << b->size << " bytes (tag "
+                    << b->tag << ") changed while its owner held it";
+    }
+    heap.deallocate(b->p);
+    delete b;
+  };
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       std::mt19937_64 rng(seed + static_cast<uint64_t>(t) * 7919);
       const uint64_t ops = total_ops / kThreads;
+      uint64_t seq = 0;
       for (uint64_t i = 0; i < ops; ++i) {
         size_t idx = rng() % kSlots;
-        unsigned char* p = slots[idx].exchange(nullptr, std::memory_order_acq_rel);
-        if (p != nullptr) {
-          if (!verify_block(p)) corrupt.fetch_add(1);
-          heap.deallocate(p);
+        TaggedBlock* taken = slots[idx].exchange(nullptr, std::memory_order_acq_rel);
+        if (taken != nullptr) {
+          verify_and_free(taken);
           continue;
         }
         size_t size = pick_size(rng);
@@ -58,22 +71,17 @@ void run_stress(const CoalesceOptions& options, uint64_t total_ops, uint64_t see
           failed.fetch_add(1);
           continue;
         }
-        write_block(q, size, rng());
-        unsigned char* old = slots[idx].exchange(q, std::memory_order_acq_rel);
-        if (old != nullptr) {
-          if (!verify_block(old)) corrupt.fetch_add(1);
-          heap.deallocate(old);
-        }
+        auto* mine = new TaggedBlock{q, size, (static_cast<uint64_t>(t) << 40) | ++seq};
+        write_block(*mine);
+        TaggedBlock* old = slots[idx].exchange(mine, std::memory_order_acq_rel);
+        if (old != nullptr) verify_and_free(old);
       }
     });
   }
   for (auto& th : threads) th.join();
   for (auto& s : slots) {
-    unsigned char* p = s.exchange(nullptr);
-    if (p != nullptr) {
-      if (!verify_block(p)) corrupt.fetch_add(1);
-      heap.deallocate(p);
-    }
+    TaggedBlock* b = s.exchange(nullptr);
+    if (b != nullptr) verify_and_free(b);
   }
   heap.thread_exit();
   EXPECT_EQ(corrupt.load(), 0u);
@@ -82,9 +90,30 @@ void run_stress(const CoalesceOptions& options, uint64_t total_ops, uint64_t see
   CoalesceStats s = heap.stats();
   EXPECT_EQ(s.bytes_in_use, 0u);
   EXPECT_EQ(s.alloc_calls, s.free_calls);
+  // Every step of every thread allocates or frees at least once.
+  EXPECT_GE(s.alloc_calls + s.free_calls, total_ops) << "fewer operations than claimed";
 }
 
-uint64_t total_ops() { return quick_mode() ? 200000 : 5000000; }
+// The checker itself: a second owner that rewrites a block completely (its
+// own size and tag) must make the first owner's check fail.
+TEST(TaggedBlock, ASecondOwnersCompleteRewriteIsDetected) {
+  for (size_t size : {size_t{1}, size_t{16}, size_t{100}, size_t{1024}, size_t{5000}}) {
+    SCOPED_TRACE(size);
+    std::vector<unsigned char> mem(size);
+    TaggedBlock first{mem.data(), size, 1};
+    write_block(first);
+    EXPECT_TRUE(verify_block(first));
+    for (size_t second_size : {size, size / 2 + 1}) {
+      TaggedBlock second{mem.data(), second_size, 2};
+      write_block(second);
+      EXPECT_TRUE(verify_block(second));
+      EXPECT_FALSE(verify_block(first)) << "second owner of " << second_size << " bytes";
+      write_block(first);
+    }
+  }
+}
+
+uint64_t total_ops() { return testing::stress_ops(); }
 
 TEST(CoalesceArenaStress, SharedSlotsReclaimOff) {
   run_stress(CoalesceOptions{false, 10}, total_ops(), 1);

@@ -20,6 +20,7 @@ namespace allocbench {
 namespace {
 
 using testing::quick_mode;
+using testing::TaggedBlock;
 using testing::verify_block;
 using testing::write_block;
 
@@ -36,20 +37,32 @@ template <typename Alloc>
 void run_stress(Alloc& alloc, uint64_t total_ops, uint64_t seed) {
   constexpr int kThreads = 4;
   constexpr size_t kSlots = 4096;
-  std::vector<std::atomic<unsigned char*>> slots(kSlots);
+  // A slot holds its block's TaggedBlock, so whoever takes the block checks it
+  // against the tag its allocator wrote, not against what the block now says.
+  std::vector<std::atomic<TaggedBlock*>> slots(kSlots);
   for (auto& s : slots) s.store(nullptr);
   std::atomic<uint64_t> corrupt{0};
   std::atomic<uint64_t> failed{0};
+  auto verify_and_free = [&](TaggedBlock* b) {
+    // The first bad block is reported at once: a block handed out twice is
+    // often freed twice too, which may crash the allocator before the end.
+    if (!verify_block(*b) && corrupt.fetch_add(1) == 0) {
+      ADD_FAILURE() << "block " << static_cast<void*>(b->p) << " of " << b->size << " bytes (tag "
+                    << b->tag << ") changed while its owner held it";
+    }
+    alloc.deallocate(b->p);
+    delete b;
+  };
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       std::mt19937_64 rng(seed * 1000003 + static_cast<uint64_t>(t));
+      uint64_t seq = 0;
       for (uint64_t i = 0; i < total_ops / kThreads; ++i) {
         size_t idx = rng() % kSlots;
-        unsigned char* p = slots[idx].exchange(nullptr, std::memory_order_acq_rel);
-        if (p != nullptr) {
-          if (!verify_block(p)) corrupt.fetch_add(1);
-          alloc.deallocate(p);
+        TaggedBlock* taken = slots[idx].exchange(nullptr, std::memory_order_acq_rel);
+        if (taken != nullptr) {
+          verify_and_free(taken);
           continue;
         }
         size_t size = pick_size(rng);
@@ -59,22 +72,17 @@ void run_stress(Alloc& alloc, uint64_t total_ops, uint64_t seed) {
           failed.fetch_add(1);
           continue;
         }
-        write_block(q, size, rng());
-        unsigned char* old = slots[idx].exchange(q, std::memory_order_acq_rel);
-        if (old != nullptr) {
-          if (!verify_block(old)) corrupt.fetch_add(1);
-          alloc.deallocate(old);
-        }
+        auto* mine = new TaggedBlock{q, size, (static_cast<uint64_t>(t) << 40) | ++seq};
+        write_block(*mine);
+        TaggedBlock* old = slots[idx].exchange(mine, std::memory_order_acq_rel);
+        if (old != nullptr) verify_and_free(old);
       }
     });
   }
   for (auto& th : threads) th.join();
   for (auto& s : slots) {
-    unsigned char* p = s.exchange(nullptr);
-    if (p != nullptr) {
-      if (!verify_block(p)) corrupt.fetch_add(1);
-      alloc.deallocate(p);
-    }
+    TaggedBlock* b = s.exchange(nullptr);
+    if (b != nullptr) verify_and_free(b);
   }
   EXPECT_EQ(corrupt.load(), 0u);
   EXPECT_EQ(failed.load(), 0u);

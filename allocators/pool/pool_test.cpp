@@ -182,32 +182,64 @@ TEST(Pool, SeveralPoolsOnOneThread) {
   pool_destroy(c);
 }
 
+// A thread caches blocks of p, then of `kept`; p is destroyed while it still
+// does, and q is created in its place (it may reuse p's address). The
+// thread's exit hook must skip p, go on to give back its cache of `kept` in
+// full, and leave q alone.
 TEST(Pool, DestroyWhileAnotherThreadHoldsACache) {
+  mempool_t* kept = pool_create(64, 32, 100);
   mempool_t* p = pool_create(64, 32, 100);
   std::mutex mu;
   std::condition_variable cv;
   int stage = 0;
   std::thread t([&] {
-    void* b = pool_alloc(p);
-    pool_free(p, b);  // Now this thread caches blocks of p.
+    for (mempool_t* pool : {p, kept}) {
+      void* b = pool_alloc(pool);
+      EXPECT_NE(b, nullptr);
+      if (b != nullptr) {
+        EXPECT_EQ(pool_free(pool, b), POOL_OK);  // Now this thread caches blocks of pool.
+      }
+    }
     std::unique_lock<std::mutex> lock(mu);
     stage = 1;
     cv.notify_all();
     cv.wait(lock, [&] { return stage == 2; });
-    // Exits after p is gone: the exit hook must skip it.
+    // Exits after p is gone, holding caches of p and kept.
   });
   {
     std::unique_lock<std::mutex> lock(mu);
     cv.wait(lock, [&] { return stage == 1; });
   }
+  EXPECT_GT(reinterpret_cast<Pool*>(p)->stats().cached, 0u) << "the thread holds a cache of p";
+  EXPECT_GT(reinterpret_cast<Pool*>(kept)->stats().cached, 0u);
   pool_destroy(p);
+  mempool_t* q = pool_create(64, 32, 100);
+  ASSERT_NE(q, nullptr);
   {
     std::lock_guard<std::mutex> lock(mu);
     stage = 2;
   }
   cv.notify_all();
   t.join();
-  SUCCEED();
+  for (mempool_t* pool : {kept, q}) {
+    SCOPED_TRACE(pool == kept ? "kept" : "q");
+    Pool::Stats s = reinterpret_cast<Pool*>(pool)->stats();
+    EXPECT_EQ(s.cached, 0u) << "no thread cache is left";
+    EXPECT_EQ(s.allocated, 0u);
+    EXPECT_EQ(s.in_slab, 100u);
+    EXPECT_EQ(s.capacity, 100u);
+    // Every block comes back exactly once, and nothing more.
+    std::set<void*> blocks;
+    for (int i = 0; i < 100; ++i) {
+      void* b = pool_alloc(pool);
+      ASSERT_NE(b, nullptr) << i;
+      EXPECT_TRUE(blocks.insert(b).second) << "block handed out twice";
+    }
+    EXPECT_EQ(pool_alloc(pool), nullptr);
+    for (void* b : blocks) EXPECT_EQ(pool_free(pool, b), POOL_OK);
+  }
+  pool_destroy(q);
+  pool_destroy(kept);
 }
 
 TEST(Pool, NoThreadCache) {

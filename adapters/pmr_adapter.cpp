@@ -10,6 +10,14 @@ namespace {
 
 constexpr const char* kLibstdcxx = "libstdc++ " __VERSION__;
 
+// libstdc++'s pool resources pick a pool by size alone and carve its blocks
+// back to back, so a 24-byte block asked for at alignment 16 comes back
+// 8-aligned every other time. Asking for a multiple of the alignment keeps
+// the contract (the pool then serves the next block size up).
+inline size_t aligned_request(size_t size, size_t alignment) {
+  return (size + alignment - 1) & ~(alignment - 1);
+}
+
 // Per-thread instances: each worker thread allocates from its own resource
 // (std::pmr::monotonic_buffer_resource and unsynchronized_pool_resource are not
 // thread-safe). Fast path: one thread-local compare plus the resource's call.
@@ -18,10 +26,10 @@ class PerThreadPmrAdapter : public Adapter {
  public:
   PerThreadPmrAdapter() : res_([] { return std::make_unique<Resource>(); }) {}
   void* allocate(size_t size, size_t alignment) override {
-    return res_.get().allocate(size, alignment);
+    return res_.get().allocate(aligned_request(size, alignment), alignment);
   }
   void deallocate(void* p, size_t size, size_t alignment) override {
-    res_.get().deallocate(p, size, alignment);
+    res_.get().deallocate(p, aligned_request(size, alignment), alignment);
   }
   bool reset() override {
     res_.get().release();
@@ -37,9 +45,11 @@ class PerThreadPmrAdapter : public Adapter {
 // Thread-safe: std::pmr::synchronized_pool_resource locks internally.
 class SyncPoolAdapter : public Adapter {
  public:
-  void* allocate(size_t size, size_t alignment) override { return res_.allocate(size, alignment); }
+  void* allocate(size_t size, size_t alignment) override {
+    return res_.allocate(aligned_request(size, alignment), alignment);
+  }
   void deallocate(void* p, size_t size, size_t alignment) override {
-    res_.deallocate(p, size, alignment);
+    res_.deallocate(p, aligned_request(size, alignment), alignment);
   }
   std::string version() const override { return kLibstdcxx; }
 

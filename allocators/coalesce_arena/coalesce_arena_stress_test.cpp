@@ -5,15 +5,11 @@
 // ALLOCBENCH_QUICK=1.
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cstdlib>
-#include <cstring>
 #include <random>
-#include <thread>
 #include <vector>
 
+#include "allocators/common/testing/shared_slot_stress.h"
 #include "allocators/common/testing/stress_harness.h"
-#include "allocators/common/testing/tagged_block.h"
 #include "allocators/coalesce_arena/coalesce_arena.h"
 
 namespace allocbench {
@@ -33,59 +29,11 @@ size_t pick_size(std::mt19937_64& rng) {
 
 void run_stress(const CoalesceOptions& options, uint64_t total_ops, uint64_t seed) {
   CoalesceHeap heap(options);
-  constexpr int kThreads = 4;
-  constexpr size_t kSlots = 8192;
-  // A slot holds its block's TaggedBlock, so whoever takes the block checks it
-  // against the tag its allocator wrote, not against what the block now says.
-  std::vector<std::atomic<TaggedBlock*>> slots(kSlots);
-  for (auto& s : slots) s.store(nullptr);
-  std::atomic<uint64_t> corrupt{0};
-  std::atomic<uint64_t> failed{0};
-  auto verify_and_free = [&](TaggedBlock* b) {
-    // The first bad block is reported at once: a block handed out twice is
-    // often freed twice too, which may crash the allocator before the end.
-    if (!verify_block(*b) && corrupt.fetch_add(1) == 0) {
-      ADD_FAILURE() << "block " << static_cast<void*>(b->p) << " of " << b->size << " bytes (tag "
-                    << b->tag << ") changed while its owner held it";
-    }
-    heap.deallocate(b->p);
-    delete b;
-  };
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      std::mt19937_64 rng(seed + static_cast<uint64_t>(t) * 7919);
-      const uint64_t ops = total_ops / kThreads;
-      uint64_t seq = 0;
-      for (uint64_t i = 0; i < ops; ++i) {
-        size_t idx = rng() % kSlots;
-        TaggedBlock* taken = slots[idx].exchange(nullptr, std::memory_order_acq_rel);
-        if (taken != nullptr) {
-          verify_and_free(taken);
-          continue;
-        }
-        size_t size = pick_size(rng);
-        size_t align = rng() % 16 == 0 ? size_t{32} << (rng() % 8) : 16;
-        auto* q = static_cast<unsigned char*>(heap.allocate(size, align));
-        if (q == nullptr || reinterpret_cast<uintptr_t>(q) % align != 0) {
-          failed.fetch_add(1);
-          continue;
-        }
-        auto* mine = new TaggedBlock{q, size, (static_cast<uint64_t>(t) << 40) | ++seq};
-        write_block(*mine);
-        TaggedBlock* old = slots[idx].exchange(mine, std::memory_order_acq_rel);
-        if (old != nullptr) verify_and_free(old);
-      }
-    });
-  }
-  for (auto& th : threads) th.join();
-  for (auto& s : slots) {
-    TaggedBlock* b = s.exchange(nullptr);
-    if (b != nullptr) verify_and_free(b);
-  }
+  testing::SharedSlotOutcome o =
+      testing::run_shared_slot_stress(heap, pick_size, total_ops, seed, 4, 8192);
   heap.thread_exit();
-  EXPECT_EQ(corrupt.load(), 0u);
-  EXPECT_EQ(failed.load(), 0u);
+  EXPECT_EQ(o.corrupt, 0u);
+  EXPECT_EQ(o.failed, 0u);
   EXPECT_EQ(heap.check_heap(), "");
   CoalesceStats s = heap.stats();
   EXPECT_EQ(s.bytes_in_use, 0u);

@@ -5,24 +5,17 @@
 // total in full mode, far fewer with ALLOCBENCH_QUICK=1.
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cstdlib>
-#include <cstring>
 #include <random>
-#include <thread>
 #include <vector>
 
+#include "allocators/common/testing/shared_slot_stress.h"
 #include "allocators/common/testing/stress_harness.h"
-#include "allocators/common/testing/tagged_block.h"
 #include "allocators/mempool/mempool.h"
 
 namespace allocbench {
 namespace {
 
 using testing::quick_mode;
-using testing::TaggedBlock;
-using testing::verify_block;
-using testing::write_block;
 
 // Mixed sizes: mostly small, some medium, rare large (own mapping).
 size_t pick_size(std::mt19937_64& rng) {
@@ -35,57 +28,9 @@ size_t pick_size(std::mt19937_64& rng) {
 
 template <typename Alloc>
 void run_stress(Alloc& alloc, uint64_t total_ops, uint64_t seed) {
-  constexpr int kThreads = 4;
-  constexpr size_t kSlots = 4096;
-  // A slot holds its block's TaggedBlock, so whoever takes the block checks it
-  // against the tag its allocator wrote, not against what the block now says.
-  std::vector<std::atomic<TaggedBlock*>> slots(kSlots);
-  for (auto& s : slots) s.store(nullptr);
-  std::atomic<uint64_t> corrupt{0};
-  std::atomic<uint64_t> failed{0};
-  auto verify_and_free = [&](TaggedBlock* b) {
-    // The first bad block is reported at once: a block handed out twice is
-    // often freed twice too, which may crash the allocator before the end.
-    if (!verify_block(*b) && corrupt.fetch_add(1) == 0) {
-      ADD_FAILURE() << "block " << static_cast<void*>(b->p) << " of " << b->size << " bytes (tag "
-                    << b->tag << ") changed while its owner held it";
-    }
-    alloc.deallocate(b->p);
-    delete b;
-  };
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      std::mt19937_64 rng(seed * 1000003 + static_cast<uint64_t>(t));
-      uint64_t seq = 0;
-      for (uint64_t i = 0; i < total_ops / kThreads; ++i) {
-        size_t idx = rng() % kSlots;
-        TaggedBlock* taken = slots[idx].exchange(nullptr, std::memory_order_acq_rel);
-        if (taken != nullptr) {
-          verify_and_free(taken);
-          continue;
-        }
-        size_t size = pick_size(rng);
-        size_t align = rng() % 16 == 0 ? size_t{32} << (rng() % 8) : 16;
-        auto* q = static_cast<unsigned char*>(alloc.allocate(size, align));
-        if (q == nullptr || reinterpret_cast<uintptr_t>(q) % align != 0) {
-          failed.fetch_add(1);
-          continue;
-        }
-        auto* mine = new TaggedBlock{q, size, (static_cast<uint64_t>(t) << 40) | ++seq};
-        write_block(*mine);
-        TaggedBlock* old = slots[idx].exchange(mine, std::memory_order_acq_rel);
-        if (old != nullptr) verify_and_free(old);
-      }
-    });
-  }
-  for (auto& th : threads) th.join();
-  for (auto& s : slots) {
-    TaggedBlock* b = s.exchange(nullptr);
-    if (b != nullptr) verify_and_free(b);
-  }
-  EXPECT_EQ(corrupt.load(), 0u);
-  EXPECT_EQ(failed.load(), 0u);
+  testing::SharedSlotOutcome o = testing::run_shared_slot_stress(alloc, pick_size, total_ops, seed);
+  EXPECT_EQ(o.corrupt, 0u);
+  EXPECT_EQ(o.failed, 0u);
 }
 
 uint64_t ops(uint64_t full) { return quick_mode() ? full / 30 : full; }

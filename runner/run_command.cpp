@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <set>
 
@@ -44,13 +45,13 @@ struct RunState {
 };
 
 bool file_exists(const std::string& p) {
-  struct stat st;
-  return stat(p.c_str(), &st) == 0;
+  std::error_code ec;
+  return std::filesystem::exists(p, ec);
 }
 
 bool is_dir(const std::string& p) {
-  struct stat st;
-  return stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+  std::error_code ec;
+  return std::filesystem::is_directory(p, ec);
 }
 
 std::string parent_dir(const std::string& p) {
@@ -141,8 +142,9 @@ int prepare_resume(const std::vector<std::string>& raw_args, RunState* s) {
 
 // --force: moves the run in DIR to DIR.prev (replacing an older one there).
 int move_to_prev(RunState* s) {
-  const std::string& dir = s->dir;
-  std::string prev = dir + ".prev";
+  std::string dir = s->dir;
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();  // "out/" -> "out.prev"
+  const std::string prev = dir + ".prev";
   if (is_dir(prev)) {
     int prev_fd = -1;
     std::string err;
@@ -151,10 +153,11 @@ int move_to_prev(RunState* s) {
     if (prev_fd < 0) return busy ? usage_error("cannot --force: " + err) : io_error(err);
     close(prev_fd);
   }
-  std::string rm = "rm -rf '" + prev + "'";
-  if (std::system(rm.c_str()) != 0 || std::rename(dir.c_str(), prev.c_str()) != 0) {
-    return io_error("cannot move " + dir + " to " + prev + ": " + strerror(errno));
-  }
+  std::error_code ec;
+  std::filesystem::remove_all(prev, ec);
+  if (ec) return io_error("cannot remove " + prev + ": " + ec.message());
+  std::filesystem::rename(dir, prev, ec);
+  if (ec) return io_error("cannot move " + dir + " to " + prev + ": " + ec.message());
   close(s->lock_fd);  // It locked what is now DIR.prev.
   s->lock_fd = -1;
   return kContinue;
@@ -234,7 +237,7 @@ int write_run_context(const RunState& s, const std::string& command_line) {
   ctx.run_id = s.run_id;
   ctx.command_line = command_line;
   ctx.start_time = iso_time_now();
-  ctx.config_json = config_json(s.c);
+  ctx.config = config_json(s.c);
   ctx.aslr_disabled = platform::aslr_disabled();
   ctx.notes = s.resume_note;
   if (!s.c.pin.empty()) {

@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -12,85 +11,56 @@
 #include "workloads/rng.h"
 
 namespace allocbench {
-namespace {
 
-// Reads a JSON string literal starting at s[pos] == '"'.
-bool read_json_string(const std::string& s, size_t* pos, std::string* out) {
-  if (*pos >= s.size() || s[*pos] != '"') return false;
-  out->clear();
-  for (size_t i = *pos + 1; i < s.size(); ++i) {
-    char c = s[i];
-    if (c == '"') {
-      *pos = i + 1;
-      return true;
-    }
-    if (c == '\\' && i + 1 < s.size()) {
-      char e = s[++i];
-      if (e == 'n')
-        *out += '\n';
-      else if (e == 't')
-        *out += '\t';
-      else if (e == 'r')
-        *out += '\r';
-      else if (e == 'u' && i + 4 < s.size()) {
-        *out += static_cast<char>(std::strtol(s.substr(i + 1, 4).c_str(), nullptr, 16));
-        i += 4;
-      } else
-        *out += e;
-    } else {
-      *out += c;
-    }
-  }
-  return false;
+using Json = nlohmann::ordered_json;
+
+Json config_json(const RunConfig& c) {
+  Json j;
+  j["allocators"] = c.allocators;
+  j["workloads"] = Json::array();
+  for (const auto& w : c.workloads) j["workloads"].push_back(w.first + ":" + w.second);
+  j["threads"] = c.threads;
+  j["reps"] = c.reps;
+  j["seed"] = c.seed;
+  j["ops"] = c.ops;
+  j["warmup"] = c.warmup;
+  j["lat_sample"] = c.lat_sample;
+  j["order"] = c.shuffled ? "shuffled" : "sequential";
+  j["timeout_s"] = static_cast<uint64_t>(c.timeout_s);  // Whole seconds (--timeout).
+  j["min_time_s"] = c.min_time_s;
+  j["calibrate"] = c.calibrate;
+  j["no_aslr"] = c.no_aslr;
+  return j;
 }
 
-// The string value of top-level `"key": "..."` in a run.json, or "" if absent.
-std::string json_string_field(const std::string& s, const std::string& key) {
-  size_t p = s.find("\"" + key + "\":");
-  if (p == std::string::npos) return "";
-  p = s.find('"', p + key.size() + 3);
-  std::string v;
-  if (p == std::string::npos || !read_json_string(s, &p, &v)) return "";
-  return v;
-}
-
-}  // namespace
-
-std::string config_json(const RunConfig& c) {
-  std::ostringstream j;
-  j << "{\"allocators\": [";
-  for (size_t i = 0; i < c.allocators.size(); ++i) {
-    j << (i ? ", " : "") << json_quote(c.allocators[i]);
-  }
-  j << "], \"workloads\": [";
-  for (size_t i = 0; i < c.workloads.size(); ++i) {
-    j << (i ? ", " : "") << json_quote(c.workloads[i].first + ":" + c.workloads[i].second);
-  }
-  j << "], \"threads\": [";
-  for (size_t i = 0; i < c.threads.size(); ++i) j << (i ? ", " : "") << c.threads[i];
-  j << "], \"reps\": " << c.reps << ", \"seed\": " << c.seed << ", \"ops\": " << c.ops
-    << ", \"warmup\": " << c.warmup << ", \"lat_sample\": " << c.lat_sample << ", \"order\": \""
-    << (c.shuffled ? "shuffled" : "sequential") << "\", \"timeout_s\": " << c.timeout_s
-    << ", \"min_time_s\": " << c.min_time_s
-    << ", \"calibrate\": " << (c.calibrate ? "true" : "false")
-    << ", \"no_aslr\": " << (c.no_aslr ? "true" : "false") << "}";
-  return j.str();
-}
-
-// run.json: the run id and the exact arguments, so --resume rebuilds the
-// same plan in the same order.
 std::string write_run_json(const std::string& path, const std::string& run_id,
                            const std::vector<std::string>& args, const RunConfig& c,
                            const BuildIdentity& build) {
-  std::ostringstream out;
-  out << "{\n  \"run_id\": " << json_quote(run_id) << ",\n";
-  out << "  \"git_commit\": " << json_quote(build.git_commit) << ",\n";
-  out << "  \"build_flags\": " << json_quote(build.build_flags) << ",\n";
-  out << "  \"binaries\": " << json_quote(build.binaries) << ",\n  \"args\": [";
-  for (size_t i = 0; i < args.size(); ++i) out << (i ? ", " : "") << json_quote(args[i]);
-  out << "],\n  \"config\": " << config_json(c) << "\n}\n";
-  return write_file_atomically(path, out.str());
+  Json j;
+  j["run_id"] = run_id;
+  j["git_commit"] = build.git_commit;
+  j["build_flags"] = build.build_flags;
+  j["binaries"] = build.binaries;
+  j["args"] = args;
+  j["config"] = config_json(c);
+  return write_file_atomically(path, json_text(j, 2) + "\n");
 }
+
+namespace {
+
+// The string field `key` of `j`: "" when absent; false when not a string.
+bool string_field(const Json& j, const char* key, std::string* out) {
+  auto it = j.find(key);
+  if (it == j.end()) {
+    out->clear();
+    return true;
+  }
+  if (!it->is_string()) return false;
+  *out = it->get<std::string>();
+  return true;
+}
+
+}  // namespace
 
 std::string read_run_json(const std::string& path, std::string* run_id,
                           std::vector<std::string>* args, BuildIdentity* build) {
@@ -98,31 +68,27 @@ std::string read_run_json(const std::string& path, std::string* run_id,
   if (!in) return "cannot resume: " + path + " not found (was the run started with --out there?)";
   std::stringstream ss;
   ss << in.rdbuf();
-  std::string s = ss.str();
-  if (s.empty()) {
+  if (ss.str().empty()) {
     return "cannot resume: " + path + " is empty (the run could not write it, e.g. a full disk); " +
            "start over with --force";
   }
-  size_t p = s.find("\"run_id\":");
-  if (p == std::string::npos) return path + " is corrupt: no run_id";
-  p = s.find('"', p + 9);
-  if (p == std::string::npos || !read_json_string(s, &p, run_id)) {
+  Json j = Json::parse(ss.str(), nullptr, false);
+  if (!j.is_object()) return path + " is corrupt: not a JSON object";
+  if (!j.contains("run_id")) return path + " is corrupt: no run_id";
+  if (!string_field(j, "run_id", run_id) || run_id->empty()) {
     return path + " is corrupt: bad run_id";
   }
-  build->git_commit = json_string_field(s, "git_commit");
-  build->build_flags = json_string_field(s, "build_flags");
-  build->binaries = json_string_field(s, "binaries");
-  p = s.find("\"args\":");
-  if (p == std::string::npos) return path + " is corrupt: no args";
-  p = s.find('[', p);
-  if (p == std::string::npos) return path + " is corrupt: bad args";
-  ++p;
-  for (;;) {
-    while (p < s.size() && (s[p] == ' ' || s[p] == '\n' || s[p] == ',')) ++p;
-    if (p < s.size() && s[p] == ']') break;
-    std::string a;
-    if (!read_json_string(s, &p, &a)) return path + " is corrupt: bad args";
-    args->push_back(a);
+  if (!string_field(j, "git_commit", &build->git_commit) ||
+      !string_field(j, "build_flags", &build->build_flags) ||
+      !string_field(j, "binaries", &build->binaries)) {
+    return path + " is corrupt: the build identity is not text";
+  }
+  auto a = j.find("args");
+  if (a == j.end()) return path + " is corrupt: no args";
+  if (!a->is_array()) return path + " is corrupt: bad args";
+  for (const Json& v : *a) {
+    if (!v.is_string()) return path + " is corrupt: bad args";
+    args->push_back(v.get<std::string>());
   }
   return "";
 }

@@ -3,6 +3,7 @@
 #ifndef ALLOCBENCH_RUNNER_RUN_FILES_H_
 #define ALLOCBENCH_RUNNER_RUN_FILES_H_
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -15,15 +16,16 @@ namespace allocbench {
 std::string make_run_id();
 
 // The run's matrix as a JSON object (context.json's and run.json's "config").
-std::string config_json(const RunConfig& c);
+nlohmann::ordered_json config_json(const RunConfig& c);
 
 // Writes run.json atomically. Returns "" or the error with the errno.
 std::string write_run_json(const std::string& path, const std::string& run_id,
                            const std::vector<std::string>& args, const RunConfig& c,
                            const BuildIdentity& build);
 
-// Reads run.json. Returns "" or why it cannot be resumed (missing, empty,
-// corrupt).
+// Reads run.json (as written by any version: only run_id and args are
+// required; a missing build field reads as ""). Returns "" or why it cannot
+// be resumed (missing, empty, corrupt).
 std::string read_run_json(const std::string& path, std::string* run_id,
                           std::vector<std::string>* args, BuildIdentity* build);
 

@@ -1,105 +1,188 @@
 // allocbench: the benchmark runner CLI. See `allocbench --help` and README.md.
-#include <cstdio>
+// This file wires the command line (CLI11): the commands `list` and `run`,
+// the single-run form (no command), --help and --version.
+#include <fmt/core.h>
+
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "adapters/adapter.h"
 #include "runner/cell_exec.h"
 #include "runner/cli_common.h"
+#include "runner/cli_options.h"
 #include "runner/cli_util.h"
+#include "runner/context.h"
 #include "runner/run_command.h"
+#include "runner/run_options.h"
 #include "runner/single_run.h"
 #include "workloads/workload.h"
 
 namespace allocbench {
 namespace {
 
-const char* kUsage =
-    "usage: allocbench list\n"
-    "       allocbench run [--allocators A,B|all] [--workloads W[:profile],...|all]\n"
-    "                      [--threads 1,2] [--reps N] [--seed S] [--ops N] [--warmup N]\n"
-    "                      [--order sequential|shuffled] [--lat-sample N] [--timeout SECONDS]\n"
-    "                      [--min-time SECONDS] [--no-calibrate] [--pin CPUS] [--no-aslr]\n"
-    "                      [--strict] [--force] --out DIR\n"
-    "       allocbench run --resume [--allow-rebuild] [--strict] --out DIR\n"
-    "       allocbench [--seed N] [--ops N] [--profile {small,mixed,large}] [--allocator NAME]\n"
-    "                  [--threads N] [--json]\n"
-    "\n"
-    "  list        print the adapters and workloads, one per line\n"
-    "  run         run the matrix allocators x workloads x threads x reps, one child process\n"
-    "              per cell, writing DIR/results.csv, DIR/context.json and DIR/run.json\n"
-    "  (no command) the single-run form: mixed_sizes with one allocator, printed as text\n"
-    "              or, with --json, as a JSON report\n"
-    "\n"
-    "  --reps N       repetitions of every cell (1..10000, default 1)\n"
-    "  --threads LIST thread counts, each 1..1024 (repeated values are merged)\n"
-    "  --ops N        operations per thread (1..1000000000; default 100000; single-run form "
-    "200000)\n"
-    "  --warmup N     untimed replays of the trace in the same process before the timed ones "
-    "(0..1000)\n"
-    "  --min-time S   timed replays of a cell repeat until they sum to S seconds (default 0:\n"
-    "                 one replay); rows record how many (`replays`)\n"
-    "  --no-calibrate do not add the `null` calibration cells (no harness/net columns)\n"
-    "  --pin CPUS     run the runner and every cell on these CPUs (sched_setaffinity)\n"
-    "  --no-aslr      run the cells with address-space randomisation off (re-executes)\n"
-    "  --allow-rebuild  with --resume: continue although the build changed (recorded)\n"
-    "  --order        sequential, or shuffled: cells x repetitions in a seeded random order\n"
-    "  --lat-sample N time about 1 op in N for the latency percentiles (0 disables; at most "
-    "1048576)\n"
-    "  --timeout S    per-cell limit in whole seconds, 1..604800 (default: $BENCH_TIMEOUT or "
-    "1200)\n"
-    "  --strict       exit 3 when any cell of the run (test adapters aside) ends other than\n"
-    "                 ok or skipped, naming those cells (for CI)\n"
-    "  --force        start over in a DIR that has results (they are moved to DIR.prev)\n"
-    "  --resume       continue the run in DIR: cells already in results.csv are not rerun;\n"
-    "                 refused (exit 2) when the build or a finished cell's trace differs\n"
-    "\n"
-    "  A run holds an exclusive lock on DIR (DIR/.allocbench.lock) while it runs; a second\n"
-    "  run, --resume or --force on the same DIR is refused with exit 2.\n"
+const char* const kAbout =
+    "The allocator benchmark runner. Without a command it is the single-run form:\n"
+    "mixed_sizes with one allocator, printed as text or, with --json, as a JSON report.";
+
+const char* const kFooter =
+    "Every option takes its value as `--name VALUE` or `--name=VALUE`; given twice,\n"
+    "the last one counts. `allocbench COMMAND --help` describes a command.\n";
+
+const char* const kRunFooter =
+    "A run holds an exclusive lock on DIR (DIR/.allocbench.lock) while it runs; a second\n"
+    "run, --resume or --force on the same DIR is refused with exit 2.\n";
+
+const char* const kExitStatus =
     "\n"
     "Exit status: 0 when the run finished (failed cells are rows with their status),\n"
     "2 on bad usage (or DIR in use), 1 on an I/O error (the message names the file and\n"
     "the error; no cell whose rows were not all written counts as done), 3 with --strict\n"
     "when cells failed, 130 when interrupted.\n";
 
+// CLI11's layout with our usage lines first. Shared by all the commands.
+class HelpFormatter : public CLI::Formatter {
+ public:
+  void set_usage(const CLI::App* app, std::string text) { usage_[app] = std::move(text); }
+
+  std::string make_usage(const CLI::App* app, std::string) const override {
+    auto it = usage_.find(app);
+    return it == usage_.end() ? "" : it->second;
+  }
+
+  std::string make_help(const CLI::App* app, std::string name,
+                        CLI::AppFormatMode mode) const override {
+    std::string out = make_usage(app, name);
+    if (!app->get_description().empty()) out += "\n" + app->get_description() + "\n";
+    out += make_groups(app, mode) + make_subcommands(app, mode) + "\n" + make_footer(app);
+    // CLI11 puts a blank line both after a group and before the next one.
+    for (size_t at; (at = out.find("\n\n\n")) != std::string::npos;) out.erase(at, 1);
+    return out;
+  }
+
+ private:
+  std::map<const CLI::App*, std::string> usage_;  // App -> its "usage: ..." lines.
+};
+
+// `text` with its "usage: " replaced by indentation (a continuation line).
+std::string continued(const std::string& text) { return "       " + text.substr(7); }
+
 int cmd_list() {
   for (const AdapterInfo& a : adapter_registry()) {
-    std::printf("adapter  %-24s %-12s %s\n", a.name, a.family, a.description);
+    fmt::print("adapter  {:<24} {:<12} {}\n", a.name, a.family, a.description);
   }
   for (const Workload* w : workload_registry()) {
-    std::printf("workload %-24s %-12s %s\n", w->name(),
-                ("profiles=" + join(w->profiles(), "|")).c_str(), w->description());
+    fmt::print("workload {:<24} {:<12} {}\n", w->name(), "profiles=" + join(w->profiles(), "|"),
+               w->description());
   }
   return 0;
+}
+
+// The command line's parts and what they were parsed into.
+struct Cli {
+  CLI::App app{kAbout, "allocbench"};
+  std::shared_ptr<HelpFormatter> help = std::make_shared<HelpFormatter>();
+  CLI::App* list = nullptr;
+  CLI::App* run = nullptr;
+  CLI::App* help_command = nullptr;  // `allocbench help`, as --help.
+  SingleArgs single;
+  RunArgs run_args;
+};
+
+void declare(Cli* cli) {
+  CLI::App& app = cli->app;
+  app.formatter(cli->help);  // Before the subcommands, which copy it.
+  cli->help->column_width(28);
+  app.set_help_flag("-h,--help", "print this help and exit");
+  app.set_version_flag(
+      "--version",
+      [] {
+        return fmt::format("allocbench {} (git {})", kVersion,
+                           build_identity(exe_dir()).git_commit);
+      },
+      "print the version and the build's git commit, and exit");
+  app.require_subcommand(0, 1);
+  app.allow_extras();
+  app.footer(std::string(kFooter) + kExitStatus);
+  add_single_options(&app, &cli->single);
+  cli->list = app.add_subcommand("list", "print the adapters and workloads, one per line");
+  cli->list->allow_extras()->group("Commands")->footer("");
+  cli->run =
+      app.add_subcommand("run",
+                         "run the matrix allocators x workloads x threads x reps, one child\n"
+                         "process per cell, writing DIR/results.csv, DIR/context.json and\n"
+                         "DIR/run.json");
+  cli->run->allow_extras()->group("Commands");
+  cli->run->footer(std::string(kRunFooter) + kExitStatus);
+  add_run_options(cli->run, &cli->run_args);
+  cli->help_command = app.add_subcommand("help")->group("");
+  cli->help_command->allow_extras();
+  cli->help->set_usage(&app, "usage: allocbench list\n" + continued(kRunUsage) + kSingleUsage +
+                                 "       allocbench --version\n");
+  cli->help->set_usage(cli->list, "usage: allocbench list\n");
+  cli->help->set_usage(cli->run, kRunUsage);
+}
+
+// The usage error of a command line CLI11 parsed, or "".
+std::string usage_problem(Cli& cli, int argc, char** argv) {
+  const std::vector<std::string> extras = cli.app.remaining();
+  if (!extras.empty() && argc > 1 && extras.front() == argv[1] && extras.front()[0] != '-') {
+    return "unknown command '" + extras.front() + "'; choose from {list,run} or see --help";
+  }
+  std::string err = extras_problem(cli.app);
+  if (!err.empty()) return err;
+  if (cli.app.get_subcommands().empty()) return "";
+  for (const CLI::Option* o : cli.app.get_options()) {
+    if (o->count() > 0) {
+      return o->get_name() + " belongs to the single-run form, which takes no command";
+    }
+  }
+  if (*cli.list && !cli.list->remaining().empty()) return "list takes no arguments";
+  if (*cli.run) return finish_run_options(*cli.run, &cli.run_args);
+  return "";
+}
+
+int run_main(int argc, char** argv) {
+  Cli cli;
+  declare(&cli);
+  if (argc < 2) {  // Nothing to do: the help, as an error.
+    fmt::print(stderr, "{}", cli.app.help());
+    return kExitUsage;
+  }
+  try {
+    cli.app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    fmt::print("{}", cli.app.help());
+    return 0;
+  } catch (const CLI::CallForVersion& e) {
+    fmt::print("{}\n", e.what());
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    return usage_error(e.what());
+  }
+  std::string err = usage_problem(cli, argc, argv);
+  if (!err.empty()) return usage_error(err);
+  if (*cli.help_command) {
+    fmt::print("{}", cli.help->make_help(&cli.app, "allocbench", CLI::AppFormatMode::Normal));
+    return 0;
+  }
+  if (*cli.list) return cmd_list();
+  std::string command_line;
+  for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);
+  if (*cli.run) {
+    // Nothing may come before "run" (the single-run options are refused with it).
+    int at = 1;
+    while (at < argc && std::string(argv[at]) != "run") ++at;
+    return cmd_run(cli.run_args.config, {argv + at + 1, argv + argc}, command_line);
+  }
+  return cmd_single(cli.single);
 }
 
 }  // namespace
 }  // namespace allocbench
 
 int main(int argc, char** argv) {
-  using namespace allocbench;
-  install_interrupt_handlers();
-  std::vector<std::string> args(argv + 1, argv + argc);
-  std::string command_line;
-  for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);
-  if (args.empty()) {
-    std::fputs(kUsage, stderr);
-    return kExitUsage;
-  }
-  const std::string& cmd = args[0];
-  if (cmd == "--help" || cmd == "-h" || cmd == "help") {
-    std::fputs(kUsage, stdout);
-    return 0;
-  }
-  if (cmd == "--version") {
-    std::printf("allocbench %s\n", kVersion);
-    return 0;
-  }
-  if (cmd == "list") {
-    if (args.size() > 1) return usage_error("list takes no arguments");
-    return cmd_list();
-  }
-  if (cmd == "run") return cmd_run({args.begin() + 1, args.end()}, command_line);
-  if (cmd.rfind("--", 0) == 0) return cmd_single(args);
-  return usage_error("unknown command '" + cmd + "'; choose from {list,run} or see --help");
+  allocbench::install_interrupt_handlers();
+  return allocbench::run_main(argc, argv);
 }

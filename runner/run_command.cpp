@@ -91,25 +91,10 @@ int reexec_without_aslr(const RunConfig& c, const std::vector<std::string>& raw_
   return kExitIo;
 }
 
-// --resume: only --out, --timeout, --strict and --allow-rebuild may be given.
-std::string resume_args_problem(const std::vector<std::string>& raw_args, const std::string& dir) {
-  for (const std::string& a : raw_args) {
-    if (a != "--resume" && a != "--out" && a != dir && a != "--timeout" && a != "--allow-rebuild" &&
-        a != "--strict" && a.rfind("--", 0) == 0) {
-      return "--resume takes the matrix from " + dir +
-             "/run.json; give only --out (and optionally --timeout, --strict and "
-             "--allow-rebuild)";
-    }
-  }
-  return "";
-}
-
 // --resume: the settings come from DIR/run.json, with this invocation's
 // --timeout, --strict and --allow-rebuild; the build must be the same one
 // unless --allow-rebuild.
 int prepare_resume(const std::vector<std::string>& raw_args, RunState* s) {
-  std::string err = resume_args_problem(raw_args, s->dir);
-  if (!err.empty()) return usage_error(err);
   if (is_dir(s->dir)) {
     if (int rc = lock_dir(s->dir, &s->lock_fd); rc != kContinue) return rc;
     std::string killed = kill_recorded_child(s->dir + "/cell.pid");
@@ -117,7 +102,7 @@ int prepare_resume(const std::vector<std::string>& raw_args, RunState* s) {
   }
   std::vector<std::string> args;
   BuildIdentity saved_build;
-  err = read_run_json(s->dir + "/run.json", &s->run_id, &args, &saved_build);
+  std::string err = read_run_json(s->dir + "/run.json", &s->run_id, &args, &saved_build);
   if (!err.empty()) return usage_error(err);
   // Rows of two different builds must not merge under one run_id.
   std::vector<std::string> diffs = build_differences(saved_build, s->build);
@@ -194,7 +179,7 @@ int prepare_fresh(const std::vector<std::string>& raw_args, RunState* s) {
   // Store the arguments without --force so a resume never moves results away.
   std::vector<std::string> stored;
   for (const std::string& a : raw_args) {
-    if (a != "--force") stored.push_back(a);
+    if (a != "--force" && a.rfind("--force=", 0) != 0) stored.push_back(a);
   }
   std::string err = write_run_json(dir + "/run.json", s->run_id, stored, s->c, s->build);
   if (!err.empty()) {
@@ -345,10 +330,10 @@ int run_cells(const RunState& s, const std::vector<Cell>& plan, const std::set<s
 
 }  // namespace
 
-int cmd_run(const std::vector<std::string>& raw_args, const std::string& command_line) {
+int cmd_run(const RunConfig& config, const std::vector<std::string>& raw_args,
+            const std::string& command_line) {
   RunState s;
-  std::string err = parse_run_args(raw_args, &s.c);
-  if (!err.empty()) return usage_error(err);
+  s.c = config;
   s.dir = s.c.out;
   s.csv_path = s.dir + "/results.csv";
   s.build = build_identity(exe_dir());

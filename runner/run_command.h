@@ -6,11 +6,15 @@
 #include <string>
 #include <vector>
 
+#include "runner/plan.h"
+
 namespace allocbench {
 
-// `raw_args`: the arguments after "run" (stored in run.json; --no-aslr
-// re-executes with them). Returns the exit status.
-int cmd_run(const std::vector<std::string>& raw_args, const std::string& command_line);
+// Runs `config` (parsed from `raw_args`, the arguments after "run", which
+// are stored in run.json and with which --no-aslr re-executes). Returns the
+// exit status.
+int cmd_run(const RunConfig& config, const std::vector<std::string>& raw_args,
+            const std::string& command_line);
 
 }  // namespace allocbench
 

@@ -1,18 +1,31 @@
 #include "runner/single_run.h"
 
+#include <fmt/core.h>
+
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 
 #include "adapters/adapter.h"
 #include "runner/cell_exec.h"
 #include "runner/cli_common.h"
+#include "runner/cli_options.h"
 #include "runner/cli_util.h"
 #include "runner/context.h"
+#include "runner/plan.h"
 #include "runner/run_options.h"
 #include "workloads/workload.h"
 
 namespace allocbench {
+
+const char* const kSingleUsage =
+    "       allocbench [--seed N] [--ops N] [--profile {small,mixed,large}] [--allocator NAME]\n"
+    "                  [--threads N] [--json]\n";
+
 namespace {
+
+// The profiles in the order of seed 001's usage line.
+constexpr const char* kSeedProfiles = "small,mixed,large";
 
 std::string with_commas(uint64_t v) {
   std::string s = std::to_string(v);
@@ -25,92 +38,102 @@ std::string with_commas(uint64_t v) {
   return out;
 }
 
+// An unknown profile or allocator, in the form of seed 001's transcript:
+// `allocbench: invalid profile "unknown"` and the usage line with the choices.
+int invalid_choice(const char* what, const std::string& value, const std::string& choices) {
+  fmt::print(stderr, "allocbench: invalid {} \"{}\"\n", what, value);
+  fmt::print(stderr, "usage: allocbench --{} {{{}}}\n", what, choices);
+  return kExitUsage;
+}
+
+// What the report shows, from the cell's row.
+struct Report {
+  uint64_t alloc_per_sec = 0, free_per_sec = 0;
+  std::string p50, p99;  // ns, as in the row.
+  double fragmentation_pct = 0;
+};
+
+Report report_of(std::map<std::string, std::string>& row) {
+  Report r;
+  double wall = std::strtod(row["wall_s"].c_str(), nullptr);
+  uint64_t allocs = std::strtoull(row["allocs"].c_str(), nullptr, 10);
+  uint64_t frees = std::strtoull(row["frees"].c_str(), nullptr, 10);
+  r.alloc_per_sec = static_cast<uint64_t>(static_cast<double>(allocs) / wall);
+  r.free_per_sec = static_cast<uint64_t>(static_cast<double>(frees) / wall);
+  r.p50 = row["lat_p50_ns"];
+  r.p99 = row["lat_p99_ns"];
+  double live = std::strtod(row["peak_live_bytes"].c_str(), nullptr);
+  double net = std::strtod(row["peak_rss_net_bytes"].c_str(), nullptr);
+  r.fragmentation_pct = net > live && net > 0 ? 100.0 * (net - live) / net : 0.0;
+  return r;
+}
+
+void print_report(const SingleArgs& a, const Report& r) {
+  if (a.json) {
+    fmt::print(
+        "{{\"profile\": {}, \"seed\": {}, \"ops\": {}, \"allocator\": {}, \"threads\": {}, "
+        "\"alloc_per_sec\": {}, \"free_per_sec\": {}, \"latency_ns\": {{\"p50\": {}, "
+        "\"p99\": {}}}, \"fragmentation_pct\": {:.1f}}}\n",
+        json_quote(a.profile), a.seed, a.ops, json_quote(a.allocator), a.threads, r.alloc_per_sec,
+        r.free_per_sec, r.p50, r.p99, r.fragmentation_pct);
+    return;
+  }
+  fmt::print("allocbench {}\n", kVersion);
+  fmt::print("profile={} seed={} ops={} allocator={}\n", a.profile, a.seed, a.ops, a.allocator);
+  fmt::print("alloc/s: {}\n", with_commas(r.alloc_per_sec));
+  fmt::print("free/s: {}\n", with_commas(r.free_per_sec));
+  fmt::print("p50 latency: {} ns\n", r.p50);
+  fmt::print("p99 latency: {} ns\n", r.p99);
+  fmt::print("fragmentation: {:.1f}%\n", r.fragmentation_pct);
+}
+
 }  // namespace
 
-int cmd_single(const std::vector<std::string>& args) {
-  uint64_t seed = 1337, ops = 200000;
-  uint32_t threads = 1;
-  std::string profile = "mixed", allocator = "glibc";
-  bool json = false;
-  const Workload* w = find_workload("mixed_sizes");
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a == "--json") {
-      json = true;
-      continue;
+void add_single_options(CLI::App* app, SingleArgs* a) {
+  const std::string group = "Options of the single-run form";
+  add_valued(app, "--seed", "N", "seed of the trace (default 1337)", [a](const std::string& v) {
+    a->seed = number_in("--seed", v, 0, UINT64_MAX);
+  })->group(group);
+  add_valued(app, "--ops", "N", "operations per thread (1..1000000000, default 200000)",
+             [a](const std::string& v) { a->ops = number_in("--ops", v, 1, kMaxOps); })
+      ->group(group);
+  add_valued(app, "--threads", "N", "threads (1..1024, default 1)", [a](const std::string& v) {
+    uint32_t n = 0;
+    if (!parse_u32(v, &n) || n == 0 || n > kMaxThreads) {
+      fail_usage("malformed thread count '" + v + "' (must be in 1.." +
+                 std::to_string(kMaxThreads) + ")");
     }
-    if (i + 1 >= args.size()) return usage_error(a + " needs a value");
-    const std::string& v = args[++i];
-    bool ok = true;
-    if (a == "--seed")
-      ok = parse_u64(v, &seed);
-    else if (a == "--ops")
-      ok = parse_u64(v, &ops) && ops > 0;
-    else if (a == "--threads")
-      ok = parse_u32(v, &threads) && threads > 0 && threads <= 1024;
-    else if (a == "--allocator")
-      allocator = v;
-    else if (a == "--profile")
-      profile = v;
-    else
-      return usage_error("unknown option '" + a + "'");
-    if (!ok) return usage_error("malformed number for " + a + ": '" + v + "'");
+    a->threads = n;
+  })->group(group);
+  add_valued(app, "--profile", "{small,mixed,large}", "mixed_sizes' profile (default mixed)",
+             [a](const std::string& v) { a->profile = v; })
+      ->group(group);
+  add_valued(app, "--allocator", "NAME", "an adapter of `allocbench list` (default glibc)",
+             [a](const std::string& v) { a->allocator = v; })
+      ->group(group);
+  app->add_flag("--json", a->json, "print the report as one JSON object")->group(group);
+}
+
+int cmd_single(const SingleArgs& a) {
+  const Workload* w = find_workload("mixed_sizes");
+  if (!has_profile(*w, a.profile)) return invalid_choice("profile", a.profile, kSeedProfiles);
+  if (find_adapter(a.allocator) == nullptr) {
+    return invalid_choice("allocator", a.allocator, join(adapter_names(), ","));
   }
-  if (!has_profile(*w, profile)) {
-    std::fprintf(stderr, "allocbench: invalid profile \"%s\"\n", profile.c_str());
-    std::fprintf(stderr, "usage: allocbench --profile {%s}\n", "small,mixed,large");
-    return kExitUsage;
-  }
-  const AdapterInfo* a = find_adapter(allocator);
-  if (a == nullptr) {
-    std::fprintf(stderr, "allocbench: invalid allocator \"%s\"\n", allocator.c_str());
-    std::fprintf(stderr, "usage: allocbench --allocator {%s}\n",
-                 join(adapter_names(), ",").c_str());
-    return kExitUsage;
-  }
-  Cell cell{allocator, "mixed_sizes", profile, threads, 0};
   CellRun run;
-  run.ops = ops;
-  run.seed = seed;
+  run.ops = a.ops;
+  run.seed = a.seed;
   run.lat_sample = 16;
   std::string env_err;
   run.timeout_s = default_timeout(&env_err);
   if (!env_err.empty()) return usage_error(env_err);
-  auto row = execute_cell(cell, run);
+  auto row = execute_cell(Cell{a.allocator, "mixed_sizes", a.profile, a.threads, 0}, run);
   if (row["status"] != "ok") {
-    std::fprintf(stderr, "allocbench: %s on mixed_sizes/%s: %s%s%s\n", allocator.c_str(),
-                 profile.c_str(), row["status"].c_str(), row["error"].empty() ? "" : ": ",
-                 row["error"].c_str());
-    return 1;
+    fmt::print(stderr, "allocbench: {} on mixed_sizes/{}: {}{}{}\n", a.allocator, a.profile,
+               row["status"], row["error"].empty() ? "" : ": ", row["error"]);
+    return 1;  // The cell failed; its status says how.
   }
-  double wall = std::strtod(row["wall_s"].c_str(), nullptr);
-  uint64_t allocs = std::strtoull(row["allocs"].c_str(), nullptr, 10);
-  uint64_t frees = std::strtoull(row["frees"].c_str(), nullptr, 10);
-  uint64_t alloc_ps = static_cast<uint64_t>(static_cast<double>(allocs) / wall);
-  uint64_t free_ps = static_cast<uint64_t>(static_cast<double>(frees) / wall);
-  double live = std::strtod(row["peak_live_bytes"].c_str(), nullptr);
-  double net = std::strtod(row["peak_rss_net_bytes"].c_str(), nullptr);
-  double frag = net > live && net > 0 ? 100.0 * (net - live) / net : 0.0;
-  if (json) {
-    std::printf(
-        "{\"profile\": %s, \"seed\": %llu, \"ops\": %llu, \"allocator\": %s, \"threads\": %u, "
-        "\"alloc_per_sec\": %llu, \"free_per_sec\": %llu, \"latency_ns\": {\"p50\": %s, "
-        "\"p99\": %s}, \"fragmentation_pct\": %.1f}\n",
-        json_quote(profile).c_str(), static_cast<unsigned long long>(seed),
-        static_cast<unsigned long long>(ops), json_quote(allocator).c_str(), threads,
-        static_cast<unsigned long long>(alloc_ps), static_cast<unsigned long long>(free_ps),
-        row["lat_p50_ns"].c_str(), row["lat_p99_ns"].c_str(), frag);
-  } else {
-    std::printf("allocbench %s\n", kVersion);
-    std::printf("profile=%s seed=%llu ops=%llu allocator=%s\n", profile.c_str(),
-                static_cast<unsigned long long>(seed), static_cast<unsigned long long>(ops),
-                allocator.c_str());
-    std::printf("alloc/s: %s\n", with_commas(alloc_ps).c_str());
-    std::printf("free/s: %s\n", with_commas(free_ps).c_str());
-    std::printf("p50 latency: %s ns\n", row["lat_p50_ns"].c_str());
-    std::printf("p99 latency: %s ns\n", row["lat_p99_ns"].c_str());
-    std::printf("fragmentation: %.1f%%\n", frag);
-  }
+  print_report(a, report_of(row));
   return 0;
 }
 

@@ -1,8 +1,10 @@
-// The allocbench command line and the files it reads back: --force on any
-// path, and run.json / context.json as written by this and earlier versions.
+// The allocbench command line (CLI11): help on every command, --opt=value,
+// missing values, choices, --version, --force on any path; and run.json /
+// context.json as written by this and earlier versions.
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -17,6 +19,112 @@ using namespace cli_test;
 
 std::string fixture(const std::string& name) {
   return std::string(ALLOCBENCH_TEST_FIXTURES) + "/" + name;
+}
+
+std::string source_dir() { return std::string(ALLOCBENCH_TEST_FIXTURES) + "/../.."; }
+
+TEST(Cli, HelpOnEveryCommand) {
+  struct Case {
+    std::string args, usage;
+  } cases[] = {
+      {"--help", "usage: allocbench list\n"},
+      {"-h", "usage: allocbench list\n"},
+      {"help", "usage: allocbench list\n"},
+      {"run --help", "usage: allocbench run [--allocators"},
+      {"run -h", "usage: allocbench run [--allocators"},
+      {"run --ops 5 --help", "usage: allocbench run [--allocators"},
+      {"list --help", "usage: allocbench list\n"},
+      {"--seed 3 --help", "usage: allocbench list\n"},
+  };
+  for (const Case& c : cases) {
+    Result r = sh(bin() + " " + c.args);
+    EXPECT_EQ(r.code, 0) << c.args << ": " << r.err;
+    EXPECT_EQ(r.out.rfind(c.usage, 0), 0u) << c.args << " -> " << r.out;
+    EXPECT_EQ(r.err, "") << c.args;
+  }
+  EXPECT_NE(sh(bin() + " run --help").out.find("--min-time SECONDS"), std::string::npos);
+  EXPECT_NE(sh(bin() + " --help").out.find("--allocator NAME"), std::string::npos);
+  // No arguments at all: the help, on stderr, as a usage error.
+  Result none = sh(bin());
+  EXPECT_EQ(none.code, 2);
+  EXPECT_EQ(none.err.rfind("usage: allocbench", 0), 0u) << none.err;
+}
+
+TEST(Cli, OptionEqualsValueIsTheSameAsTwoWords) {
+  const std::string a = temp_dir() + "/a", b = temp_dir() + "/b";
+  const std::string common = " run --allocators glibc --workloads mixed_sizes:small --no-calibrate";
+  Result r1 = sh(bin() + common + " --ops 5 --threads 2 --out " + a);
+  ASSERT_EQ(r1.code, 0) << r1.err;
+  Result r2 = sh(bin() + common + " --ops=5 --threads=2 --out=" + b);
+  ASSERT_EQ(r2.code, 0) << r2.err;
+  auto ra = rows(a + "/results.csv"), rb = rows(b + "/results.csv");
+  ASSERT_EQ(ra.size(), 1u);
+  ASSERT_EQ(rb.size(), 1u);
+  EXPECT_EQ(rb[0]["ops"], "5");
+  EXPECT_EQ(rb[0]["threads"], "2");
+  EXPECT_EQ(ra[0]["trace_hash"], rb[0]["trace_hash"]);
+  // The single-run form too.
+  Result s = sh(bin() + " --ops=500 --profile=small --seed=3");
+  ASSERT_EQ(s.code, 0) << s.err;
+  EXPECT_NE(s.out.find("profile=small seed=3 ops=500 allocator=glibc"), std::string::npos) << s.out;
+}
+
+// An option followed by another option has no value; before CLI11 the
+// runner took "--out" as the thread count.
+TEST(Cli, MissingValueIsAUsageErrorNamingTheOption) {
+  const std::string dir = temp_dir();
+  for (const std::string& args :
+       {"run --threads --out " + dir + "/o", "run --out " + dir + "/o --threads",
+        "run --out " + dir + "/o --threads="}) {
+    Result r = sh(bin() + " " + args);
+    EXPECT_EQ(r.code, 2) << args;
+    EXPECT_EQ(r.err, "allocbench: --threads needs a value\nTry 'allocbench --help'.\n") << args;
+    EXPECT_FALSE(exists(dir + "/o")) << args << " wrote output";
+  }
+  Result s = sh(bin() + " --ops --json");
+  EXPECT_EQ(s.code, 2);
+  EXPECT_NE(s.err.find("--ops needs a value"), std::string::npos) << s.err;
+}
+
+// Every validated choice names the valid ones, in either spelling of the
+// option.
+TEST(Cli, UnknownChoicesNameTheValidOnes) {
+  const std::string dir = temp_dir();
+  struct Case {
+    std::string args, expect;
+  } cases[] = {
+      {"run --allocators nosuch --out " + dir + "/o", "unknown allocator 'nosuch'; choose from {"},
+      {"run --allocators=glibc,nosuch --out " + dir + "/o",
+       "unknown allocator 'nosuch'; choose from {"},
+      {"run --workloads=nosuch --out " + dir + "/o", "unknown workload 'nosuch'; choose from {"},
+      {"run --workloads=ttl_ring:huge --out " + dir + "/o",
+       "unknown profile 'huge' for workload ttl_ring; choose from {default}"},
+      {"run --order=random --out " + dir + "/o",
+       "invalid --order 'random'; choose from {sequential,shuffled}"},
+      {"--allocator=nosuch",
+       "allocbench: invalid allocator \"nosuch\"\nusage: allocbench --allocator {"},
+      {"--profile=huge",
+       "allocbench: invalid profile \"huge\"\nusage: allocbench --profile {small,mixed,large}"},
+  };
+  for (const Case& c : cases) {
+    Result r = sh(bin() + " " + c.args);
+    EXPECT_EQ(r.code, 2) << c.args;
+    EXPECT_NE(r.err.find(c.expect), std::string::npos) << c.args << " -> " << r.err;
+    if (c.expect.find("allocator") != std::string::npos) {
+      EXPECT_NE(r.err.find("glibc,jemalloc,"), std::string::npos) << c.args << " -> " << r.err;
+    }
+  }
+  EXPECT_FALSE(exists(dir + "/o"));
+}
+
+TEST(Cli, VersionPrintsTheBuildsGitCommit) {
+  Result v = sh(bin() + " --version");
+  ASSERT_EQ(v.code, 0) << v.err;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_match(v.out, m,
+                               std::regex("allocbench 1\\.0 \\(git ([0-9a-f]{40})(-dirty)?\\)\n")))
+      << v.out;
+  EXPECT_EQ(m[1].str(), sh("git -C " + source_dir() + " rev-parse HEAD").out.substr(0, 40));
 }
 
 // --force moves the old run aside without a shell, so any byte of the path

@@ -87,7 +87,7 @@ TEST(Cli, MissingValueIsAUsageErrorNamingTheOption) {
 }
 
 // Every validated choice names the valid ones, in either spelling of the
-// option.
+// option, and in the cell child too.
 TEST(Cli, UnknownChoicesNameTheValidOnes) {
   const std::string dir = temp_dir();
   struct Case {
@@ -115,6 +115,11 @@ TEST(Cli, UnknownChoicesNameTheValidOnes) {
     }
   }
   EXPECT_FALSE(exists(dir + "/o"));
+  Result cell = sh(build_dir() + "/allocbench_cell --describe nosuch");
+  EXPECT_EQ(cell.code, 2);
+  EXPECT_NE(cell.err.find("unknown adapter 'nosuch'; choose from {"), std::string::npos)
+      << cell.err;
+  EXPECT_NE(cell.err.find("glibc"), std::string::npos) << cell.err;
 }
 
 TEST(Cli, VersionPrintsTheBuildsGitCommit) {
@@ -125,6 +130,25 @@ TEST(Cli, VersionPrintsTheBuildsGitCommit) {
                                std::regex("allocbench 1\\.0 \\(git ([0-9a-f]{40})(-dirty)?\\)\n")))
       << v.out;
   EXPECT_EQ(m[1].str(), sh("git -C " + source_dir() + " rev-parse HEAD").out.substr(0, 40));
+}
+
+// The cell child reads its (internal) command line like allocbench.
+TEST(Cli, CellChildCommandLine) {
+  const std::string cell = build_dir() + "/allocbench_cell";
+  Result d = sh(cell + " --describe=glibc");
+  EXPECT_EQ(d.code, 0) << d.err;
+  EXPECT_NE(d.out.find("@ab version="), std::string::npos) << d.out;
+  Result r = sh(cell +
+                " --adapter=glibc --workload ttl_ring --profile=default --threads=1 --ops=500"
+                " --seed 1 --lat-sample=0");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("@ab status=ok"), std::string::npos) << r.out;
+  for (const char* bad : {"--ops 12x", "--threads --ops 5", "--max-replays 0", "--bogus 1"}) {
+    Result b = sh(cell + " --adapter glibc " + bad);
+    EXPECT_EQ(b.code, 2) << bad;
+    EXPECT_EQ(b.err.rfind("allocbench_cell: ", 0), 0u) << bad << " -> " << b.err;
+  }
+  EXPECT_EQ(sh(cell + " --help").code, 0);
 }
 
 // --force moves the old run aside without a shell, so any byte of the path

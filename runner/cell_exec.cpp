@@ -231,7 +231,10 @@ std::map<std::string, std::string> execute_cell(const Cell& cell, const CellRun&
     row["lat_file"] = latency_file(cell);
   }
   row["_phase_rss"] = kv["phase_rss"];  // Not a results.csv column: goes to phases.csv.
-  row["error"] = kv["note"];            // A caveat on an ok row (docs/csv_schema.md).
+  // Not results.csv columns either: for the single-run form's alloc/s and free/s.
+  row["_alloc_time_share"] = kv["alloc_time_share"];
+  row["_free_time_share"] = kv["free_time_share"];
+  row["error"] = kv["note"];  // A caveat on an ok row (docs/csv_schema.md).
   if (kv["memory_valid"] == "1") memory_columns(kv, &row);
   return row;
 }

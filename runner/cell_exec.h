@@ -43,7 +43,8 @@ std::string latency_file(const Cell& cell);
 std::map<std::string, std::string> parse_cell_output(const std::string& out);
 
 // Runs one cell (or decides it is skipped) and returns its results row:
-// CSV columns, plus "_phase_rss" (for phases.csv), which is not one.
+// CSV columns, plus some that are not ("_phase_rss" for phases.csv;
+// "_alloc_time_share" and "_free_time_share", see CellResult).
 std::map<std::string, std::string> execute_cell(const Cell& cell, const CellRun& run);
 
 // The version each allocator's cell binary reports (`--describe`), or why

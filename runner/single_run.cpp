@@ -53,13 +53,28 @@ struct Report {
   double fragmentation_pct = 0;
 };
 
+// Calls of one kind per second of the time spent in them. `share` is that
+// kind's part of the sampled ops' time (CellResult::alloc_time_share), so the
+// time in them is share x wall; without samples of the kind (share 0), the
+// calls per second of the whole replay.
+uint64_t calls_per_sec(const std::string& calls, const std::string& share, double wall_s) {
+  const double n = static_cast<double>(std::strtoull(calls.c_str(), nullptr, 10));
+  const double f = std::strtod(share.c_str(), nullptr);
+  const double seconds = f > 0 ? f * wall_s : wall_s;
+  return seconds > 0 ? static_cast<uint64_t>(n / seconds) : 0;
+}
+
+// alloc/s: allocations (kAlloc and kCalloc, the `allocs` column) per second
+// spent allocating; free/s: frees (kFree, `frees`) per second spent freeing.
+// A realloc counts in neither, as in the CSV (its own `reallocs` column), and
+// its time in neither. Each is thus the rate of that operation alone, not
+// `allocs` over the whole replay's time (which equalled frees over it, since
+// mixed_sizes frees every block it allocates).
 Report report_of(std::map<std::string, std::string>& row) {
   Report r;
-  double wall = std::strtod(row["wall_s"].c_str(), nullptr);
-  uint64_t allocs = std::strtoull(row["allocs"].c_str(), nullptr, 10);
-  uint64_t frees = std::strtoull(row["frees"].c_str(), nullptr, 10);
-  r.alloc_per_sec = static_cast<uint64_t>(static_cast<double>(allocs) / wall);
-  r.free_per_sec = static_cast<uint64_t>(static_cast<double>(frees) / wall);
+  const double wall = std::strtod(row["wall_s"].c_str(), nullptr);
+  r.alloc_per_sec = calls_per_sec(row["allocs"], row["_alloc_time_share"], wall);
+  r.free_per_sec = calls_per_sec(row["frees"], row["_free_time_share"], wall);
   r.p50 = row["lat_p50_ns"];
   r.p99 = row["lat_p99_ns"];
   double live = std::strtod(row["peak_live_bytes"].c_str(), nullptr);

@@ -132,6 +132,32 @@ TEST(Cli, VersionPrintsTheBuildsGitCommit) {
   EXPECT_EQ(m[1].str(), sh("git -C " + source_dir() + " rev-parse HEAD").out.substr(0, 40));
 }
 
+// The number after "label: " in the single-run report, commas dropped.
+double report_value(const std::string& out, const std::string& label) {
+  size_t at = out.find("\n" + label + ": ");
+  if (at == std::string::npos) return -1;
+  std::string digits;
+  for (size_t i = at + label.size() + 3; i < out.size() && out[i] != '\n'; ++i) {
+    if (out[i] != ',') digits += out[i];
+  }
+  return std::stod(digits);
+}
+
+// alloc/s is allocations per second spent allocating, free/s frees per
+// second spent freeing (they were both calls over the whole replay's time,
+// hence always equal). A test adapter spins 400 ns in every allocation and
+// frees at no cost: noise only adds time, so alloc/s stays under 1/400 ns,
+// and frees are many times faster.
+TEST(Cli, SingleRunAllocAndFreeRatesEachCountTheirOwnTime) {
+  Result r = sh("ALLOCBENCH_TEST_ADAPTERS=1 ALLOCBENCH_SPIN_NS=400 " + bin() +
+                " --ops 20000 --profile small --allocator test_spin_1x");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const double alloc = report_value(r.out, "alloc/s"), free = report_value(r.out, "free/s");
+  EXPECT_GT(alloc, 0) << r.out;
+  EXPECT_LT(alloc, 1.1e9 / 400) << r.out;
+  EXPECT_GT(free, 4 * alloc) << r.out;
+}
+
 // The cell child reads its (internal) command line like allocbench.
 TEST(Cli, CellChildCommandLine) {
   const std::string cell = build_dir() + "/allocbench_cell";

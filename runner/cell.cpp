@@ -112,6 +112,7 @@ struct Worker {
   MappedArray<SlotEntry> slots;
   MappedArray<void*> plain_slots;  // The slot table of plain mixes (8 bytes a slot).
   MappedArray<uint32_t> lat;        // Latency round: cycle counts of sampled ops.
+  MappedArray<uint8_t> lat_kind;    // Latency round: the OpKind of each of them.
   MappedArray<uint64_t> phase_rss;  // Thread 0 only, first timed round only.
   MappedArray<uint64_t> phases;     // Indices of the trace's kPhase ops.
   CalibrationPlan plan;
@@ -168,6 +169,27 @@ CellResult fail(const std::string& status, const std::string& why) {
   return r;
 }
 
+// CellResult::alloc_time_share and free_time_share from the latency samples
+// (ns) and their op kinds. Samples are capped at the 99.9th percentile: one
+// preempted or interrupted sample would otherwise decide the split.
+void time_shares(const std::vector<double>& ns, const std::vector<uint8_t>& kinds, CellResult* r) {
+  if (ns.empty()) return;
+  std::vector<double> sorted = ns;
+  std::sort(sorted.begin(), sorted.end());
+  const double cap = percentile(sorted, 0.999);
+  double alloc_ns = 0, free_ns = 0, all_ns = 0;
+  for (size_t i = 0; i < ns.size(); ++i) {
+    const double t = std::min(cap, std::max(0.0, ns[i]));
+    const OpKind kind = static_cast<OpKind>(kinds[i]);
+    all_ns += t;
+    if (kind == OpKind::kAlloc || kind == OpKind::kCalloc) alloc_ns += t;
+    if (kind == OpKind::kFree) free_ns += t;
+  }
+  if (all_ns <= 0) return;
+  r->alloc_time_share = alloc_ns / all_ns;
+  r->free_time_share = free_ns / all_ns;
+}
+
 }  // namespace
 
 CellResult run_cell(const CellConfig& c) {
@@ -196,7 +218,10 @@ CellResult run_cell(const CellConfig& c) {
     TraceParams p{c.profile, c.seed, i, c.threads, c.ops};
     Worker& wk = workers[i];
     wk.trace = generate_trace(*w, p);
-    if (c.lat_sample > 0) wk.lat.reserve(2 * (c.ops / c.lat_sample) + 64);
+    if (c.lat_sample > 0) {
+      wk.lat.reserve(2 * (c.ops / c.lat_sample) + 64);
+      wk.lat_kind.reserve(2 * (c.ops / c.lat_sample) + 64);
+    }
     hashes[i] = wk.trace.hash;
     max_trace_peak = std::max(max_trace_peak, wk.trace.peak_live_bytes);
     r.total_ops += wk.trace.ops.size();
@@ -377,6 +402,7 @@ CellResult run_cell(const CellConfig& c) {
           if (kind == Round::kLatency) {
             me.timer_ticks = timer_cost_ticks();
             t.lat = &me.lat;
+            t.lat_kind = &me.lat_kind;
             sampled(ctx, t, shared);
           } else if (kind == Round::kTimed) {
             // Per-thread usage around the replay alone: not the gate's spinning,
@@ -514,12 +540,17 @@ CellResult run_cell(const CellConfig& c) {
 
   // Latency: cycles less the timer's own cost, in ns, all threads merged.
   std::vector<double> all;
+  std::vector<uint8_t> kinds;  // The OpKind of each entry of `all`.
   double timer_sum = 0;
   for (const Worker& wk : workers) {
     const double timer = static_cast<double>(wk.timer_ticks);
     timer_sum += timer;
-    for (uint32_t v : wk.lat) all.push_back((static_cast<double>(v) - timer) / r.ticks_per_ns);
+    for (size_t i = 0; i < wk.lat.size(); ++i) {
+      all.push_back((static_cast<double>(wk.lat[i]) - timer) / r.ticks_per_ns);
+      kinds.push_back(wk.lat_kind[i]);
+    }
   }
+  time_shares(all, kinds, &r);
   r.timer_ns = timer_sum / c.threads / r.ticks_per_ns;
   if (!c.lat_out.empty() && !all.empty()) {
     // At most kLatencyFileMax samples: every k-th, in thread order.
@@ -596,6 +627,8 @@ void write_cell_result(int fd, const CellResult& r) {
   kd("lat_max_ns", r.lat_max_ns);
   kd("timer_ns", r.timer_ns);
   kd("ticks_per_ns", r.ticks_per_ns);
+  kd("alloc_time_share", r.alloc_time_share);
+  kd("free_time_share", r.free_time_share);
   ku("memory_valid", r.memory_valid ? 1 : 0);
   kv("note", r.note);
   kv("peak_live_method", r.peak_live_method);

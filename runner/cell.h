@@ -37,6 +37,11 @@ struct CellResult {
   double timer_ns = 0;      // The cycle counter's own cost, subtracted from each sample.
   double lat_p50_ns = 0, lat_p90_ns = 0, lat_p99_ns = 0, lat_p999_ns = 0, lat_max_ns = 0;
   double ticks_per_ns = 0;  // Cycle counter rate, measured against the monotonic clock.
+  // Of the sampled ops' time (latency round, timer cost taken off), the part
+  // spent in allocation calls (kAlloc, kCalloc: the ops `allocs` counts) and
+  // in frees (kFree: `frees`); reallocs are their own kind, in neither. 0
+  // without samples of that kind.
+  double alloc_time_share = 0, free_time_share = 0;
   bool memory_valid = true;      // False: the memory columns mean nothing (see note).
   std::string note;              // Caveat on an ok result (e.g. why memory is not valid).
   std::string peak_live_method;  // "trace", "replay" (exact at replay) or "sampled".

@@ -5,74 +5,88 @@
 //                   --seed S [--warmup K] [--lat-sample R] [--min-time SECONDS]
 //                   [--max-replays N] [--lat-out FILE]
 //   allocbench_cell --describe A     (prints the adapter's version and verify())
+//
+// The protocol is internal to allocbench (runner/cell_exec.cpp), but the
+// command line is read like allocbench's own (runner/cli_options.h).
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <string>
 
 #include "adapters/adapter.h"
 #include "runner/cell.h"
+#include "runner/cli_options.h"
 #include "runner/cli_util.h"
 
-using allocbench::CellConfig;
+namespace allocbench {
+namespace {
+
+template <typename T>
+void add_number(CLI::App* app, const std::string& name, T* out, uint64_t lo = 0,
+                uint64_t hi = UINT32_MAX) {
+  add_valued(app, name, "N", "",
+             [=](const std::string& v) { *out = static_cast<T>(number_in(name, v, lo, hi)); });
+}
+
+void declare(CLI::App* app, CellConfig* c, std::string* describe) {
+  auto text = [app](const std::string& name, std::string* out) {
+    add_valued(app, name, "TEXT", "", [out](const std::string& v) { *out = v; });
+  };
+  text("--adapter", &c->adapter);
+  text("--workload", &c->workload);
+  text("--profile", &c->profile);
+  text("--describe", describe);
+  text("--lat-out", &c->lat_out);
+  add_number(app, "--threads", &c->threads);
+  add_number(app, "--ops", &c->ops, 0, UINT64_MAX);
+  add_number(app, "--seed", &c->seed, 0, UINT64_MAX);
+  add_number(app, "--warmup", &c->warmup);
+  add_number(app, "--lat-sample", &c->lat_sample);
+  add_number(app, "--max-replays", &c->max_replays, 1);
+  add_valued(app, "--min-time", "SECONDS", "", [c](const std::string& v) {
+    if (!parse_seconds(v, &c->min_time_s))
+      fail_usage("malformed number for --min-time: '" + v + "'");
+  });
+}
+
+// --describe: the adapter's version and verify() result.
+int describe_adapter(const std::string& name) {
+  const AdapterInfo* info = find_adapter(name);
+  if (info == nullptr) {
+    std::vector<std::string> names;
+    for (const AdapterInfo& a : adapter_registry()) names.push_back(a.name);
+    std::fprintf(stderr, "allocbench_cell: unknown adapter '%s'; choose from {%s}\n", name.c_str(),
+                 join(names, ",").c_str());
+    return 2;
+  }
+  auto a = info->create();
+  std::printf("@ab version=%s\n@ab verify=%s\n", a->version().c_str(), a->verify().c_str());
+  return 0;
+}
+
+}  // namespace
+}  // namespace allocbench
 
 int main(int argc, char** argv) {
+  using namespace allocbench;
+  CLI::App app("The child process of one allocbench cell (internal).", "allocbench_cell");
+  app.allow_extras();
   CellConfig c;
   std::string describe;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    const char* v = i + 1 < argc ? argv[i + 1] : nullptr;
-    if (v == nullptr) {
-      std::fprintf(stderr, "allocbench_cell: %s needs a value\n", a.c_str());
-      return 2;
-    }
-    ++i;
-    bool ok = true;
-    if (a == "--adapter")
-      c.adapter = v;
-    else if (a == "--workload")
-      c.workload = v;
-    else if (a == "--profile")
-      c.profile = v;
-    else if (a == "--describe")
-      describe = v;
-    else if (a == "--threads")
-      ok = allocbench::parse_u32(v, &c.threads);
-    else if (a == "--ops")
-      ok = allocbench::parse_u64(v, &c.ops);
-    else if (a == "--seed")
-      ok = allocbench::parse_u64(v, &c.seed);
-    else if (a == "--warmup")
-      ok = allocbench::parse_u32(v, &c.warmup);
-    else if (a == "--lat-sample")
-      ok = allocbench::parse_u32(v, &c.lat_sample);
-    else if (a == "--min-time")
-      ok = allocbench::parse_seconds(v, &c.min_time_s);
-    else if (a == "--max-replays")
-      ok = allocbench::parse_u32(v, &c.max_replays) && c.max_replays > 0;
-    else if (a == "--lat-out")
-      c.lat_out = v;
-    else {
-      std::fprintf(stderr, "allocbench_cell: unknown option %s\n", a.c_str());
-      return 2;
-    }
-    if (!ok) {
-      std::fprintf(stderr, "allocbench_cell: malformed number for %s: %s\n", a.c_str(), v);
-      return 2;
-    }
+  declare(&app, &c, &describe);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help
+    std::fprintf(stderr, "allocbench_cell: %s\n", e.what());
+    return 2;
   }
-  if (!describe.empty()) {
-    const allocbench::AdapterInfo* info = allocbench::find_adapter(describe);
-    if (info == nullptr) {
-      std::fprintf(stderr, "allocbench_cell: unknown adapter %s\n", describe.c_str());
-      return 2;
-    }
-    auto a = info->create();
-    std::printf("@ab version=%s\n@ab verify=%s\n", a->version().c_str(), a->verify().c_str());
-    return 0;
+  std::string err = extras_problem(app);
+  if (!err.empty()) {
+    std::fprintf(stderr, "allocbench_cell: %s\n", err.c_str());
+    return 2;
   }
-  allocbench::CellResult r = allocbench::run_cell(c);
+  if (!describe.empty()) return describe_adapter(describe);
+  CellResult r = run_cell(c);
   std::fflush(stdout);
-  allocbench::write_cell_result(1, r);
+  write_cell_result(1, r);
   return 0;
 }

@@ -1,9 +1,8 @@
 #include "runner/context.h"
 
 #include <dirent.h>
-#include <sys/stat.h>
-
 #include <gnu/libc-version.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
 
@@ -65,37 +64,11 @@ std::string shell_quote(const std::string& s) {
 
 }  // namespace
 
-std::string json_quote(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
+std::string json_text(const nlohmann::ordered_json& j, int indent) {
+  return j.dump(indent, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
+
+std::string json_quote(const std::string& s) { return json_text(nlohmann::ordered_json(s), -1); }
 
 std::vector<std::string> lock_mismatches(const std::string& lock_path) {
   std::vector<std::string> out;
@@ -182,48 +155,57 @@ std::string write_context(const std::string& path, const RunContext& ctx) {
   std::string porcelain = command_output("git -C " + shell_quote(src) + " status --porcelain");
   std::vector<std::string> mismatches = lock_mismatches(src + "/toolchain.lock");
 
-  std::ostringstream j;
-  j << "{\n";
-  j << "  \"run_id\": " << json_quote(ctx.run_id) << ",\n";
-  j << "  \"start_time\": " << json_quote(ctx.start_time) << ",\n";
-  j << "  \"command_line\": " << json_quote(ctx.command_line) << ",\n";
-  j << "  \"cpu_model\": " << json_quote(cpu_model()) << ",\n";
-  j << "  \"cores\": " << platform::cpu_count() << ",\n";
-  j << "  \"page_size\": " << platform::page_size() << ",\n";
-  j << "  \"kernel\": " << json_quote(std::string(u.sysname) + " " + u.release + " " + u.version)
-    << ",\n";
-  j << "  \"machine\": " << json_quote(u.machine) << ",\n";
-  j << "  \"compiler\": " << json_quote(std::string("g++ ") + __VERSION__) << ",\n";
-  j << "  \"glibc\": " << json_quote(gnu_get_libc_version()) << ",\n";
-  j << "  \"build_flags\": " << json_quote(ALLOCBENCH_BUILD_FLAGS) << ",\n";
-  j << "  \"git_commit\": " << json_quote(commit.empty() ? "unknown" : commit) << ",\n";
-  j << "  \"git_dirty\": " << (porcelain.empty() ? "false" : "true") << ",\n";
-  j << "  \"thp_enabled\": " << json_quote(setting("/sys/kernel/mm/transparent_hugepage/enabled"))
-    << ",\n";
-  j << "  \"thp_defrag\": " << json_quote(setting("/sys/kernel/mm/transparent_hugepage/defrag"))
-    << ",\n";
-  j << "  \"cpu_governor\": "
-    << json_quote(setting("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor")) << ",\n";
-  j << "  \"loadavg_at_start\": " << json_quote(setting("/proc/loadavg")) << ",\n";
-  j << "  \"pinned_cpus\": " << json_quote(ctx.pinned_cpus) << ",\n";
-  j << "  \"aslr_disabled\": " << (ctx.aslr_disabled ? "true" : "false") << ",\n";
-  j << "  \"notes\": " << json_quote(ctx.notes) << ",\n";
-  j << "  \"allocator_versions\": {";
-  bool first = true;
-  for (const auto& kv : ctx.allocator_versions) {
-    j << (first ? "\n" : ",\n") << "    " << json_quote(kv.first) << ": " << json_quote(kv.second);
-    first = false;
-  }
-  j << (first ? "},\n" : "\n  },\n");
-  j << "  \"lock_mismatches\": [";
-  for (size_t i = 0; i < mismatches.size(); ++i) {
-    j << (i ? ", " : "") << json_quote(mismatches[i]);
-  }
-  j << "],\n";
-  j << "  \"config\": " << ctx.config_json << "\n";
-  j << "}\n";
+  nlohmann::ordered_json j;
+  j["run_id"] = ctx.run_id;
+  j["start_time"] = ctx.start_time;
+  j["command_line"] = ctx.command_line;
+  j["cpu_model"] = cpu_model();
+  j["cores"] = platform::cpu_count();
+  j["page_size"] = platform::page_size();
+  j["kernel"] = std::string(u.sysname) + " " + u.release + " " + u.version;
+  j["machine"] = u.machine;
+  j["compiler"] = std::string("g++ ") + __VERSION__;
+  j["glibc"] = gnu_get_libc_version();
+  j["build_flags"] = ALLOCBENCH_BUILD_FLAGS;
+  j["git_commit"] = commit.empty() ? "unknown" : commit;
+  j["git_dirty"] = !porcelain.empty();
+  j["thp_enabled"] = setting("/sys/kernel/mm/transparent_hugepage/enabled");
+  j["thp_defrag"] = setting("/sys/kernel/mm/transparent_hugepage/defrag");
+  j["cpu_governor"] = setting("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor");
+  j["loadavg_at_start"] = setting("/proc/loadavg");
+  j["pinned_cpus"] = ctx.pinned_cpus;
+  j["aslr_disabled"] = ctx.aslr_disabled;
+  j["notes"] = ctx.notes;
+  j["allocator_versions"] = nlohmann::ordered_json::object();
+  for (const auto& kv : ctx.allocator_versions) j["allocator_versions"][kv.first] = kv.second;
+  j["lock_mismatches"] = mismatches;
+  j["config"] = ctx.config.is_null() ? nlohmann::ordered_json::object() : ctx.config;
+  return write_file_atomically(path, json_text(j, 2) + "\n");
+}
 
-  return write_file_atomically(path, j.str());
+std::string read_context(const std::string& path, RunContext* ctx) {
+  std::ifstream in(path);
+  if (!in) return "cannot read " + path;
+  nlohmann::ordered_json j = nlohmann::ordered_json::parse(in, nullptr, false);
+  if (!j.is_object()) return path + " is not a JSON object";
+  try {
+    ctx->run_id = j.value("run_id", "");
+    ctx->start_time = j.value("start_time", "");
+    ctx->command_line = j.value("command_line", "");
+    ctx->pinned_cpus = j.value("pinned_cpus", "");
+    ctx->aslr_disabled = j.value("aslr_disabled", false);
+    ctx->notes = j.value("notes", "");
+    ctx->allocator_versions.clear();
+    const nlohmann::ordered_json versions =
+        j.value("allocator_versions", nlohmann::ordered_json::object());
+    for (const auto& kv : versions.items()) {
+      ctx->allocator_versions[kv.key()] = kv.value().get<std::string>();
+    }
+    ctx->config = j.value("config", nlohmann::ordered_json::object());
+  } catch (const nlohmann::ordered_json::exception& e) {
+    return path + " is corrupt: " + e.what();
+  }
+  return "";
 }
 
 }  // namespace allocbench

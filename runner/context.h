@@ -3,6 +3,7 @@
 #define ALLOCBENCH_RUNNER_CONTEXT_H_
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,11 @@ namespace allocbench {
 
 // A JSON string literal for `s` (quotes included).
 std::string json_quote(const std::string& s);
+
+// `j` as JSON text: indented by `indent` spaces (-1: one line), keys in
+// insertion order. Bytes that are not UTF-8 become U+FFFD instead of failing
+// (command lines and paths may hold any bytes).
+std::string json_text(const nlohmann::ordered_json& j, int indent);
 
 // Lines "component: locked X, installed Y" for each toolchain.lock entry whose
 // installed Debian package version differs (empty when all match or the lock
@@ -21,10 +27,10 @@ struct RunContext {
   std::string command_line;
   std::string start_time;                                 // ISO 8601, UTC.
   std::map<std::string, std::string> allocator_versions;  // Adapter -> version it reports.
-  std::string config_json;                                // The run's matrix, as a JSON object.
-  std::string pinned_cpus;  // --pin, or "" when not pinned.
+  nlohmann::ordered_json config;                          // The run's matrix (a JSON object).
+  std::string pinned_cpus;                                // --pin, or "" when not pinned.
   bool aslr_disabled = false;
-  std::string notes;        // e.g. "resumed with --allow-rebuild", or "".
+  std::string notes;  // e.g. "resumed with --allow-rebuild", or "".
 };
 
 // What identifies the build that produces a run's rows: the source tree's git
@@ -40,6 +46,11 @@ BuildIdentity build_identity(const std::string& exe_dir);
 // Writes context.json (machine, toolchain, git state, lock mismatches, the run).
 // Returns an empty string or an error.
 std::string write_context(const std::string& path, const RunContext& ctx);
+
+// Reads the run's part of a context.json (any written since the file had
+// these fields; a missing field keeps its default). Returns "" or why the
+// file cannot be read.
+std::string read_context(const std::string& path, RunContext* ctx);
 
 // The current time as ISO 8601 UTC.
 std::string iso_time_now();

@@ -349,6 +349,7 @@ void replay_loop(Calls& calls, ThreadReplay& t, const ReplayShared& sh) {
         ok = step(*p);
         const uint64_t d = platform::read_cycles() - c0;
         t.lat->push_back(d > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(d));
+        if (t.lat_kind != nullptr) t.lat_kind->push_back(static_cast<uint8_t>(p->kind));
         next_sample = p + next_gap();
       } else {
         ok = step(*p);

@@ -88,6 +88,7 @@ struct ThreadReplay {
   uint64_t toggle_frees = 0;                   // kToggle ops that freed (including lost races).
   // Latency sampling (sampled replays only): cycle counts of single ops.
   MappedArray<uint32_t>* lat = nullptr;
+  MappedArray<uint8_t>* lat_kind = nullptr;  // The OpKind of each sample in `lat`, or nullptr.
   uint32_t sample_every = 64;  // Mean gap between sampled ops.
   uint64_t sample_rng = 1;     // xorshift state for the random gaps.
   // Why the replay stopped early.

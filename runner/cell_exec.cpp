@@ -1,0 +1,259 @@
+#include "runner/cell_exec.h"
+
+#include <libgen.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <sstream>
+
+#include "runner/process.h"
+#include "runner/skip.h"
+#include "workloads/workload.h"
+
+namespace allocbench {
+
+volatile int g_interrupted = 0;
+
+namespace {
+
+void on_signal(int) { g_interrupted = 1; }
+
+using Row = std::map<std::string, std::string>;
+
+bool file_exists(const std::string& p) {
+  struct stat st;
+  return stat(p.c_str(), &st) == 0;
+}
+
+std::string last_line(const std::string& s) {
+  std::string t = s;
+  while (!t.empty() && (t.back() == '\n' || t.back() == ' ')) t.pop_back();
+  size_t nl = t.rfind('\n');
+  std::string line = nl == std::string::npos ? t : t.substr(nl + 1);
+  if (line.size() > 300) line = line.substr(0, 300);
+  return line;
+}
+
+std::vector<std::string> cell_args(const AdapterInfo& a, const Cell& cell, const CellRun& run) {
+  std::vector<std::string> args = {cell_binary(a),
+                                   "--adapter",
+                                   cell.allocator,
+                                   "--workload",
+                                   cell.workload,
+                                   "--profile",
+                                   cell.profile,
+                                   "--threads",
+                                   std::to_string(cell.threads),
+                                   "--ops",
+                                   std::to_string(run.ops),
+                                   "--seed",
+                                   std::to_string(run.seed),
+                                   "--warmup",
+                                   std::to_string(run.warmup),
+                                   "--lat-sample",
+                                   std::to_string(run.lat_sample),
+                                   "--min-time",
+                                   fixed(run.min_time_s, 6)};
+  if (!run.run_dir.empty()) {
+    args.push_back("--lat-out");
+    args.push_back(run.run_dir + "/" + latency_file(cell));
+  }
+  return args;
+}
+
+// The columns every row has, whatever happened to the cell.
+Row base_row(const Cell& cell, const CellRun& run) {
+  Row row;
+  row["allocator"] = cell.allocator;
+  row["workload"] = cell.workload;
+  row["profile"] = cell.profile;
+  row["threads"] = std::to_string(cell.threads);
+  row["repetition"] = std::to_string(cell.rep);
+  row["seed"] = std::to_string(run.seed);
+  row["ops"] = std::to_string(run.ops);
+  row["warmup"] = std::to_string(run.warmup);
+  return row;
+}
+
+// Status and error of a child that gave no result (timeout, signal, spawn
+// failure, interruption). Returns false when the child exited on its own.
+bool outcome_failure(const ChildOutcome& o, double timeout_s, Row* row) {
+  Row& r = *row;
+  if (o.interrupted) {
+    r["status"] = "interrupted";
+  } else if (!o.started) {
+    r["status"] = "error";
+    r["error"] = o.spawn_error;
+  } else if (o.timed_out) {
+    r["status"] = "timeout";
+    r["error"] = "no result after " + fixed(timeout_s, 0) + " s; killed";
+  } else if (o.signal == SIGKILL) {
+    r["status"] = "oom";
+    r["error"] = "killed by SIGKILL (likely the kernel's OOM killer)";
+  } else if (o.signal != 0) {
+    r["status"] = "crashed";
+    r["error"] = std::string("killed by signal ") + std::to_string(o.signal) + " (" +
+                 strsignal(o.signal) + ")";
+    std::string tail = last_line(o.err);
+    if (!tail.empty()) r["error"] += ": " + tail;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+// The timing and latency columns of an ok cell.
+void timing_columns(std::map<std::string, std::string>& kv, Row* row) {
+  Row& r = *row;
+  auto u = [&](const char* k) { return std::strtoull(kv[k].c_str(), nullptr, 10); };
+  const double replays = std::max<double>(1, static_cast<double>(u("replays")));
+  const double wall_s = static_cast<double>(u("wall_ns")) / 1e9 / replays;  // Per replay.
+  const double total = static_cast<double>(u("total_ops"));
+  r["wall_s"] = fixed(wall_s, 9);
+  r["mops"] = fixed(total / wall_s / 1e6, 3);
+  r["ns_per_op"] = fixed(wall_s * 1e9 / total, 3);
+  r["replays"] = kv["replays"];
+  for (const char* k :
+       {"lat_p50_ns", "lat_p90_ns", "lat_p99_ns", "lat_p999_ns", "lat_max_ns", "timer_ns"}) {
+    r[k] = fixed(std::strtod(kv[k].c_str(), nullptr), 1);
+  }
+  for (const char* k :
+       {"lat_samples", "minflt", "majflt", "nvcsw", "nivcsw", "allocs", "frees", "reallocs",
+        "total_ops", "trace_hash", "user_s", "sys_s", "peak_live_bytes", "peak_live_method"}) {
+    r[k] = kv[k];
+  }
+}
+
+// The memory columns of an ok cell whose memory figures are valid.
+void memory_columns(std::map<std::string, std::string>& kv, Row* row) {
+  Row& r = *row;
+  auto d = [&](const char* k) {
+    return static_cast<double>(std::strtoull(kv[k].c_str(), nullptr, 10));
+  };
+  const double peak = d("peak_rss_bytes"), base = d("baseline_rss_bytes");
+  const double fin = d("final_rss_bytes"), live = d("peak_live_bytes");
+  const double peak_net = std::max(0.0, peak - base);
+  for (const char* k : {"peak_rss_bytes", "final_rss_bytes", "baseline_rss_bytes"}) r[k] = kv[k];
+  r["peak_rss_net_bytes"] = fixed(peak_net, 0);
+  r["final_rss_net_bytes"] = fixed(std::max(0.0, fin - base), 0);
+  r["overhead_ratio"] = live > 0 ? fixed(peak_net / live, 3) : "";
+  r["overhead_ratio_raw"] = live > 0 ? fixed(peak / live, 3) : "";
+  r["overhead_bytes"] = fixed(peak_net - live, 0);
+}
+
+}  // namespace
+
+void install_interrupt_handlers() {
+  struct sigaction sa;
+  std::memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+std::string fixed(double v, int prec) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", prec, v);
+  return buf;
+}
+
+std::string exe_dir() {
+  char buf[4096];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return ".";
+  buf[n] = '\0';
+  return dirname(buf);
+}
+
+std::string cell_binary(const AdapterInfo& a) {
+  std::string name = "allocbench_cell";
+  if (a.cell[0] != '\0') name += std::string("_") + a.cell;
+  return exe_dir() + "/" + name;
+}
+
+std::string latency_file(const Cell& cell) {
+  return "latency/" + cell.allocator + "." + cell.workload + "." + cell.profile + ".t" +
+         std::to_string(cell.threads) + ".r" + std::to_string(cell.rep) + ".f32";
+}
+
+std::map<std::string, std::string> parse_cell_output(const std::string& out) {
+  std::map<std::string, std::string> kv;
+  std::istringstream in(out);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("@ab ", 0) != 0) continue;
+    size_t eq = line.find('=');
+    if (eq == std::string::npos) continue;
+    kv[line.substr(4, eq - 4)] = line.substr(eq + 1);
+  }
+  return kv;
+}
+
+std::map<std::string, std::string> execute_cell(const Cell& cell, const CellRun& run) {
+  Row row = base_row(cell, run);
+  const AdapterInfo* a = find_adapter(cell.allocator);
+  const Workload* w = find_workload(cell.workload);
+  std::string skip = skip_reason(a->caps, w->requirements(cell.profile), cell.threads);
+  if (!skip.empty()) {
+    row["status"] = "skipped";
+    row["error"] = skip;
+    return row;
+  }
+  std::string bin = cell_binary(*a);
+  if (!file_exists(bin)) {
+    row["status"] = "error";
+    row["error"] = "cell binary " + bin + " was not built (is the allocator's library installed?)";
+    return row;
+  }
+  ChildOutcome o = run_child(cell_args(*a, cell, run), run.timeout_s, &g_interrupted, run.pid_file);
+  row["cell_s"] = fixed(o.seconds, 3);
+  if (outcome_failure(o, run.timeout_s, &row)) return row;
+  std::map<std::string, std::string> kv = parse_cell_output(o.out);
+  if (o.exit_code != 0 || kv.count("end") == 0) {
+    row["status"] = "error";
+    row["error"] = "cell exited with status " + std::to_string(o.exit_code) +
+                   (kv.count("end") ? "" : " without a result") +
+                   (o.err.empty() ? "" : ": " + last_line(o.err));
+    return row;
+  }
+  row["status"] = kv["status"];
+  row["error"] = kv["error"];
+  row["adapter_version"] = kv["adapter_version"];
+  if (kv["status"] != "ok") return row;
+  timing_columns(kv, &row);
+  if (!run.run_dir.empty() && std::strtoull(kv["lat_samples"].c_str(), nullptr, 10) > 0 &&
+      file_exists(run.run_dir + "/" + latency_file(cell))) {
+    row["lat_file"] = latency_file(cell);
+  }
+  row["_phase_rss"] = kv["phase_rss"];  // Not a results.csv column: goes to phases.csv.
+  // Not results.csv columns either: for the single-run form's alloc/s and free/s.
+  row["_alloc_time_share"] = kv["alloc_time_share"];
+  row["_free_time_share"] = kv["free_time_share"];
+  row["error"] = kv["note"];  // A caveat on an ok row (docs/csv_schema.md).
+  if (kv["memory_valid"] == "1") memory_columns(kv, &row);
+  return row;
+}
+
+std::map<std::string, std::string> describe_allocators(const std::vector<std::string>& names) {
+  std::map<std::string, std::string> versions;
+  for (const std::string& name : names) {
+    std::string bin = cell_binary(*find_adapter(name));
+    if (!file_exists(bin)) {
+      versions[name] = "not built";
+      continue;
+    }
+    ChildOutcome o = run_child({bin, "--describe", name}, 30, &g_interrupted);
+    auto kv = parse_cell_output(o.out);
+    std::string v = kv.count("version") ? kv["version"] : "unknown";
+    if (!kv["verify"].empty()) v += " (verify failed: " + kv["verify"] + ")";
+    versions[name] = v;
+  }
+  return versions;
+}
+
+}  // namespace allocbench

@@ -1,0 +1,59 @@
+// Running one cell of a plan in its child process (allocbench_cell[_<cell>])
+// and turning the child's "@ab key=value" answer into a results row.
+#ifndef ALLOCBENCH_RUNNER_CELL_EXEC_H_
+#define ALLOCBENCH_RUNNER_CELL_EXEC_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "adapters/adapter.h"
+#include "runner/plan.h"
+
+namespace allocbench {
+
+// Set by SIGINT/SIGTERM (install_interrupt_handlers); a running cell is
+// killed and the run stops after it.
+extern volatile int g_interrupted;
+void install_interrupt_handlers();
+
+// The per-cell settings of a run.
+struct CellRun {
+  uint64_t ops = 100000;
+  uint64_t seed = 1;
+  uint32_t warmup = 0;
+  uint32_t lat_sample = 64;
+  double timeout_s = 1200;
+  double min_time_s = 0;
+  std::string run_dir;   // The run directory (latency files go to its latency/), or "".
+  std::string pid_file;  // Where the running cell's pid is recorded (see run_child), or "".
+};
+
+// Directory of this executable (the cell binaries live beside it).
+std::string exe_dir();
+
+// The cell executable of an adapter.
+std::string cell_binary(const AdapterInfo& a);
+
+// The latency file of a cell, relative to the run directory.
+std::string latency_file(const Cell& cell);
+
+// Parses "@ab key=value" lines.
+std::map<std::string, std::string> parse_cell_output(const std::string& out);
+
+// Runs one cell (or decides it is skipped) and returns its results row:
+// CSV columns, plus some that are not ("_phase_rss" for phases.csv;
+// "_alloc_time_share" and "_free_time_share", see CellResult).
+std::map<std::string, std::string> execute_cell(const Cell& cell, const CellRun& run);
+
+// The version each allocator's cell binary reports (`--describe`), or why
+// there is none ("not built", "verify failed: ...").
+std::map<std::string, std::string> describe_allocators(const std::vector<std::string>& names);
+
+// `v` with `prec` digits after the point.
+std::string fixed(double v, int prec);
+
+}  // namespace allocbench
+
+#endif  // ALLOCBENCH_RUNNER_CELL_EXEC_H_

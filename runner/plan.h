@@ -1,0 +1,83 @@
+// The run matrix: what `allocbench run` measures (RunConfig), the cells it
+// expands to, and their order. Pure data and functions; no I/O.
+#ifndef ALLOCBENCH_RUNNER_PLAN_H_
+#define ALLOCBENCH_RUNNER_PLAN_H_
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace allocbench {
+
+// Limits of the numeric arguments (also in --help). They keep every derived
+// quantity (deadlines in ns, the plan's size, trace memory) far from
+// overflow, and are checked before anything is written.
+constexpr uint32_t kMaxReps = 10000;
+constexpr uint64_t kMaxOps = 1000000000;  // per thread
+constexpr uint32_t kMaxWarmup = 1000;
+constexpr uint32_t kMaxLatSample = 1u << 20;
+constexpr uint32_t kMaxThreads = 1024;
+constexpr uint64_t kMaxTimeout = 7 * 24 * 3600;  // seconds
+constexpr size_t kMaxPlanCells = 10000000;
+constexpr uint32_t kMaxPinCpu = 4096;  // --pin takes CPUs 0..kMaxPinCpu-1
+
+struct RunConfig {
+  std::vector<std::string> allocators;
+  std::vector<std::pair<std::string, std::string>> workloads;  // (workload, profile)
+  std::vector<uint32_t> threads{1};
+  uint32_t reps = 1;
+  uint64_t seed = 1;
+  uint64_t ops = 100000;
+  uint32_t warmup = 0;
+  uint32_t lat_sample = 64;
+  bool shuffled = false;
+  double timeout_s = 1200;
+  double min_time_s = 0;       // Timed replays per cell repeat until they sum to this.
+  bool calibrate = true;       // Add the `null` calibration cells (--no-calibrate: off).
+  std::vector<int> pin;        // --pin: CPUs for the runner and every cell.
+  bool no_aslr = false;        // --no-aslr: cells run with ASLR off.
+  bool allow_rebuild = false;  // --resume --allow-rebuild.
+  std::string out;
+  bool force = false;
+  bool resume = false;
+  bool strict = false;  // --strict: exit 3 if a non-test cell ends other than ok/skipped.
+};
+
+// Appends `v` unless already present (repeated names are merged, first
+// position kept).
+template <typename T>
+void push_unique(std::vector<T>* out, const T& v) {
+  if (std::find(out->begin(), out->end(), v) == out->end()) out->push_back(v);
+}
+
+// One cell of the plan: one child process, one results row.
+struct Cell {
+  std::string allocator, workload, profile;
+  uint32_t threads;
+  uint32_t rep;
+  // Identifies the cell in a results file ("allocator|workload|profile|threads|rep").
+  std::string key() const;
+};
+
+// Names of the registered adapters and workloads, in registry order.
+std::vector<std::string> adapter_names();
+std::vector<std::string> workload_names();
+
+// Fills c->allocators and c->workloads from the --allocators and --workloads
+// lists ("all", or names; workloads as W or W:profile), merging repeats and
+// adding the `null` calibration when c->calibrate, then checks the plan's
+// size. Returns "" or the usage error, which names the valid choices.
+std::string resolve_matrix(const std::string& allocators, const std::string& workloads,
+                           RunConfig* c);
+
+// Every (rep, workload, threads, allocator) cell; with c.shuffled, in a
+// random order seeded by c.seed (the same seed gives the same order, which
+// --resume relies on).
+std::vector<Cell> build_plan(const RunConfig& c);
+
+}  // namespace allocbench
+
+#endif  // ALLOCBENCH_RUNNER_PLAN_H_

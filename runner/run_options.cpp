@@ -1,0 +1,192 @@
+#include "runner/run_options.h"
+
+#include <cstdlib>
+
+#include "runner/cli_options.h"
+#include "runner/cli_util.h"
+
+namespace allocbench {
+
+const char* const kRunUsage =
+    "usage: allocbench run [--allocators A,B|all] [--workloads W[:profile],...|all]\n"
+    "                      [--threads 1,2] [--reps N] [--seed S] [--ops N] [--warmup N]\n"
+    "                      [--order sequential|shuffled] [--lat-sample N] [--timeout SECONDS]\n"
+    "                      [--min-time SECONDS] [--no-calibrate] [--pin CPUS] [--no-aslr]\n"
+    "                      [--strict] [--force] --out DIR\n"
+    "       allocbench run --resume [--allow-rebuild] [--strict] [--timeout SECONDS] --out DIR\n";
+
+double default_timeout(std::string* err) {
+  const char* v = std::getenv("BENCH_TIMEOUT");
+  if (v == nullptr || *v == '\0') return 1200;
+  uint64_t t;
+  if (!parse_u64(v, &t) || t == 0 || t > kMaxTimeout) {
+    *err = "BENCH_TIMEOUT must be a whole number of seconds in 1.." + std::to_string(kMaxTimeout) +
+           ", not '" + v + "'";
+    return 1200;
+  }
+  return static_cast<double>(t);
+}
+
+namespace {
+
+// "1,2,4": thread counts, each 1..kMaxThreads, repeats merged.
+std::vector<uint32_t> thread_list(const std::string& v) {
+  std::vector<uint32_t> out;
+  for (const std::string& t : split(v, ',')) {
+    uint32_t n;
+    if (!parse_u32(t, &n) || n == 0 || n > kMaxThreads) {
+      fail_usage("malformed thread count '" + t + "' (each must be in 1.." +
+                 std::to_string(kMaxThreads) + ")");
+    }
+    push_unique(&out, n);
+  }
+  if (out.empty()) fail_usage("--threads needs at least one count");
+  return out;
+}
+
+// "0,1": CPU numbers for --pin, repeats merged.
+std::vector<int> cpu_list(const std::string& v) {
+  std::vector<int> out;
+  for (const std::string& t : split(v, ',')) {
+    uint32_t cpu;
+    if (!parse_u32(t, &cpu) || cpu >= kMaxPinCpu)
+      fail_usage("malformed CPU number '" + t + "' in --pin");
+    push_unique(&out, static_cast<int>(cpu));
+  }
+  if (out.empty()) fail_usage("--pin needs at least one CPU");
+  return out;
+}
+
+void add_matrix_options(CLI::App* app, RunArgs* a) {
+  RunConfig* c = &a->config;
+  add_valued(app, "--allocators", "A,B|all",
+             "adapters to run (`allocbench list`; default all but the test\n"
+             "ones); the `null` calibration is added unless --no-calibrate",
+             [a](const std::string& v) { a->allocators = v; });
+  add_valued(app, "--workloads", "W[:P],...|all",
+             "workloads, each with all its profiles or one (W:P);\ndefault all",
+             [a](const std::string& v) { a->workloads = v; });
+  add_valued(app, "--threads", "LIST", "thread counts, each 1..1024 (repeated values are merged)",
+             [c](const std::string& v) { c->threads = thread_list(v); });
+  add_valued(app, "--reps", "N", "repetitions of every cell (1..10000, default 1)",
+             [c](const std::string& v) {
+               c->reps = static_cast<uint32_t>(number_in("--reps", v, 1, kMaxReps));
+             });
+  add_valued(app, "--seed", "S", "seed of every trace (default 1)",
+             [c](const std::string& v) { c->seed = number_in("--seed", v, 0, UINT64_MAX); });
+  add_valued(app, "--ops", "N", "operations per thread (1..1000000000, default 100000)",
+             [c](const std::string& v) { c->ops = number_in("--ops", v, 1, kMaxOps); });
+  add_valued(app, "--order", "{sequential,shuffled}",
+             "sequential, or cells x repetitions in a random order seeded\nby --seed",
+             [c](const std::string& v) {
+               if (v != "sequential" && v != "shuffled") {
+                 fail_usage("invalid --order '" + v + "'; choose from {sequential,shuffled}");
+               }
+               c->shuffled = v == "shuffled";
+             });
+}
+
+void add_cell_options(CLI::App* app, RunConfig* c) {
+  add_valued(app, "--warmup", "N",
+             "untimed replays of the trace in the same process before the\ntimed ones (0..1000, "
+             "default 0)",
+             [c](const std::string& v) {
+               c->warmup = static_cast<uint32_t>(number_in("--warmup", v, 0, kMaxWarmup));
+             });
+  add_valued(
+      app, "--lat-sample", "N",
+      "time about 1 op in N for the latency percentiles (0 disables;\nat most 1048576; default 64)",
+      [c](const std::string& v) {
+        c->lat_sample = static_cast<uint32_t>(number_in("--lat-sample", v, 0, kMaxLatSample));
+      });
+  add_valued(app, "--min-time", "SECONDS",
+             "timed replays of a cell repeat until they sum to this many\n"
+             "seconds (default 0: one replay); rows record how many (`replays`)",
+             [c](const std::string& v) {
+               if (!parse_seconds(v, &c->min_time_s)) {
+                 fail_usage("malformed number for --min-time: '" + v + "'");
+               }
+             });
+  add_valued(app, "--timeout", "SECONDS",
+             "per-cell limit in whole seconds, 1..604800\n(default: $BENCH_TIMEOUT or 1200)",
+             [c](const std::string& v) {
+               c->timeout_s =
+                   static_cast<double>(number_in("--timeout", v, 1, kMaxTimeout, " seconds"));
+             });
+  add_valued(app, "--pin", "CPUS",
+             "run the runner and every cell on these CPUs (sched_setaffinity)",
+             [c](const std::string& v) { c->pin = cpu_list(v); });
+  app->add_flag_callback(
+      "--no-calibrate", [c] { c->calibrate = false; },
+      "do not add the `null` calibration cells (no harness/net columns)");
+  app->add_flag("--no-aslr", c->no_aslr,
+                "run the cells with address-space randomisation off (re-executes)");
+}
+
+void add_output_options(CLI::App* app, RunConfig* c) {
+  add_valued(app, "--out", "DIR",
+             "the run directory (results.csv, context.json, run.json,\nlatency/, phases.csv)",
+             [c](const std::string& v) { c->out = v; });
+  app->add_flag("--strict", c->strict,
+                "exit 3 when any cell of the run (test adapters aside) ends\n"
+                "other than ok or skipped, naming those cells (for CI)");
+  app->add_flag("--force", c->force,
+                "start over in a DIR that has results (they are moved to DIR.prev)");
+  app->add_flag("--resume", c->resume,
+                "continue the run in DIR: cells already in results.csv are not\n"
+                "rerun; refused (exit 2) when the build or a finished cell's\n"
+                "trace differs");
+  app->add_flag("--allow-rebuild", c->allow_rebuild,
+                "with --resume: continue although the build changed (recorded)");
+}
+
+}  // namespace
+
+void add_run_options(CLI::App* app, RunArgs* a) {
+  app->preparse_callback([a](size_t) {
+    std::string err;
+    a->config.timeout_s = default_timeout(&err);
+    if (!err.empty()) fail_usage(err);
+  });
+  add_matrix_options(app, a);
+  add_cell_options(app, &a->config);
+  add_output_options(app, &a->config);
+}
+
+std::string finish_run_options(const CLI::App& app, RunArgs* a) {
+  std::string err = extras_problem(app);
+  if (!err.empty()) return err;
+  RunConfig* c = &a->config;
+  if (c->out.empty()) return "run needs --out DIR";
+  if (!c->resume) return resolve_matrix(a->allocators, a->workloads, c);
+  // The matrix comes from DIR/run.json.
+  for (const CLI::Option* o : app.get_options()) {
+    const std::string name = o->get_name();
+    if (o->count() > 0 && name != "--resume" && name != "--out" && name != "--timeout" &&
+        name != "--strict" && name != "--allow-rebuild") {
+      return "--resume takes the matrix from " + c->out +
+             "/run.json; give only --out (and optionally --timeout, --strict and "
+             "--allow-rebuild), not " +
+             name;
+    }
+  }
+  return "";
+}
+
+std::string parse_run_args(const std::vector<std::string>& args, RunConfig* c) {
+  CLI::App app("allocbench run", "allocbench run");
+  app.allow_extras();
+  RunArgs a;
+  add_run_options(&app, &a);
+  std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes them reversed.
+  try {
+    app.parse(reversed);
+  } catch (const CLI::ParseError& e) {
+    return e.what();
+  }
+  std::string err = finish_run_options(app, &a);
+  if (err.empty()) *c = a.config;
+  return err;
+}
+
+}  // namespace allocbench

@@ -7,12 +7,8 @@ set -eu
 PACKAGES="g++ cmake make pkg-config git
 libjemalloc-dev libgoogle-perftools-dev libmimalloc-dev
 libbenchmark-dev libgtest-dev libgmock-dev
-<<<<<<< HEAD
-python3 python3-pandas python3-matplotlib python3-numpy python3-scipy
-=======
 libcli11-dev nlohmann-json3-dev libfmt-dev
-python3 python3-pandas python3-matplotlib python3-numpy
->>>>>>> cli11
+python3 python3-pandas python3-matplotlib python3-numpy python3-scipy
 sqlite3 coreutils
 valgrind linux-perf"
 

@@ -148,12 +148,9 @@ void free_mapping(Segment* seg) {
 // a guard page. Returns the block start (the user pointer minus 32).
 char* alloc_mapping(size_t n, size_t alignment) {
   size_t ps = platform::page_size();
-  if (n > static_cast<size_t>(PTRDIFF_MAX) - kHugeHeader - 2 * alignment - 2 * ps - 64) {
-    errno = ENOMEM;
-    return nullptr;
-  }
-  Heap* h = current_heap_for_alloc();
-  if (h == &g_empty_heap) {
+  Heap* h = nullptr;
+  if (n > static_cast<size_t>(PTRDIFF_MAX) - kHugeHeader - 2 * alignment - 2 * ps - 64 ||
+      (h = current_heap_for_alloc()) == &g_empty_heap) {
     errno = ENOMEM;
     return nullptr;
   }

@@ -1,8 +1,10 @@
 """allocplot: plots and tables from allocbench results.
 
 Run it as scripts/allocplot.sh SUBCOMMAND ... (it finds an interpreter with
-pandas, matplotlib and scipy). Exit status: 0 done; 1 `check` found problems
-or `plot` could draw nothing; 2 bad arguments, an unknown metric, allocator or
+pandas, matplotlib and scipy). Exit status: 0 done; 1 `check` found problems,
+`plot` could draw nothing or `compare --fail-if-slower` found a cell
+significantly slower by more than the limit; 2 bad arguments, cells `compare`
+refuses (different trace_hash), an unknown metric, allocator or
 workload, or a file that is not an allocbench results file.
 """
 import argparse
@@ -11,6 +13,7 @@ import sys
 
 from allocplot.load import SchemaError, check_metric, load_phases, load_results
 from allocplot.plot import PLOT_NAMES, plot_all
+from allocplot.significance import compare_frames, compare_report, stats_table
 from allocplot.stats import (check_complete, cv_markdown, markdown_table, phase_table,
                              select_rows, to_markdown)
 
@@ -59,7 +62,26 @@ def build_parser():
     pt.add_argument("--metric", default="ns_per_op", help=METRIC_HELP + " (default: ns_per_op)")
     pt.add_argument("--baseline", default=None, metavar="ALLOCATOR",
                     help="divide by this allocator's median (omit for raw medians)")
+    pt.add_argument("--stats", action="store_true",
+                    help="one row per cell: n, median [95%% bootstrap CI]; with --baseline "
+                    "also the ratio [CI], pairing, Mann-Whitney U p and a significance mark")
     _filter_options(pt, "show", ordered=True)
+    pm = sub.add_parser("compare", help="cell by cell ratio of medians with its CI, U-test p "
+                        "and a verdict (faster / slower / no significant difference)",
+                        description="Compare B.csv against A.csv (each allocator against "
+                        "itself, or --allocator alone), or, with one file, --allocators X,Y "
+                        "(Y against X). Significant: p < 0.05 and the ratio's 95%% CI excludes "
+                        "1. Refuses (exit 2) cells whose trace_hash differs. Only ok rows "
+                        "count.")
+    pm.add_argument("csv", nargs="+", metavar="CSV", help="A.csv [B.csv]: " + CSV_HELP)
+    pm.add_argument("--metric", default="net_ns_per_op",
+                    help=METRIC_HELP + " (default: net_ns_per_op)")
+    pm.add_argument("--allocator", default=None, metavar="X",
+                    help="with two files: compare this allocator only (default: every one in both)")
+    pm.add_argument("--allocators", default=None, metavar="X,Y",
+                    help="with one file: compare Y against X")
+    pm.add_argument("--fail-if-slower", default=None, metavar="P%",
+                    help="exit 1 if a cell is significantly slower by more than P percent")
     pc = sub.add_parser("cv", help="coefficient of variation over repetitions, in %%, per cell "
                         "and its median and worst over the cells",
                         description="Print the coefficient of variation (100 x sample "
@@ -107,6 +129,8 @@ def _run(args):
     if args.cmd == "phases":
         print(to_markdown(phase_table(load_phases(args.csv), args.workload), "{:.0f}"))
         return 0
+    if args.cmd == "compare":
+        return _compare(args)
     if args.cmd in ("table", "cv"):
         check_metric(args.metric)  # before reading the file: a typo needs no data
     df = load_results(args.csv)
@@ -127,7 +151,10 @@ def _run(args):
         named = (allocs or []) + ([args.baseline] if args.baseline else [])
         select_rows(df, named or None)
         df = select_rows(df, None, _names(args.workloads))
-        print(markdown_table(df, args.metric, args.baseline, allocs))
+        if args.stats:
+            print(stats_table(df, args.metric, args.baseline, allocs))
+        else:
+            print(markdown_table(df, args.metric, args.baseline, allocs))
     elif args.cmd == "cv":
         df = select_rows(df, _names(args.allocators), _names(args.workloads))
         print(cv_markdown(df, args.metric))
@@ -145,3 +172,51 @@ def _run(args):
         print(f"check: ok rows for every cell of {args.allocators}")
     return 0
 
+
+
+def _percent(text):
+    try:
+        value = float(text.strip().rstrip("%"))
+    except ValueError:
+        raise ValueError(f"--fail-if-slower wants a percentage such as 5%, not {text!r}")
+    if value < 0:
+        raise ValueError(f"--fail-if-slower wants a percentage >= 0, not {text!r}")
+    return value
+
+
+def _compare(args):
+    check_metric(args.metric)
+    limit = _percent(args.fail_if_slower) if args.fail_if_slower is not None else None
+    if len(args.csv) > 2:
+        raise ValueError("compare takes A.csv [B.csv]")
+    if len(args.csv) == 2:
+        if args.allocators:
+            raise ValueError("--allocators X,Y compares two allocators of one file; "
+                             "with two files use --allocator X")
+        a, b = load_results(args.csv[0]), load_results(args.csv[1])
+        if args.allocator:
+            select_rows(a, [args.allocator])
+            select_rows(b, [args.allocator])
+        t = compare_frames(a, b, args.metric, allocator=args.allocator)
+        names = ("A", "B")
+        print(f"A = {args.csv[0]}, B = {args.csv[1]}")
+    else:
+        pair = _names(args.allocators) or []
+        if len(pair) != 2 or args.allocator:
+            raise ValueError("with one file, compare needs --allocators X,Y (two names)")
+        df = load_results(args.csv[0])
+        select_rows(df, pair)
+        t = compare_frames(df, df, args.metric, a_alloc=pair[0], b_alloc=pair[1])
+        names = tuple(pair)
+    if t.empty:
+        raise ValueError(f"no cell with ok rows of {args.metric} on both sides")
+    print(compare_report(t, args.metric, *names))
+    if limit is not None:
+        bad = t[(t["verdict"] == "slower") & (t["slower_pct"] > limit)]
+        for _, r in bad.iterrows():
+            print(f"allocplot: {r['allocator']} {r['workload']}/{r['profile']} "
+                  f"threads={r['threads']}: {r['slower_pct']:.1f}% slower (limit {limit:g}%)",
+                  file=sys.stderr)
+        if len(bad):
+            return 1
+    return 0

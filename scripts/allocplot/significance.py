@@ -162,7 +162,7 @@ def compare_frames(a_df, b_df, metric, a_alloc=None, b_alloc=None, allocator=Non
     naming the cells, when a cell's trace_hash differs between the sides."""
     sa, sb = cell_samples(a_df, metric), cell_samples(b_df, metric)
     ha, hb = cell_hashes(a_df), cell_hashes(b_df)
-    pairs = []
+    pairs, unmatched = [], []
     for key in sorted(sb, key=str):
         alloc, rest = key[0], key[1:]
         if a_alloc is not None:
@@ -177,6 +177,8 @@ def compare_frames(a_df, b_df, metric, a_alloc=None, b_alloc=None, allocator=Non
             akey = key
         if akey in sa:
             pairs.append((akey, key))
+        else:
+            unmatched.append(key)
     bad = [f"{k[0]} {k[1]}/{k[2]} threads={k[3]}" for ak, k in pairs if ha[ak] != hb[k]]
     if bad:
         raise TraceMismatch("refusing to compare cells whose trace_hash differs: " +
@@ -188,7 +190,10 @@ def compare_frames(a_df, b_df, metric, a_alloc=None, b_alloc=None, allocator=Non
         rows.append(row)
     cols = CELL + ["n_a", "n_b", "median_a", "median_b", "ratio", "ci_lo", "ci_hi", "p",
                    "pairing", "significant", "verdict", "slower_pct", "min_p"]
-    return pd.DataFrame(rows, columns=cols)
+    t = pd.DataFrame(rows, columns=cols)
+    # Cells with ok rows on b's side only, so the report can say they were skipped.
+    t.attrs["unmatched"] = [f"{k[0]} {k[1]}/{k[2]} threads={k[3]}" for k in unmatched]
+    return t
 
 
 def _g(v, fmt="{:.4g}"):
@@ -254,6 +259,10 @@ def compare_report(t, metric, a_name, b_name):
     warning = small_n_warning(t)
     if warning:
         lines.append(warning)
+    unmatched = t.attrs.get("unmatched", [])
+    if unmatched:
+        lines.append(f"not compared, no ok rows of {metric} on the {a_name} side: "
+                     + ", ".join(unmatched))
     return "\n".join(lines)
 
 

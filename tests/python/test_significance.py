@@ -146,6 +146,14 @@ class CompareTest(TempDir):
         self.assertIn("n = 3 vs 3 (minimum p = 0.1)", warnings[0])
         self.assertIn("6 no significant difference", out)
 
+    def test_cells_on_one_side_only_are_named(self):
+        rc, out, _ = run_cli(["compare", B, A])
+        self.assertEqual(rc, 0)
+        self.assertIn("not compared, no ok rows of net_ns_per_op on the A side: "
+                      "mimalloc rl_churn/small threads=1, mimalloc ttl_ring/default threads=1",
+                      out)
+        self.assertNotIn("not compared", run_cli(["compare", A, B])[1])
+
     def test_bad_arguments(self):
         for argv in (["compare", A], ["compare", A, B, "--allocators", "glibc,mimalloc"],
                      ["compare", A, "--allocators", "glibc,nosuch"],

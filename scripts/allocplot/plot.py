@@ -1,6 +1,7 @@
 """The standard plots, from any results.csv (medians with min-max spread), and
 the latency CDF from the per-operation latency files beside it."""
 import os
+import zlib
 
 import matplotlib
 
@@ -19,7 +20,6 @@ OPTIONAL_PLOT_NAMES = ["latency_cdf.png"]
 # The calibration adapter is a reference line, not an allocator.
 EXCLUDE = {CALIBRATION}
 
-MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
 
 # Smallest latency drawn on the log axis (timer-subtracted samples can be <= 0).
 LAT_FLOOR_NS = 0.1
@@ -33,16 +33,58 @@ class NothingToPlot(ValueError):
     """The results have no data for a plot at all."""
 
 
-def _color(i):
-    """Distinct colours for up to 20 allocators (tab20), then repeating."""
-    return plt.get_cmap("tab20")(i % 20)
+# One fixed colour and marker per allocator, the same in every figure and
+# whichever allocators a file holds: by family, then by name. System
+# allocators get strong colours and filled circles; in-house ones other
+# colours and other markers; the pmr baselines browns and diamonds; the
+# calibration grey crosses. A name not listed gets a stable colour from its
+# CRC (so it too keeps it across figures) and a dot.
+SYSTEM_STYLES = {
+    "glibc": ("#1f77b4", "o"), "jemalloc": ("#ff7f0e", "o"), "tcmalloc": ("#2ca02c", "o"),
+    "mimalloc": ("#d62728", "o"), "tbbmalloc": ("#9467bd", "o"), "scudo": ("#17becf", "o"),
+}
+PMR_STYLES = {
+    "pmr_monotonic": ("#8c564b", "D"), "pmr_unsync_pool": ("#c49c94", "D"),
+    "pmr_sync_pool": ("#5c3a2e", "D"),
+}
+CALIBRATION_STYLES = {"null": ("#9e9e9e", "x")}
+INHOUSE_STYLES = {
+    "inhouse": ("#e377c2", "s"), "inhouse_baseline": ("#f7b6d2", "s"),
+    "slab": ("#393b79", "^"), "pool": ("#6b6ecf", "^"), "arena": ("#9c9ede", "v"),
+    "pool_tls": ("#637939", "P"), "pool_sharded": ("#8ca252", "P"), "pool_lockfree": ("#b5cf6b", "P"),
+    "coalesce_arena": ("#8c6d31", "X"), "coalesce_arena_reclaim": ("#e7ba52", "X"),
+    "mempool_baseline": ("#00585e", "*"), "mempool_sharded": ("#2a9d8f", "*"),
+    "mempool_best_fit": ("#52b788", "h"), "mempool_fixed_size": ("#a8dadc", "h"),
+    "mempool_pool_based": ("#7b4173", "p"), "mempool_segregated": ("#a55194", "p"),
+}
+FAMILY_STYLES = (SYSTEM_STYLES, PMR_STYLES, CALIBRATION_STYLES, INHOUSE_STYLES)
+
+
+def allocator_style(name):
+    """(colour, marker) of allocator `name`: fixed, whatever else is plotted."""
+    for table in FAMILY_STYLES:
+        if name in table:
+            return table[name]
+    palette = plt.get_cmap("tab20b")
+    return (palette(zlib.crc32(name.encode()) % 20), ".")
+
+
+def allocator_order(names):
+    """`names` by family (system, pmr, calibration, in-house, others), then by
+    name: the order of bars and legends."""
+    def key(a):
+        for rank, table in enumerate(FAMILY_STYLES):
+            if a in table:
+                return (rank, a)
+        return (len(FAMILY_STYLES), a)
+    return sorted(set(names), key=key)
 
 
 def allocator_styles(df):
-    """{allocator: (colour, marker)} over every allocator in the file, so an
-    allocator keeps its colour in every panel and figure."""
-    names = sorted(set(df["allocator"]))
-    return {a: (_color(i), MARKERS[i % len(MARKERS)]) for i, a in enumerate(names)}
+    """{allocator: (colour, marker)} for every allocator in the file, in
+    allocator_order (see allocator_style: an allocator has the same style in
+    every figure)."""
+    return {a: allocator_style(a) for a in allocator_order(df["allocator"])}
 
 
 def _label(workload, profile):
@@ -64,7 +106,7 @@ def not_drawn(plot_name, df, s, scope, reason, exclude=EXCLUDE):
     threads) the plot shows, naming those cells and `reason`."""
     have = set(zip(s["allocator"], s["workload"], s["profile"], s["threads"]))
     lines = []
-    for a in sorted(set(df["allocator"]) - set(exclude)):
+    for a in allocator_order(set(df["allocator"]) - set(exclude)):
         missing = [c for c in scope if (a,) + tuple(c) not in have]
         if missing:
             lines.append(f"{plot_name}: {a} not drawn for {_cell_text(missing)}: {reason}"
@@ -123,7 +165,7 @@ def _grouped_bars(ax, s, value_title, log=False, styles=None, exclude=EXCLUDE):
     s = s[~s["allocator"].isin(exclude)].copy()
     s["label"] = [_label(w, p) for w, p in zip(s["workload"], s["profile"])]
     labels = sorted(s["label"].unique())
-    allocs = sorted(s["allocator"].unique())
+    allocs = allocator_order(s["allocator"].unique())
     if styles is None:
         styles = allocator_styles(s)
     width = 0.8 / max(1, len(allocs))
@@ -205,7 +247,7 @@ def scaling(df, out_path, workload="rl_churn", profile="small", notes=None):
                            _scope(df, workload=workload, profile=profile), "no ok row")
     styles = allocator_styles(df)
     fig, ax = plt.subplots(figsize=(10, 5))
-    for a in sorted(s["allocator"].unique()):
+    for a in allocator_order(s["allocator"].unique()):
         sub = s[s["allocator"] == a].sort_values("threads")
         ax.errorbar(sub["threads"], sub["median"], yerr=_errs(sub), marker=styles[a][1],
                     color=styles[a][0], capsize=3, label=a)

@@ -3,6 +3,7 @@
 import contextlib
 import io
 import os
+import re
 import shutil
 import tempfile
 import unittest
@@ -356,6 +357,33 @@ class PlotHelpersTest(unittest.TestCase):
         self.assertEqual(len(set(c for c, _ in styles.values())), len(styles))
         # The same file always gives the same colours, whatever order or panel.
         self.assertEqual(styles, allocator_styles(df.iloc[::-1]))
+        # And another file with other allocators gives glibc the same style.
+        only_two = df[df["allocator"].isin(["glibc", "null"])]
+        self.assertEqual(allocator_styles(only_two)["glibc"], styles["glibc"])
+
+    def test_every_known_allocator_has_its_own_colour_and_families_differ(self):
+        from allocplot.plot import FAMILY_STYLES, INHOUSE_STYLES, SYSTEM_STYLES, allocator_style
+        known = {name: style for table in FAMILY_STYLES for name, style in table.items()}
+        colours = [c for c, _ in known.values()]
+        self.assertEqual(len(set(colours)), len(colours), "two allocators share a colour")
+        system_markers = {m for _, m in SYSTEM_STYLES.values()}
+        inhouse_markers = {m for _, m in INHOUSE_STYLES.values()}
+        self.assertFalse(system_markers & inhouse_markers, "system and in-house markers overlap")
+        # A name not in the tables keeps one style across calls.
+        self.assertEqual(allocator_style("my_new_allocator"), allocator_style("my_new_allocator"))
+        # Every registered adapter (adapters/registry.cpp) but the test ones
+        # is in the table of its family.
+        source = os.environ.get("ALLOCBENCH_SOURCE_DIR", os.path.join(HERE, "..", ".."))
+        with open(os.path.join(source, "adapters", "registry.cpp")) as f:
+            registered = re.findall(r'^\s*\{"([a-z_0-9]+)", "([a-z]+)"', f.read(), re.M)
+        self.assertGreater(len(registered), 20)
+        tables = {"system": SYSTEM_STYLES, "inhouse": INHOUSE_STYLES}
+        for name, family in registered:
+            if family == "test":
+                continue
+            self.assertIn(name, known, f"{name} ({family}) has no fixed style")
+            if family in tables:
+                self.assertIn(name, tables[family], f"{name} styled as another family")
 
     def test_ecdf_clips_for_the_log_axis(self):
         x, y = ecdf(np.array([5.0, -1.0, 0.05, 2.0], dtype="<f4"))

@@ -55,17 +55,14 @@ struct DebugScope {
 // --- poison ----------------------------------------------------------------
 
 // A page of poison bytes to compare against (memcmp is the C library's
-// vectorised loop); filled on first use, so release builds never touch it.
+// vectorised loop); filled by debug_init, so release runs never touch it.
 constexpr size_t kPoisonRef = 4096;
-alignas(64) char g_poison_ref[kPoisonRef];  // set once (under the first debug free or check)
-std::atomic<bool> g_poison_ref_ready{false};
+alignas(64) char g_poison_ref[kPoisonRef];  // set once in init (debug mode)
+
+void debug_init() { memset(g_poison_ref, g_poison_byte, kPoisonRef); }
 
 // Index of the first byte of raw[from, to) that is not the poison byte, or `to`.
 size_t first_unpoisoned(const char* raw, size_t from, size_t to) {
-  if (!g_poison_ref_ready.load(std::memory_order_acquire)) {
-    memset(g_poison_ref, g_poison_byte, kPoisonRef);  // idempotent: racing threads write the same bytes
-    g_poison_ref_ready.store(true, std::memory_order_release);
-  }
   for (size_t i = from; i < to; i += kPoisonRef) {
     size_t n = to - i < kPoisonRef ? to - i : kPoisonRef;
     if (memcmp(raw + i, g_poison_ref, n) == 0) continue;
@@ -593,9 +590,9 @@ void debug_delete(void* p, int kind, size_t size) noexcept {
 // --- alloc_check_heap --------------------------------------------------------------
 
 // Checks live block `user` (header at user-16, `offset` past its block
-// start `raw`, `usable` bytes from raw): header and canary. Returns the
+// start, `usable` bytes from that start): header and canary. Returns the
 // problems reported (0 or 1).
-int check_live(char* raw, char* user, uint32_t offset, size_t usable) {
+int check_live(char* user, uint32_t offset, size_t usable) {
   DebugHeader hdr;
   memcpy(&hdr, user - 16, sizeof hdr);
   if (!is_live_magic(hdr.magic) || hdr.offset != offset || hdr.size > usable ||
@@ -603,7 +600,6 @@ int check_live(char* raw, char* user, uint32_t offset, size_t usable) {
     report_misuse("heap buffer underflow detected (the header before the block was overwritten)", user);
     return 1;
   }
-  (void)raw;
   if (!canary_intact(user, hdr.size)) {
     report_misuse("heap buffer overflow detected (canary after the block overwritten)", user);
     return 1;
@@ -621,7 +617,7 @@ int check_class_block(char* raw, size_t bs) {
       report_misuse("heap buffer underflow detected (the block's tag was overwritten)", raw + 32);
       return 1;
     }
-    return check_live(raw, raw + off, off, bs);
+    return check_live(raw + off, off, bs);
   }
   return check_poison(raw, bs) ? 0 : 1;
 }
@@ -633,8 +629,8 @@ int check_segment(Segment* seg) {
     if (is_freed_mapping(seg)) return 0;
     char* raw = base + seg->huge_offset;
     size_t usable = seg->map_size - seg->huge_offset;
-    if (seg->huge_offset == kSegmentSize) return check_live(raw, raw, 0, usable);
-    return check_live(raw, raw + 32, 32, usable);
+    if (seg->huge_offset == kSegmentSize) return check_live(raw, 0, usable);
+    return check_live(raw + 32, 32, usable);
   }
   int problems = 0;
   for (int idx = 1; idx < kSlotsPerSegment; ++idx) {

@@ -92,6 +92,7 @@ ALLOC_NOINLINE void ensure_init() {
     if (env_is_one("ALLOC_DEBUG")) g_debug = true;
     if (const char* a = getenv("ALLOC_DEBUG_ABORT")) g_misuse_abort = !(a[0] == '0' && a[1] == '\0');
     if (env_is_one("ALLOC_DEBUG_ZERO_ON_FREE")) g_poison_byte = 0;
+    if (g_debug) debug_init();
     g_print_stats = env_is_one("ALLOC_STATS");
     if (const char* q = getenv("ALLOC_DEBUG_QUARANTINE")) {
       size_t bytes = 0;

@@ -157,6 +157,7 @@ void debug_release(void* p, uint32_t expect, size_t size);
 void debug_flush();
 int debug_check_heap();
 void debug_atfork_child();
+void debug_init();
 void debug_enter();
 void debug_leave();
 

@@ -290,7 +290,7 @@ bool CellRun::check_config() {
   if (info_ == nullptr || w_ == nullptr || !has_profile(*w_, c_.profile) || c_.threads == 0) {
     return fail_with("error", "invalid cell configuration");
   }
-  adapter_ = info_->create();
+  adapter_ = make_adapter(*info_);
   r_.adapter_version = adapter_->version();
   std::string bad = adapter_->verify();
   if (!bad.empty()) return fail_with("error", bad);

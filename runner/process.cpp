@@ -26,8 +26,25 @@ void close_pair(int fds[2]) {
 // Forks and executes argv in its own process group, with stdout and stderr on
 // pipes; returns the child's pid (the read ends in out_fd and err_fd), or -1
 // with o->spawn_error set.
-pid_t spawn(const std::vector<std::string>& argv, const std::string& pid_file, ChildOutcome* o,
-            int* out_fd, int* err_fd) {
+// This process's environment with `env` (NAME=VALUE entries) replacing
+// variables of the same names; the pointers stay valid while `env` lives.
+std::vector<char*> child_environment(const std::vector<std::string>& env) {
+  std::vector<char*> out;
+  for (char** e = environ; *e != nullptr; ++e) {
+    bool replaced = false;
+    for (const std::string& v : env) {
+      const size_t eq = v.find('=');
+      if (std::strncmp(*e, v.c_str(), eq + 1) == 0) replaced = true;
+    }
+    if (!replaced) out.push_back(*e);
+  }
+  for (const std::string& v : env) out.push_back(const_cast<char*>(v.c_str()));
+  out.push_back(nullptr);
+  return out;
+}
+
+pid_t spawn(const std::vector<std::string>& argv, const std::string& pid_file,
+            const std::vector<std::string>& env, ChildOutcome* o, int* out_fd, int* err_fd) {
   int out_pipe[2], err_pipe[2];
   if (pipe2(out_pipe, O_CLOEXEC) != 0) {
     o->spawn_error = std::string("pipe: ") + std::strerror(errno);
@@ -41,6 +58,7 @@ pid_t spawn(const std::vector<std::string>& argv, const std::string& pid_file, C
   std::vector<char*> args;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  std::vector<char*> envp = child_environment(env);
   const pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) {
@@ -56,7 +74,7 @@ pid_t spawn(const std::vector<std::string>& argv, const std::string& pid_file, C
     if (devnull >= 0) dup2(devnull, 0);
     dup2(out_pipe[1], 1);
     dup2(err_pipe[1], 2);
-    execv(args[0], args.data());
+    execve(args[0], args.data(), envp.data());
     const char msg[] = "allocbench: cannot execute cell binary\n";
     ssize_t ignored = write(2, msg, sizeof msg - 1);
     (void)ignored;
@@ -164,11 +182,12 @@ int wait_child(pid_t pid, int out_fd, int err_fd, uint64_t deadline,
 }  // namespace
 
 ChildOutcome run_child(const std::vector<std::string>& argv, double timeout_s,
-                       const volatile int* interrupt, const std::string& pid_file) {
+                       const volatile int* interrupt, const std::string& pid_file,
+                       const std::vector<std::string>& env) {
   ChildOutcome o;
   const uint64_t t0 = platform::now_ns();
   int out_fd = -1, err_fd = -1;
-  const pid_t pid = spawn(argv, pid_file, &o, &out_fd, &err_fd);
+  const pid_t pid = spawn(argv, pid_file, env, &o, &out_fd, &err_fd);
   if (pid < 0) return o;
   o.started = true;
   const uint64_t deadline = t0 + static_cast<uint64_t>(timeout_s * 1e9);

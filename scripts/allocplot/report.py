@@ -571,14 +571,19 @@ def appendix_section(df, metrics, baseline, allocators):
     return "\n".join(lines)
 
 
+def display_path(path):
+    """`path` relative to the repository root when it is inside it, else
+    absolute: the same text from whichever directory the report was made."""
+    path = os.path.abspath(path)
+    rel = os.path.relpath(path, SOURCE_DIR)
+    return path if rel == ".." or rel.startswith(".." + os.sep) else rel
+
+
 def regenerate_command(results_dir, out_dir, baseline, allocators=None, workloads=None):
     """The allocplot command that writes this report again, with paths
     relative to the repository root when they are inside it (else absolute)."""
-    def path(p):
-        p = os.path.abspath(p)
-        rel = os.path.relpath(p, SOURCE_DIR)
-        return p if rel.startswith("..") else rel
-    argv = ["scripts/allocplot.sh", "report", path(results_dir), "--out", path(out_dir),
+    argv = ["scripts/allocplot.sh", "report", display_path(results_dir), "--out",
+            display_path(out_dir),
             "--baseline", baseline]
     if allocators:
         argv += ["--allocators", ",".join(allocators)]
@@ -606,7 +611,7 @@ def build_report(loaded, df, baseline, allocators, written, skipped, report_dir,
     run_id = ctx.get("run_id") or ", ".join(sorted(set(df["run_id"])))
     metrics = [time_metric(df), MEMORY_METRIC]
     head = [f"# allocbench report: run {run_id}", "",
-            f"From `{loaded['dir']}` (results.csv, context.json, run.json), "
+            f"From `{display_path(loaded['dir'])}` (results.csv, context.json, run.json), "
             f"{len(set(df['allocator']))} allocators, "
             f"{len(set(zip(df['workload'], df['profile'])))} workload profiles, baseline "
             f"**{baseline}**. Regenerate this report with:", "", _block(command), ""]

@@ -317,14 +317,15 @@ def harness_section(df, baseline):
     return "\n".join(lines)
 
 
-def method_section(loaded, baseline):
-    """Section 1: how the figures were made, and what to be wary of."""
+def method_section(loaded, df, baseline):
+    """Section 1: how the figures were made, and what to be wary of. The
+    plan describes the whole run; the harness's cost the selected rows `df`."""
     lines = ["## 1. Method", ""]
     warnings = consistency_warnings(loaded)
     if warnings:
         lines += ["**Caveats:**", ""] + [f"- {w}" for w in warnings] + [""]
     lines += [command_section(loaded), plan_section(loaded), machine_section(loaded),
-              harness_section(loaded["df"], baseline),
+              harness_section(df, baseline),
               "### Statistics", "",
               "Only ok rows count. Each cell (allocator, workload, profile, threads) is "
               "summarised by the median over its repetitions; ratios are the median of an "
@@ -615,7 +616,7 @@ def build_report(loaded, df, baseline, allocators, written, skipped, report_dir,
             f"{len(set(df['allocator']))} allocators, "
             f"{len(set(zip(df['workload'], df['profile'])))} workload profiles, baseline "
             f"**{baseline}**. Regenerate this report with:", "", _block(command), ""]
-    parts = head + [method_section(loaded, baseline), results_section(df, baseline, allocators),
+    parts = head + [method_section(loaded, df, baseline), results_section(df, baseline, allocators),
                     figures_section(written, skipped, report_dir), failures_section(df),
                     "## 5. Regenerating this report", "",
                     "From the repository root:", "", _block(command), "",

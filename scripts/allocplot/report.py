@@ -84,6 +84,10 @@ def load_run(results_dir):
             "run": _read_json(os.path.join(results_dir, "run.json")), "resumes": resumes}
 
 
+def _plural(n, noun):
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def _code(text):
     return f"`{text}`" if text not in (None, "") else "(not recorded)"
 
@@ -400,8 +404,8 @@ def significance_notes(comp, metric, baseline):
     sig = comp[comp["significant"].astype(bool)]
     better = (sig["ratio"] > 1.0) == (metric in HIGHER_IS_BETTER)
     nb, nw = int(better.sum()), int((~better).sum())
-    lines = [f"Significant differences: {nb} cell{'s' if nb != 1 else ''} better and {nw} "
-             f"worse than {baseline}, of {len(comp)} compared.", ""]
+    lines = [f"Significant differences: {_plural(nb, 'cell')} better and {nw} worse than "
+             f"{baseline}, of {len(comp)} compared.", ""]
     warning = small_n_warning(comp)
     if warning:
         lines += [f"**{warning[0].upper()}{warning[1:]}.**", ""]
@@ -425,6 +429,8 @@ def ratio_section(df, metric, baseline, allocators, number, title, harness_text=
     except ValueError as e:
         return "\n".join(lines + [f"No table: {e}.", ""])
     unit = UNITS.get(metric, ("",))[0]
+    empty = [c for c in table.columns[1:] if (table[c] == MISSING).all()]
+    table = table.drop(columns=empty)
     parts = column_parts(table)
     split = (f" In {len(parts)} parts of at most {COLUMNS_PER_TABLE} allocators, for width; "
              f"`--allocators` picks the columns." if len(parts) > 1 else "")
@@ -435,6 +441,9 @@ def ratio_section(df, metric, baseline, allocators, number, title, harness_text=
                f"{plot.n_text(list(comp['n_a']) + list(comp['n_b']))} ok repetitions per "
                f"allocator and cell. {MISSING} = no ok row of that allocator in the cell "
                f"(section 4 says why).{split}")
+    if empty:
+        caption += (f" Not in the table, without an ok row of `{metric}` in any of these "
+                    f"cells: {', '.join(empty)}.")
     lines += [caption, ""]
     for i, part in enumerate(parts):
         if len(parts) > 1:
@@ -613,8 +622,9 @@ def build_report(loaded, df, baseline, allocators, written, skipped, report_dir,
     metrics = [time_metric(df), MEMORY_METRIC]
     head = [f"# allocbench report: run {run_id}", "",
             f"From `{display_path(loaded['dir'])}` (results.csv, context.json, run.json), "
-            f"{len(set(df['allocator']))} allocators, "
-            f"{len(set(zip(df['workload'], df['profile'])))} workload profiles, baseline "
+            f"{_plural(len(set(df['allocator'])), 'allocator')}, "
+            f"{_plural(len(set(zip(df['workload'], df['profile']))), 'workload profile')}, "
+            f"baseline "
             f"**{baseline}**. Regenerate this report with:", "", _block(command), ""]
     parts = head + [method_section(loaded, df, baseline), results_section(df, baseline, allocators),
                     figures_section(written, skipped, report_dir), failures_section(df),

@@ -304,11 +304,11 @@ def harness_section(df, baseline):
                                h[["median", "lo", "hi"]].values],
         f"{baseline} raw ns/op": base_raw,
         f"harness share of {baseline}'s raw time": share,
-        f"{baseline} baseline RSS, KiB": foot,
+        f"{baseline} RSS before the replays, KiB": foot,
     }, index=pd.MultiIndex.from_frame(h[ROW]))
     lo, hi = h["median"].min(), h["median"].max()
     lines += [
-        f"Every time below is net of this cost: the calibration adapter `{CALIBRATION}` "
+        f"The times of section 2 are net of this cost: the calibration adapter `{CALIBRATION}` "
         f"replays the same trace with blocks that are already faulted in, and its median "
         f"`ns_per_op` per cell is subtracted from every allocator's (`net_ns_per_op`). "
         f"Over the cells it is {_fmt(lo)}-{_fmt(hi)} ns/op. The memory figures are net "
@@ -316,8 +316,9 @@ def harness_section(df, baseline):
         f"tables and stacks plus the allocator's initial state).", "",
         f"Table 1. The harness's own cost: median `ns_per_op` of `{CALIBRATION}` over its "
         f"{plot.n_text(h['n'])} ok repetitions per cell, [..] = 95% percentile bootstrap CI "
-        f"of the median; {baseline}'s raw `ns_per_op` and `baseline_rss_bytes` (medians) "
-        f"beside it.", "", to_markdown(t), ""]
+        f"of the median; beside it {baseline}'s raw `ns_per_op` (which includes it) and "
+        f"`baseline_rss_bytes` (subtracted from its peak RSS), medians.", "",
+        to_markdown(t), ""]
     return "\n".join(lines)
 
 
@@ -440,7 +441,7 @@ def ratio_section(df, metric, baseline, allocators, number, title, harness_text=
                f"each allocator's median over {baseline}'s in the same row. "
                f"{plot.n_text(list(comp['n_a']) + list(comp['n_b']))} ok repetitions per "
                f"allocator and cell. {MISSING} = no ok row of that allocator in the cell "
-               f"(section 4 says why).{split}")
+               f"(section 4 says why). p and the pairing of each cell: the appendix.{split}")
     if empty:
         caption += (f" Not in the table, without an ok row of `{metric}` in any of these "
                     f"cells: {', '.join(empty)}.")
@@ -620,8 +621,9 @@ def build_report(loaded, df, baseline, allocators, written, skipped, report_dir,
     ctx = loaded["context"] or {}
     run_id = ctx.get("run_id") or ", ".join(sorted(set(df["run_id"])))
     metrics = [time_metric(df), MEMORY_METRIC]
+    files = ["results.csv"] + [f"{k}.json" for k in ("context", "run") if loaded[k] is not None]
     head = [f"# allocbench report: run {run_id}", "",
-            f"From `{display_path(loaded['dir'])}` (results.csv, context.json, run.json), "
+            f"From `{display_path(loaded['dir'])}` ({', '.join(files)}), "
             f"{_plural(len(set(df['allocator'])), 'allocator')}, "
             f"{_plural(len(set(zip(df['workload'], df['profile']))), 'workload profile')}, "
             f"baseline "

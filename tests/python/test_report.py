@@ -413,6 +413,32 @@ class LibraryTest(TempDir):
         self.assertEqual(len(p.stderr.splitlines()), 1, p.stderr)
         self.assertIn("apt-get install python3-notebook", p.stderr)
 
+    def test_a_notebook_kernel_imports_allocplot(self):
+        # Jupyter's kernels inherit PYTHONPATH from the server the wrapper
+        # starts; nbconvert runs a kernel the same way. Only where Jupyter is
+        # installed (python3-notebook, python3-nbconvert, python3-ipykernel).
+        if self.python("import nbconvert, ipykernel")[0] != 0:
+            self.skipTest("Jupyter's nbconvert and ipykernel are not installed")
+        import json
+        cell = ("import allocplot\n"
+                f"df = allocplot.load_results({os.path.join(RUN, 'results.csv')!r})\n"
+                "print(len(allocplot.summarize(df, 'ns_per_op')))")
+        nb = {"cells": [{"cell_type": "code", "execution_count": None, "metadata": {},
+                         "outputs": [], "source": cell}],
+              "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                          "language": "python"}},
+              "nbformat": 4, "nbformat_minor": 5}
+        with open(os.path.join(self.tmp, "nb.ipynb"), "w") as f:
+            json.dump(nb, f)
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        p = subprocess.run(["sh", WRAPPER, "python", "-m", "nbconvert", "--to", "notebook",
+                            "--execute", "nb.ipynb", "--output", "out.ipynb"], cwd=self.tmp,
+                           capture_output=True, text=True, env=env)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(os.path.join(self.tmp, "out.ipynb")) as f:
+            outputs = json.load(f)["cells"][0]["outputs"]
+        self.assertEqual("".join(outputs[0]["text"]), "7\n")
+
     def test_the_worked_example_of_docs_analysis_runs(self):
         with open(os.path.join(SOURCE, "docs", "analysis.md")) as f:
             doc = f.read()

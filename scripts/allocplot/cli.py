@@ -119,7 +119,7 @@ def build_parser():
                         description="Write DIR/report.md and its figures (DIR/figures/) from "
                         "one run directory: the command and context of the run, the harness's "
                         "own cost, tables of net time and net peak RSS as ratios to --baseline "
-                        "with 95%% bootstrap CIs and significance marks, the standard plots, "
+                        "with 95% bootstrap CIs and significance marks, the standard plots, "
                         "the cells that did not end ok with their reasons, and the command that "
                         "regenerates the report.")
     pr.add_argument("results_dir", metavar="RESULTS_DIR",

@@ -96,10 +96,6 @@ def _block(text):
     return f"```sh\n{text}\n```"
 
 
-def _cell(w, p, t):
-    return f"{plot._label(w, p)}, {int(t)} thread{'s' if int(t) != 1 else ''}"
-
-
 def reproduce_command(run):
     """The allocbench command that repeats the run, from run.json's args (the
     arguments as given, less --force, which run.json never stores); None
@@ -165,6 +161,13 @@ def command_section(loaded):
     return "\n".join(lines)
 
 
+def _two_columns(rows, key, value):
+    """A markdown table of (key, value) pairs under the headers `key`, `value`."""
+    t = pd.DataFrame({value: [v for _, v in rows]}, index=pd.Index([k for k, _ in rows],
+                                                                    name=key))
+    return to_markdown(t)
+
+
 def _config_value(v):
     if isinstance(v, list):
         return ", ".join(str(x) for x in v)
@@ -194,11 +197,10 @@ def plan_section(loaded):
                  if s in status) + ")"),
              ("ok repetitions per cell", _counts_text(reps.values)),
              ("seeds in results.csv", ", ".join(str(int(s)) for s in sorted(set(df["seed"]))))]
-    t = pd.DataFrame({"value": [v for _, v in rows]},
-                     index=pd.Index([k for k, _ in rows], name="setting"))
     return "\n".join(["### Plan", "", "Traces derive from (seed, workload, profile, thread "
                       "index) and are generated before the clock starts; every cell runs in "
-                      "a child process of its own.", "", to_markdown(t), ""])
+                      "a child process of its own.", "", _two_columns(rows, "setting", "value"),
+                      ""])
 
 
 MACHINE_FIELDS = [("cpu_model", "CPU"), ("cores", "cores"), ("machine", "architecture"),
@@ -230,14 +232,12 @@ def machine_section(loaded):
         if key == "notes" and v == "":
             continue
         rows.append((label, _config_value(v)))
-    if "run" in loaded and (loaded["run"] or {}).get("binaries"):
+    if (loaded["run"] or {}).get("binaries"):
         rows.append(("binaries (hash of the executables)", loaded["run"]["binaries"]))
     mism = ctx.get("lock_mismatches")
     if mism is not None:
         rows.append(("toolchain.lock mismatches", "; ".join(mism) if mism else "none"))
-    t = pd.DataFrame({"value": [v for _, v in rows]},
-                     index=pd.Index([k for k, _ in rows], name="context.json"))
-    lines += [to_markdown(t), ""]
+    lines += [_two_columns(rows, "context.json", "value"), ""]
     versions = ctx.get("allocator_versions") or {}
     in_run = set(loaded["df"]["allocator"])
     by_version = {}
@@ -245,9 +245,9 @@ def machine_section(loaded):
         if a in in_run:
             by_version.setdefault(str(versions[a]), []).append(a)
     if by_version:
-        v = pd.DataFrame({"allocators": [", ".join(a) for a in by_version.values()]},
-                         index=pd.Index(list(by_version), name="version reported"))
-        lines += ["Versions the allocators report about themselves:", "", to_markdown(v), ""]
+        rows = [(v, ", ".join(a)) for v, a in by_version.items()]
+        lines += ["Versions the allocators report about themselves:", "",
+                  _two_columns(rows, "version reported", "allocators"), ""]
     return "\n".join(lines)
 
 
@@ -257,11 +257,14 @@ def time_metric(df):
     return plot.throughput_metric(df)[0]
 
 
+def _value_fmt(v):
+    """The format of a value (and of its CI) in a table: 3 significant
+    digits, no exponent from 1000 on."""
+    return "{:,.0f}" if abs(v) >= 1000 else "{:.3g}"
+
+
 def _fmt(v):
-    """A value for a table: 3 significant digits, thousands without exponent."""
-    if pd.isna(v):
-        return "n/a"
-    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
+    return "n/a" if pd.isna(v) else _value_fmt(v).format(v)
 
 
 def harness_cost(df):
@@ -353,11 +356,6 @@ def _column_order(df, baseline, allocators):
     return [baseline] + [a for a in names if a not in (baseline, CALIBRATION)]
 
 
-def _value_fmt(v):
-    """The format of a value and its CI: no exponent from 1000 on."""
-    return "{:,.0f}" if abs(v) >= 1000 else "{:.3g}"
-
-
 def ratio_cells(df, metric, baseline, allocators=None):
     """(display table, comparisons): one row per (workload, profile, threads)
     the baseline has ok rows of `metric` in; the baseline's median [CI] in its
@@ -412,8 +410,9 @@ def significance_notes(comp, metric, baseline):
         lines += [f"**{warning[0].upper()}{warning[1:]}.**", ""]
         below_floor = sig[sig["min_p"] >= ALPHA]
         if len(below_floor):
-            lines += [f"The {len(below_floor)} marked cells are nevertheless below that "
-                      f"floor: their repetitions tie (e.g. RSS counted in whole pages), "
+            n = len(below_floor)
+            lines += [f"{'That marked cell is' if n == 1 else f'The {n} marked cells are'} "
+                      f"nevertheless below that floor: the repetitions tie (e.g. RSS counted in whole pages), "
                       f"and with ties scipy's U test uses its normal approximation, whose "
                       f"p is smaller than the exact test's at these n. Read those marks "
                       f"with caution.", ""]
@@ -641,6 +640,10 @@ def write_report(results_dir, out_dir="report", baseline="glibc", allocators=Non
     """Writes out_dir/report.md and its figures (out_dir/figures/) for the run
     in `results_dir`. Returns (report path, figures written, lines of what
     was not drawn). SchemaError or ValueError, one line, for bad input."""
+    if baseline == CALIBRATION:
+        raise ValueError(f"the calibration adapter {CALIBRATION} is the harness, not an "
+                         f"allocator (its net time is ~0, its memory not measured): choose "
+                         f"another baseline")
     loaded = load_run(results_dir)
     df = select_run(loaded["df"], baseline, allocators, workloads)
     if not (ok_rows(df)["allocator"] == baseline).any():

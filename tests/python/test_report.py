@@ -243,6 +243,10 @@ class BadInputTest(TempDir):
         self.assertOneLine(["report", RUN, "--out", self.tmp, "--baseline", "nosuch"],
                            "unknown allocator 'nosuch'")
 
+    def test_the_calibration_is_no_baseline(self):
+        self.assertOneLine(["report", RUN, "--out", self.tmp, "--baseline", "null"],
+                           "choose another baseline")
+
     def test_unwritable_output(self):
         blocker = os.path.join(self.tmp, "file")
         with open(blocker, "w") as f:
@@ -345,7 +349,7 @@ class SectionTest(unittest.TestCase):
                              "min_p": [0.1]})
         text = "\n".join(report.significance_notes(comp, "peak_rss_net_bytes", "glibc"))
         self.assertIn("cannot reach p < 0.05", text)
-        self.assertIn("The 1 marked cells are nevertheless below that floor", text)
+        self.assertIn("That marked cell is nevertheless below that floor", text)
 
 
 class MakeReportTest(TempDir):

@@ -13,6 +13,7 @@ import sys
 
 from allocplot.load import SchemaError, check_metric, load_phases, load_results
 from allocplot.plot import PLOT_NAMES, plot_all
+from allocplot.report import write_report
 from allocplot.significance import compare_frames, compare_report, stats_table
 from allocplot.stats import (check_complete, cv_markdown, markdown_table, phase_table,
                              select_rows, to_markdown)
@@ -113,6 +114,23 @@ def build_parser():
     pp2.add_argument("--workload", default="size_ramp",
                      help="the workload whose phases to show, e.g. size_ramp, scatter_sizes, "
                      "sparse_sizes (default: size_ramp)")
+    pr = sub.add_parser("report", help="write a self-contained markdown report of one run "
+                        "(method, ratio tables with CIs, figures, failed cells) into a directory",
+                        description="Write DIR/report.md and its figures (DIR/figures/) from "
+                        "one run directory: the command and context of the run, the harness's "
+                        "own cost, tables of net time and net peak RSS as ratios to --baseline "
+                        "with 95% bootstrap CIs and significance marks, the standard plots, "
+                        "the cells that did not end ok with their reasons, and the command that "
+                        "regenerates the report.")
+    pr.add_argument("results_dir", metavar="RESULTS_DIR",
+                    help="a run directory written by allocbench run --out (results.csv, "
+                    "context.json, run.json, latency/)")
+    pr.add_argument("--out", default="report", metavar="DIR",
+                    help="directory for report.md and figures/, created if needed "
+                    "(default: report)")
+    pr.add_argument("--baseline", default="glibc", metavar="ALLOCATOR",
+                    help="the allocator the ratios are taken to (default: glibc)")
+    _filter_options(pr, "report", ordered=True)
     return p
 
 
@@ -131,6 +149,8 @@ def _run(args):
         return 0
     if args.cmd == "compare":
         return _compare(args)
+    if args.cmd == "report":
+        return _report(args)
     if args.cmd in ("table", "cv"):
         check_metric(args.metric)  # before reading the file: a typo needs no data
     df = load_results(args.csv)
@@ -219,4 +239,14 @@ def _compare(args):
                   file=sys.stderr)
         if len(bad):
             return 1
+    return 0
+
+
+def _report(args):
+    try:
+        path, written, _ = write_report(args.results_dir, args.out, args.baseline,
+                                        _names(args.allocators), _names(args.workloads))
+    except OSError as e:
+        raise ValueError(f"{e.filename or args.out}: {e.strerror or e}")
+    print(f"{path} ({len(written)} figure{'s' if len(written) != 1 else ''})")
     return 0

@@ -160,8 +160,9 @@ def compare_frames(a_df, b_df, metric, a_alloc=None, b_alloc=None, allocator=Non
     b_alloc, with a_df == b_df. Only cells on both sides count; the
     calibration adapter is left out of a net metric. Raises TraceMismatch,
     naming the cells, when a cell's trace_hash differs between the sides."""
-    sa, sb = cell_samples(a_df, metric), cell_samples(b_df, metric)
-    ha, hb = cell_hashes(a_df), cell_hashes(b_df)
+    sa, ha = cell_samples(a_df, metric), cell_hashes(a_df)
+    # One run (a_df is b_df): its cells are grouped once, not twice.
+    sb, hb = (sa, ha) if b_df is a_df else (cell_samples(b_df, metric), cell_hashes(b_df))
     pairs, unmatched = [], []
     for key in sorted(sb, key=str):
         alloc, rest = key[0], key[1:]

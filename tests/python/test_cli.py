@@ -17,7 +17,7 @@ from allocplot.load import METRICS, load_results
 from allocplot.stats import cv_markdown, cv_table, select_rows, workload_names
 from test_allocplot import FIXTURE, FIXTURES, TempDir, frame, raw_fixture, run_cli
 
-SUBCOMMANDS = ["plot", "table", "cv", "check", "phases", "compare"]
+SUBCOMMANDS = ["plot", "table", "cv", "check", "phases", "compare", "report"]
 SCRIPTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts")
 
 

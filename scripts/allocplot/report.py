@@ -17,7 +17,7 @@ import pandas as pd
 
 from allocplot import plot
 from allocplot.load import SchemaError, load_results, ok_rows
-from allocplot.significance import (ALPHA, _caption, cell_samples, compare_frames, format_ci,
+from allocplot.significance import (_caption, cell_samples, compare_frames, format_ci,
                                     median_ci, small_n_warning, stats_table)
 from allocplot.stats import (CALIBRATION, HIGHER_IS_BETTER, NET_METRICS, ROW, metric_note,
                              select_rows, to_markdown)
@@ -397,7 +397,7 @@ def column_parts(table, width=COLUMNS_PER_TABLE):
 
 def significance_notes(comp, metric, baseline):
     """The lines under a ratio table: how many cells differ significantly,
-    the small-n warning, and a note on marks the warning seems to rule out."""
+    and the small-n warning (u_test_p never goes below its floor, ties or not)."""
     if comp.empty:
         return []
     sig = comp[comp["significant"].astype(bool)]
@@ -408,14 +408,6 @@ def significance_notes(comp, metric, baseline):
     warning = small_n_warning(comp)
     if warning:
         lines += [f"**{warning[0].upper()}{warning[1:]}.**", ""]
-        below_floor = sig[sig["min_p"] >= ALPHA]
-        if len(below_floor):
-            n = len(below_floor)
-            lines += [f"{'That marked cell is' if n == 1 else f'The {n} marked cells are'} "
-                      f"nevertheless below that floor: the repetitions tie (e.g. RSS counted in whole pages), "
-                      f"and with ties scipy's U test uses its normal approximation, whose "
-                      f"p is smaller than the exact test's at these n. Read those marks "
-                      f"with caution.", ""]
     return lines
 
 

@@ -167,13 +167,11 @@ class Message {
     return *this;
   }
   Message& num(uint64_t v) {
-    char digits[24];
-    int k = 0;
-    do {
-      digits[k++] = static_cast<char>('0' + v % 10);
-      v /= 10;
-    } while (v != 0);
-    while (k > 0 && n_ < sizeof buf_ - 1) buf_[n_++] = digits[--k];
+    uint64_t unit = 1;  // The power of ten of v's first digit.
+    while (v / unit >= 10) unit *= 10;
+    for (; unit != 0 && n_ < sizeof buf_ - 1; unit /= 10) {
+      buf_[n_++] = static_cast<char>('0' + v / unit % 10);
+    }
     return *this;
   }
   void print() {

@@ -213,23 +213,26 @@ TEST(Recorder, ExecFlushesAndTheNewImageWritesItsOwnFile) {
 
 TEST(Recorder, UsageAndProgramErrors) {
   const std::string dir = temp_dir();
-  Result no_out = sh(bin() + " record -- true");
-  EXPECT_EQ(no_out.code, 2);
-  EXPECT_NE(no_out.err.find("record needs --out FILE"), std::string::npos) << no_out.err;
-  Result no_prog = sh(bin() + " record --out " + dir + "/x.trace");
-  EXPECT_EQ(no_prog.code, 2);
-  EXPECT_NE(no_prog.err.find("after --"), std::string::npos) << no_prog.err;
-  Result no_dashes = sh(bin() + " record --out " + dir + "/x.trace true");
-  EXPECT_EQ(no_dashes.code, 2);
-  EXPECT_NE(no_dashes.err.find("unexpected argument 'true' (the program goes after --)"),
-            std::string::npos)
-      << no_dashes.err;
-  Result bad_dir = sh(bin() + " record --out " + dir + "/nosuch/x.trace -- true");
-  EXPECT_EQ(bad_dir.code, 2);
-  EXPECT_NE(bad_dir.err.find("does not exist"), std::string::npos) << bad_dir.err;
-  Result missing = sh(bin() + " record --out " + dir + "/x.trace -- /nonexistent/prog");
-  EXPECT_EQ(missing.code, 127);
-  EXPECT_NE(missing.err.find("cannot run '/nonexistent/prog'"), std::string::npos) << missing.err;
+  const struct {
+    std::string args;
+    int code;
+    std::string message;
+  } cases[] = {
+      {"-- true", 2, "allocbench: record needs --out FILE\n"},
+      {"--out " + dir + "/x.trace", 2, "allocbench: record needs the program to run after --\n"},
+      {"--out " + dir + "/x.trace true", 2,
+       "allocbench: unexpected argument 'true' (the program goes after --)\n"},
+      {"--out " + dir + "/nosuch/x.trace -- true", 2,
+       "allocbench: --out's directory '" + dir + "/nosuch' does not exist\n"},
+      {"--out " + dir + " -- true", 2, "allocbench: --out '" + dir + "' is a directory\n"},
+      {"--out " + dir + "/x.trace -- /nonexistent/prog", 127,
+       "allocbench: cannot run '/nonexistent/prog': No such file or directory\n"},
+  };
+  for (const auto& c : cases) {
+    Result r = sh(bin() + " record " + c.args);
+    EXPECT_EQ(r.code, c.code) << c.args << ": " << r.err;
+    EXPECT_EQ(r.err.rfind(c.message, 0), 0u) << c.args << ": " << r.err;
+  }
   // The program's status is record's; an old trace is replaced.
   Result fails = sh(bin() + " record --out " + dir + "/f.trace -- sh -c 'exit 7'");
   EXPECT_EQ(fails.code, 7) << fails.err;

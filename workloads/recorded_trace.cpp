@@ -504,29 +504,13 @@ TraceError RecordedTrace::read_file(const std::string& path) {
 }
 
 const char* end_reason_name(tracefmt::EndReason r) {
-  switch (r) {
-    case tf::kEndExit:
-      return "exit";
-    case tf::kEndUnderscoreExit:
-      return "_exit";
-    case tf::kEndExec:
-      return "exec";
-    case tf::kEndSignal:
-      return "signal";
-  }
-  return "none";
+  static const char* const kNames[] = {"none", "exit", "_exit", "exec", "signal"};
+  return r <= tf::kEndSignal ? kNames[r] : "none";
 }
 
 const char* origin_name(tracefmt::Origin o) {
-  switch (o) {
-    case tf::kOriginRoot:
-      return "root";
-    case tf::kOriginFork:
-      return "fork";
-    case tf::kOriginExec:
-      return "exec";
-  }
-  return "unknown";
+  static const char* const kNames[] = {"root", "fork", "exec"};
+  return o <= tf::kOriginExec ? kNames[o] : "unknown";
 }
 
 }  // namespace allocbench

@@ -129,9 +129,7 @@ void* operator new[](size_t n, align_val_t a, const nothrow_t&) noexcept {
 void operator delete(void* p) noexcept { free_impl(Kind::kDelete, p, 0, 0); }
 void operator delete[](void* p) noexcept { free_impl(Kind::kDeleteArray, p, 0, 0); }
 void operator delete(void* p, size_t n) noexcept { free_impl(Kind::kDeleteSized, p, n, 0); }
-void operator delete[](void* p, size_t n) noexcept {
-  free_impl(Kind::kDeleteArraySized, p, n, 0);
-}
+void operator delete[](void* p, size_t n) noexcept { free_impl(Kind::kDeleteArraySized, p, n, 0); }
 void operator delete(void* p, align_val_t a) noexcept {
   free_impl(Kind::kDeleteAligned, p, 0, al(a));
 }
@@ -226,13 +224,13 @@ RECORDER_EXPORT int execveat(int dirfd, const char* path, char* const argv[], ch
 }
 
 // The argv is a variable-length array on the caller's stack, as in glibc.
-#define RECORDER_EXECL_ARGV(argv, arg, ap)  \
-  va_list ap;                               \
-  va_start(ap, arg);                        \
-  size_t argc_ = count_args(&ap);           \
-  va_end(ap);                               \
-  char* argv[argc_ + 1];                    \
-  va_start(ap, arg);                        \
+#define RECORDER_EXECL_ARGV(argv, arg, ap) \
+  va_list ap;                              \
+  va_start(ap, arg);                       \
+  size_t argc_ = count_args(&ap);          \
+  va_end(ap);                              \
+  char* argv[argc_ + 1];                   \
+  va_start(ap, arg);                       \
   fill_args(argv, arg, argc_, &ap)
 
 RECORDER_EXPORT int execl(const char* path, const char* arg, ...) noexcept {

@@ -19,8 +19,8 @@
 extern "C" {
 __attribute__((weak)) std::new_handler recorder_weak_get_new_handler() noexcept
     __asm__("_ZSt15get_new_handlerv");
-__attribute__((weak, noreturn)) void recorder_weak_throw_bad_alloc()
-    __asm__("_ZSt17__throw_bad_allocv");
+__attribute__((weak, noreturn)) void recorder_weak_throw_bad_alloc() __asm__(
+    "_ZSt17__throw_bad_allocv");
 }
 
 namespace allocbench {

@@ -39,7 +39,8 @@ namespace {
 constexpr size_t kBufferBytes = 64 << 10;  // Records of one thread between two writes.
 constexpr uint32_t kRecordStart = tf::kChunkHeaderBytes;  // Room for a chunk header before them.
 constexpr uint32_t kFlushAt = kBufferBytes - tf::kMaxRecordBytes;
-constexpr uint32_t kMaxBuffers = 4096;  // Threads alive at once beyond this write one record a chunk.
+constexpr uint32_t kMaxBuffers =
+    4096;  // Threads alive at once beyond this write one record a chunk.
 constexpr size_t kPathMax = 4096;
 constexpr int kHandlerLockTries = 200000;  // sched_yield rounds: well under a second.
 
@@ -53,9 +54,10 @@ constexpr int kFatalSignals[] = {SIGSEGV, SIGBUS, SIGFPE,  SIGILL,  SIGABRT, SIG
 // a flusher (exit, exec, fatal signal) holding g_file_lock writes out what is
 // committed; only the owner rewinds the buffer, under the lock.
 struct Buffer {
-  std::atomic<uint64_t> committed{0};  // records << 32 | end of the last whole record; owner stores.
-  uint32_t bytes = kRecordStart;       // End of the records; owner.
-  uint32_t records = 0;                // Records in data; owner.
+  std::atomic<uint64_t> committed{
+      0};                         // records << 32 | end of the last whole record; owner stores.
+  uint32_t bytes = kRecordStart;  // End of the records; owner.
+  uint32_t records = 0;           // Records in data; owner.
   uint32_t flushed_bytes = kRecordStart;  // data[kRecordStart, this) is in the file; g_file_lock.
   uint32_t flushed_records = 0;           // Records among them; g_file_lock.
   uint32_t thread = 0;                    // The owner's thread id; g_file_lock.
@@ -91,10 +93,10 @@ ObjectMap g_objects;
 // The output file and the buffers; all under g_file_lock.
 SpinLock g_file_lock;
 struct Output {
-  int fd = -1;              // Opened at start-up; in a fork child at its first write.
-  bool failed = false;      // Opening or writing failed: nothing more is written.
-  uint64_t records = 0;     // Records in the file's chunks.
-  uint64_t first_seq = 0;   // Every record's seq is larger (the fork point in a child).
+  int fd = -1;             // Opened at start-up; in a fork child at its first write.
+  bool failed = false;     // Opening or writing failed: nothing more is written.
+  uint64_t records = 0;    // Records in the file's chunks.
+  uint64_t first_seq = 0;  // Every record's seq is larger (the fork point in a child).
   Buffer* buffers[kMaxBuffers] = {};
   uint32_t buffer_count = 0;
   Buffer* free_buffers = nullptr;
@@ -105,16 +107,16 @@ Output g_out;
 // Set by the constructor (a fork child updates pid and fork_child).
 char g_path[kPathMax];  // ALLOCBENCH_RECORD_OUT.
 uint64_t g_session = 0;
-long g_root_pid = 0;    // ALLOCBENCH_RECORD_ROOT_PID: whose first image writes g_path itself.
-int g_pid = 0;          // This process: a vfork child has another (and must not flush).
+long g_root_pid = 0;  // ALLOCBENCH_RECORD_ROOT_PID: whose first image writes g_path itself.
+int g_pid = 0;        // This process: a vfork child has another (and must not flush).
 bool g_fork_child = false;
 pthread_key_t g_key;
 bool g_key_ok = false;
 
 // The program's view of the fatal signals the recorder manages.
 struct SignalView {
-  bool managed;                // The recorder installed its handler at start-up.
-  struct sigaction program;    // The action the program set (SIG_DFL until it sets one).
+  bool managed;              // The recorder installed its handler at start-up.
+  struct sigaction program;  // The action the program set (SIG_DFL until it sets one).
 };
 SignalView g_signals[NSIG];
 SpinLock g_signal_lock;
@@ -192,9 +194,17 @@ class Message {
 void fail(const char* what, const char* path, int err) {
   g_out.failed = true;
   g_mode.store(kModeOff, std::memory_order_relaxed);
-  Message().str("allocbench recorder (pid ").num(static_cast<uint64_t>(g_pid)).str("): ").str(what)
-      .str(" ").str(path).str(": errno ").num(static_cast<uint64_t>(err))
-      .str("; recording stops").print();
+  Message()
+      .str("allocbench recorder (pid ")
+      .num(static_cast<uint64_t>(g_pid))
+      .str("): ")
+      .str(what)
+      .str(" ")
+      .str(path)
+      .str(": errno ")
+      .num(static_cast<uint64_t>(err))
+      .str("; recording stops")
+      .print();
 }
 
 // Creates the file: g_path for the first image of the started process, else
@@ -220,8 +230,8 @@ bool open_output() {
     return false;
   }
   char* command = reinterpret_cast<char*>(g_out.header + tf::kHeaderFixedBytes);
-  long command_bytes = platform::read_text_file("/proc/self/cmdline", command,
-                                                tf::kMaxCommandBytes + 1);
+  long command_bytes =
+      platform::read_text_file("/proc/self/cmdline", command, tf::kMaxCommandBytes + 1);
   tf::HeaderFields h;
   h.session = g_session;
   h.pid = static_cast<uint32_t>(g_pid);
@@ -602,8 +612,7 @@ void record_alloc(Kind k, void* p, size_t size, size_t alignment) {
 void record_free(Kind k, void* p, size_t size, size_t alignment) {
   uint64_t seq = next_seq();
   uint64_t id = g_objects.erase(reinterpret_cast<uintptr_t>(p));
-  append(tf::RecordFields{k, id == 0, 0, id == 0 ? 0 : seq - id, size, align_log2(alignment)},
-         seq);
+  append(tf::RecordFields{k, id == 0, 0, id == 0 ? 0 : seq - id, size, align_log2(alignment)}, seq);
 }
 
 // The old address leaves the map before the allocator may free it (another

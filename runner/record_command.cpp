@@ -240,13 +240,14 @@ int cmd_trace_info(const TraceInfoArgs& args) {
   std::string command;
   for (const std::string& a : h.command) command += (command.empty() ? "" : " ") + a;
   fmt::print("{:<28} {}\n", "trace", args.file);
-  fmt::print("{:<28} {}\n", "format", fmt::format("version {}, session {:x}", h.version, h.session));
+  fmt::print("{:<28} {}\n", "format",
+             fmt::format("version {}, session {:x}", h.version, h.session));
   fmt::print("{:<28} {}\n", "process",
              fmt::format("pid {} ({}), parent {}", h.pid, origin_name(h.origin), h.parent_pid));
   fmt::print("{:<28} {}\n", "command", command);
   std::string ended = end_reason_name(s.end);
-  if (s.end == tf::kEndSignal) ended += fmt::format(" {} ({})", s.end_signal,
-                                                    signal_name(s.end_signal));
+  if (s.end == tf::kEndSignal)
+    ended += fmt::format(" {} ({})", s.end_signal, signal_name(s.end_signal));
   if (!trace.complete()) ended = "incomplete: no end marker";
   fmt::print("{:<28} {}\n", "ended", ended);
   print_count("threads", trace.threads().size());

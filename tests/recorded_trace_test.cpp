@@ -3,6 +3,8 @@
 // every way a file can be foreign, cut short or corrupt (a clear error, never
 // a crash: this test also runs under ASan). Then `allocbench trace-info` on
 // such files: its output and its exit statuses.
+#include "workloads/recorded_trace.h"
+
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -12,7 +14,6 @@
 #include <vector>
 
 #include "tests/cli_test_util.h"
-#include "workloads/recorded_trace.h"
 
 namespace allocbench {
 namespace {
@@ -66,7 +67,7 @@ class Writer {
     uint64_t& prev = prev_[thread];
     for (const Rec& r : recs) {
       uint8_t buf[tf::kMaxRecordBytes];
-      tf::RecordFields f{r.kind, r.unknown, r.seq - prev, r.unknown ? 0 : r.seq - r.object,
+      tf::RecordFields f{r.kind, r.unknown,   r.seq - prev, r.unknown ? 0 : r.seq - r.object,
                          r.size, r.align_log2};
       size_t n = tf::encode_record(buf, f);
       payload.insert(payload.end(), buf, buf + n);
@@ -256,7 +257,9 @@ std::vector<BadCase> bad_cases() {
   };
   auto cut = [&](size_t n) { return std::vector<uint8_t>(good.begin(), good.begin() + n); };
   cases.push_back({"empty", {}, ErrKind::kTruncated, "t.trace: truncated: empty file"});
-  cases.push_back({"elf", {0x7f, 'E', 'L', 'F', 2, 1, 1, 0, 0, 0}, ErrKind::kForeign,
+  cases.push_back({"elf",
+                   {0x7f, 'E', 'L', 'F', 2, 1, 1, 0, 0, 0},
+                   ErrKind::kForeign,
                    "t.trace: not an allocbench trace"});
   cases.push_back({"text", std::vector<uint8_t>(100, 'x'), ErrKind::kForeign, "not an allocbench"});
   cases.push_back({"magic cut", cut(5), ErrKind::kTruncated, "header cut short: 5 of 64 bytes"});
@@ -277,24 +280,25 @@ std::vector<BadCase> bad_cases() {
                    "chunk at byte " + std::to_string(c1) + ": checksum mismatch"});
   cases.push_back({"chunk type", mutate(c0, 7), ErrKind::kCorrupt, "unknown type 7"});
   cases.push_back({"chunk reserved", mutate(c0 + 2, 1), ErrKind::kCorrupt, "reserved bytes"});
-  cases.push_back({"kind 0", with_payload({0x00, 1, 8}, 1), ErrKind::kCorrupt,
-                   "unknown kind byte 0"});
-  cases.push_back({"kind 40", with_payload({40, 1, 8}, 1), ErrKind::kCorrupt,
-                   "unknown kind byte 40"});
-  cases.push_back({"reserved bit", with_payload({0x81, 1, 8}, 1), ErrKind::kCorrupt,
-                   "unknown kind byte 129"});
+  cases.push_back(
+      {"kind 0", with_payload({0x00, 1, 8}, 1), ErrKind::kCorrupt, "unknown kind byte 0"});
+  cases.push_back(
+      {"kind 40", with_payload({40, 1, 8}, 1), ErrKind::kCorrupt, "unknown kind byte 40"});
+  cases.push_back(
+      {"reserved bit", with_payload({0x81, 1, 8}, 1), ErrKind::kCorrupt, "unknown kind byte 129"});
   cases.push_back({"unknown alloc", with_payload({0x41, 1, 8}, 1), ErrKind::kCorrupt,
                    "an allocation marked as of an unknown pointer"});
   cases.push_back({"delta 0", with_payload({1, 0, 8}, 1), ErrKind::kCorrupt, "sequence delta 0"});
   cases.push_back({"varint", with_payload({1, 0x80, 0x80}, 1), ErrKind::kCorrupt,
                    "the sequence delta runs past its chunk or overflows"});
-  cases.push_back({"long varint",
-                   with_payload({1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 8}, 1),
-                   ErrKind::kCorrupt, "overflows"});
+  cases.push_back(
+      {"long varint",
+       with_payload({1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 8}, 1),
+       ErrKind::kCorrupt, "overflows"});
   cases.push_back({"object delta", with_payload({1, 1, 8, 6, 1, 2}, 2), ErrKind::kCorrupt,
                    "object delta 2 at sequence 2"});
-  cases.push_back({"alignment", with_payload({7, 1, 8, 40}, 1), ErrKind::kCorrupt,
-                   "alignment 2^40"});
+  cases.push_back(
+      {"alignment", with_payload({7, 1, 8, 40}, 1), ErrKind::kCorrupt, "alignment 2^40"});
   cases.push_back({"alignment cut", with_payload({7, 1, 8}, 1), ErrKind::kCorrupt,
                    "alignment runs past its chunk"});
   cases.push_back({"too few records", with_payload({1, 1, 8, 1, 1, 8}, 3), ErrKind::kCorrupt,
@@ -307,12 +311,13 @@ std::vector<BadCase> bad_cases() {
   {
     Writer w;
     w.chunk(0, {alloc(Kind::kMalloc, 1, 8)}).marker(tf::kEndExit, 0, 5);
-    cases.push_back({"marker count", w.bytes, ErrKind::kCorrupt,
-                     "counts 6 records before it, the file has 1"});
+    cases.push_back(
+        {"marker count", w.bytes, ErrKind::kCorrupt, "counts 6 records before it, the file has 1"});
   }
   {
     Writer w;
-    w.chunk(0, {alloc(Kind::kMalloc, 1, 8), free_of(Kind::kFree, 2, 1), free_of(Kind::kFree, 3, 1)});
+    w.chunk(0,
+            {alloc(Kind::kMalloc, 1, 8), free_of(Kind::kFree, 2, 1), free_of(Kind::kFree, 3, 1)});
     cases.push_back({"double free", w.bytes, ErrKind::kCorrupt,
                      "free at sequence 3 (thread 0) of object 1, which was already freed"});
   }
@@ -411,8 +416,8 @@ TEST(RecordedTrace, ReadFileReportsTheOsError) {
 }
 
 void write_file(const std::string& path, const std::vector<uint8_t>& b) {
-  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(b.data()),
-                                               static_cast<std::streamsize>(b.size()));
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
 }
 
 TEST(TraceInfo, PrintsTheCountsAndFailsCleanlyOnBadFiles) {
@@ -428,11 +433,10 @@ TEST(TraceInfo, PrintsTheCountsAndFailsCleanlyOnBadFiles) {
   };
   for (const std::string& l :
        {line("process", "pid 42 (root), parent 41"), line("command", "prog arg"),
-        line("ended", "exit"), line("threads", "2"), line("events", "7"),
-        line("op malloc", "1"), line("op free", "2"), line("op delete", "1"),
-        line("op new[]", "0"), line("size 32-63", "1"), line("size 64-127", "2"),
-        line("size 256-511", "1"), line("peak_live_bytes", "404"),
-        line("cross_thread_frees", "1"), line("unknown_frees", "0"),
+        line("ended", "exit"), line("threads", "2"), line("events", "7"), line("op malloc", "1"),
+        line("op free", "2"), line("op delete", "1"), line("op new[]", "0"),
+        line("size 32-63", "1"), line("size 64-127", "2"), line("size 256-511", "1"),
+        line("peak_live_bytes", "404"), line("cross_thread_frees", "1"), line("unknown_frees", "0"),
         line("leaked_objects", "0"), line("thread 1", "3")}) {
     EXPECT_NE(r.out.find(l), std::string::npos) << "no line '" << l << "' in\n" << r.out;
   }
@@ -462,8 +466,7 @@ TEST(TraceInfo, PrintsTheCountsAndFailsCleanlyOnBadFiles) {
   write_file(dir + "/cut.trace", w.bytes);
   Result cut = sh(bin() + " trace-info " + dir + "/cut.trace");
   EXPECT_EQ(cut.code, 0);
-  EXPECT_NE(cut.out.find(line("ended", "incomplete: no end marker")), std::string::npos)
-      << cut.out;
+  EXPECT_NE(cut.out.find(line("ended", "incomplete: no end marker")), std::string::npos) << cut.out;
   EXPECT_NE(cut.err.find("has no end marker"), std::string::npos) << cut.err;
 }
 

@@ -57,7 +57,7 @@ void c_family() {
   free(must(memalign(256, 300)));
   free(must(valloc(1000)));
   free(must(pvalloc(1000)));
-  free(must(__libc_malloc(40)));  // A free of an unknown pointer.
+  free(must(__libc_malloc(40)));                     // A free of an unknown pointer.
   free(must(realloc(must(__libc_malloc(40)), 80)));  // A realloc of one.
 }
 

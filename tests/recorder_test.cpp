@@ -175,7 +175,9 @@ TEST(Recorder, DeathBySignalLosesNoEvent) {
     const char* mode;
     int sig;
     const char* name;
-  } cases[] = {{"segv", 11, "SIGSEGV"}, {"abort", 6, "SIGABRT"}, {"term", 15, "SIGTERM"},
+  } cases[] = {{"segv", 11, "SIGSEGV"},
+               {"abort", 6, "SIGABRT"},
+               {"term", 15, "SIGTERM"},
                {"int", 2, "SIGINT"}};
   for (const auto& c : cases) {
     const std::string base_file = dir + "/" + c.mode + "0.trace";

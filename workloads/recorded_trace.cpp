@@ -35,8 +35,8 @@ void parse_header(const uint8_t* d, size_t n, RecordedTraceHeader* h, size_t* he
     fail(ErrKind::kForeign, "not an allocbench trace (it does not start with \"ABTRACE\\0\")");
   }
   if (n < tf::kHeaderFixedBytes) {  // Also a file cut inside the magic.
-    fail(ErrKind::kTruncated, "header cut short: " + num(n) + " of " +
-                                  num(tf::kHeaderFixedBytes) + " bytes");
+    fail(ErrKind::kTruncated,
+         "header cut short: " + num(n) + " of " + num(tf::kHeaderFixedBytes) + " bytes");
   }
   h->version = tf::get_u16(d + tf::kOffVersion);
   if (h->version != tf::kVersion) {
@@ -57,14 +57,14 @@ void parse_header(const uint8_t* d, size_t n, RecordedTraceHeader* h, size_t* he
   }
   uint8_t origin = d[tf::kOffOrigin];
   if (origin > tf::kOriginExec) corrupt("header: unknown origin " + num(origin));
-  for (size_t i : {tf::kOffOrigin + 1, tf::kOffOrigin + 2, tf::kOffOrigin + 3,
-                   tf::kOffCommandBytes + 4, tf::kOffCommandBytes + 5, tf::kOffCommandBytes + 6,
-                   tf::kOffCommandBytes + 7}) {
+  for (size_t i :
+       {tf::kOffOrigin + 1, tf::kOffOrigin + 2, tf::kOffOrigin + 3, tf::kOffCommandBytes + 4,
+        tf::kOffCommandBytes + 5, tf::kOffCommandBytes + 6, tf::kOffCommandBytes + 7}) {
     if (d[i] != 0) corrupt("header: reserved byte " + num(i) + " is not zero");
   }
   if (n < *header_bytes) {
-    fail(ErrKind::kTruncated, "header cut short in the command: " + num(n) + " of " +
-                                  num(*header_bytes) + " bytes");
+    fail(ErrKind::kTruncated,
+         "header cut short in the command: " + num(n) + " of " + num(*header_bytes) + " bytes");
   }
   h->session = tf::get_u64(d + tf::kOffSession);
   h->pid = tf::get_u32(d + tf::kOffPid);
@@ -96,9 +96,9 @@ class ChunkDecoder {
   void decode(const uint8_t* d, size_t n, size_t off) {
     while (off < n) {
       if (n - off < tf::kChunkHeaderBytes) {
-        fail(ErrKind::kTruncated, "chunk header at byte " + num(off) + " cut short: " +
-                                      num(n - off) + " of " + num(tf::kChunkHeaderBytes) +
-                                      " bytes");
+        fail(ErrKind::kTruncated, "chunk header at byte " + num(off) +
+                                      " cut short: " + num(n - off) + " of " +
+                                      num(tf::kChunkHeaderBytes) + " bytes");
       }
       const uint8_t* c = d + off;
       uint8_t type = c[tf::kOffChunkType];
@@ -206,8 +206,8 @@ class ChunkDecoder {
       }
       const uint64_t delta = varint(&p, end, at, "the sequence delta");
       if (delta == 0 || delta > UINT64_MAX - prev) {
-        corrupt("record at byte " + num(at) + ": sequence delta " + num(delta) +
-                " (thread " + num(thread) + "'s sequence must increase)");
+        corrupt("record at byte " + num(at) + ": sequence delta " + num(delta) + " (thread " +
+                num(thread) + "'s sequence must increase)");
       }
       ev.seq = prev + delta;
       if (ev.seq <= first_seq_) {
@@ -246,7 +246,7 @@ class ChunkDecoder {
   uint64_t first_seq_;
   std::vector<RecordedThread>* threads_;
   RecordedTraceStats* stats_;
-  std::vector<int32_t> index_;     // Thread id -> index in threads_, or -1.
+  std::vector<int32_t> index_;      // Thread id -> index in threads_, or -1.
   std::vector<uint64_t> prev_seq_;  // By index in threads_: the last seq decoded.
   uint64_t records_in_file_ = 0;
 };
@@ -416,9 +416,8 @@ class ObjectWalk {
   }
 
   [[noreturn]] void dead_object(const RecordedEvent& ev, uint32_t thread_id) {
-    corrupt(std::string(recorded_kind_name(ev.kind)) + " at sequence " + num(ev.seq) +
-            " (thread " + num(thread_id) + ") of object " + num(ev.object) +
-            ", which was already freed");
+    corrupt(std::string(recorded_kind_name(ev.kind)) + " at sequence " + num(ev.seq) + " (thread " +
+            num(thread_id) + ") of object " + num(ev.object) + ", which was already freed");
   }
 
   uint64_t first_;

@@ -32,19 +32,19 @@ inline RecordedKindClass recorded_kind_class(RecordedKind k) { return tracefmt::
 constexpr uint8_t kEventUnknownObject = 1;  // Free or realloc of a pointer never seen allocated
                                             // (allocated before the recorder was loaded).
 constexpr uint8_t kEventInherited = 2;      // Free or realloc of an object allocated before this
-                                            // process forked (its allocation is in the parent's file).
-constexpr uint8_t kEventUnmatched = 4;      // Free or realloc of an object whose allocation is not
-                                            // in the file (records lost: see stats.unmatched).
+                                        // process forked (its allocation is in the parent's file).
+constexpr uint8_t kEventUnmatched = 4;  // Free or realloc of an object whose allocation is not
+                                        // in the file (records lost: see stats.unmatched).
 
 // One recorded call, 40 bytes.
 struct RecordedEvent {
-  uint64_t seq;     // Global sequence number: the order of all the file's events.
-  uint64_t object;  // Object id: the seq of the event that allocated the object (a realloc
-                    // keeps it). A realloc of an unknown pointer starts an object with its own
-                    // seq; a free of one has object 0.
-  uint64_t size;    // Allocation: the bytes requested (calloc: count x size; realloc: the new
-                    // size). Free: the object's size, or for an unknown object the size a sized
-                    // delete passed (else 0).
+  uint64_t seq;        // Global sequence number: the order of all the file's events.
+  uint64_t object;     // Object id: the seq of the event that allocated the object (a realloc
+                       // keeps it). A realloc of an unknown pointer starts an object with its own
+                       // seq; a free of one has object 0.
+  uint64_t size;       // Allocation: the bytes requested (calloc: count x size; realloc: the new
+                       // size). Free: the object's size, or for an unknown object the size a sized
+                       // delete passed (else 0).
   uint64_t old_size;   // Realloc: the object's size before (0 if unknown). Otherwise 0.
   uint32_t alignment;  // Aligned kinds: the alignment asked for (valloc, pvalloc: the page size).
                        // Free: the object's. 0: the allocator's default.
@@ -67,8 +67,8 @@ struct RecordedTraceHeader {
   uint32_t pid = 0, parent_pid = 0;
   tracefmt::Origin origin = tracefmt::kOriginRoot;
   uint32_t page_size = 0;
-  uint64_t first_seq = 0;     // Every event's seq is larger; nonzero in a fork child.
-  uint64_t start_ns = 0;      // CLOCK_REALTIME when recording started.
+  uint64_t first_seq = 0;            // Every event's seq is larger; nonzero in a fork child.
+  uint64_t start_ns = 0;             // CLOCK_REALTIME when recording started.
   std::vector<std::string> command;  // The recorded process's argv (/proc/self/cmdline).
 };
 
@@ -82,22 +82,22 @@ struct RecordedTraceStats {
   // Requested sizes of allocations and reallocs: [0] counts size 0, [b] sizes
   // in [2^(b-1), 2^b).
   uint64_t size_histogram[65] = {};
-  uint64_t peak_live_bytes = 0;    // Largest sum of the live objects' sizes along seq order.
-  uint64_t peak_live_objects = 0;  // Largest number of live objects along seq order.
+  uint64_t peak_live_bytes = 0;     // Largest sum of the live objects' sizes along seq order.
+  uint64_t peak_live_objects = 0;   // Largest number of live objects along seq order.
   uint64_t cross_thread_frees = 0;  // Frees by another thread than the allocating one.
   uint64_t unknown_frees = 0;       // Frees of pointers never seen allocated.
   uint64_t unknown_reallocs = 0;    // Reallocs of pointers never seen allocated.
   uint64_t inherited_frees = 0;     // Frees of objects inherited at fork.
   uint64_t inherited_reallocs = 0;  // Reallocs of objects inherited at fork.
-  uint64_t unmatched = 0;         // Frees and reallocs of objects whose allocation is missing.
-  uint64_t leaked_objects = 0;    // Live at the end of the file.
+  uint64_t unmatched = 0;           // Frees and reallocs of objects whose allocation is missing.
+  uint64_t leaked_objects = 0;      // Live at the end of the file.
   uint64_t leaked_bytes = 0;
-  uint64_t last_seq = 0;       // Largest seq (first_seq when there are no events).
-  uint64_t missing_seqs = 0;   // Sequence numbers in (first_seq, last_seq] of no event.
-  uint64_t chunks = 0;         // Record chunks.
-  uint64_t markers = 0;        // End markers.
+  uint64_t last_seq = 0;      // Largest seq (first_seq when there are no events).
+  uint64_t missing_seqs = 0;  // Sequence numbers in (first_seq, last_seq] of no event.
+  uint64_t chunks = 0;        // Record chunks.
+  uint64_t markers = 0;       // End markers.
   tracefmt::EndReason end = static_cast<tracefmt::EndReason>(0);  // The last marker's; 0: none.
-  int end_signal = 0;          // kEndSignal: the signal.
+  int end_signal = 0;                                             // kEndSignal: the signal.
 };
 
 // Why a file could not be read; empty `message` means it was read.

@@ -21,18 +21,18 @@ constexpr size_t kHeaderFixedBytes = 64;  // Followed by the command bytes.
 constexpr size_t kMaxCommandBytes = 4096;
 
 // Byte offsets of the header fields.
-constexpr size_t kOffMagic = 0;           // 8 bytes
-constexpr size_t kOffVersion = 8;         // u16
-constexpr size_t kOffHeaderBytes = 10;    // u16: fixed part + command
-constexpr size_t kOffFlags = 12;          // u32, 0 in version 1
-constexpr size_t kOffSession = 16;        // u64: one id per `allocbench record`
-constexpr size_t kOffPid = 24;            // u32
-constexpr size_t kOffParentPid = 28;      // u32
-constexpr size_t kOffOrigin = 32;         // u8 (Origin), then 3 zero bytes
-constexpr size_t kOffPageSize = 36;       // u32: valloc's alignment
-constexpr size_t kOffFirstSeq = 40;       // u64: every record's seq is larger
-constexpr size_t kOffStartNs = 48;        // u64: CLOCK_REALTIME at the start, ns
-constexpr size_t kOffCommandBytes = 56;   // u32, then 4 zero bytes
+constexpr size_t kOffMagic = 0;          // 8 bytes
+constexpr size_t kOffVersion = 8;        // u16
+constexpr size_t kOffHeaderBytes = 10;   // u16: fixed part + command
+constexpr size_t kOffFlags = 12;         // u32, 0 in version 1
+constexpr size_t kOffSession = 16;       // u64: one id per `allocbench record`
+constexpr size_t kOffPid = 24;           // u32
+constexpr size_t kOffParentPid = 28;     // u32
+constexpr size_t kOffOrigin = 32;        // u8 (Origin), then 3 zero bytes
+constexpr size_t kOffPageSize = 36;      // u32: valloc's alignment
+constexpr size_t kOffFirstSeq = 40;      // u64: every record's seq is larger
+constexpr size_t kOffStartNs = 48;       // u64: CLOCK_REALTIME at the start, ns
+constexpr size_t kOffCommandBytes = 56;  // u32, then 4 zero bytes
 
 // How the process image that wrote the file came to be recorded.
 enum Origin : uint8_t {
@@ -45,10 +45,10 @@ enum Origin : uint8_t {
 // After the header the file is a sequence of chunks, each a 24-byte header
 // and its payload.
 constexpr size_t kChunkHeaderBytes = 24;
-constexpr size_t kOffChunkType = 0;      // u8 (ChunkType), then 3 zero bytes
-constexpr size_t kOffChunkThread = 4;    // u32: the thread's dense id
-constexpr size_t kOffChunkPayload = 8;   // u32: payload bytes
-constexpr size_t kOffChunkRecords = 12;  // u32: records in the payload (0 for a marker)
+constexpr size_t kOffChunkType = 0;       // u8 (ChunkType), then 3 zero bytes
+constexpr size_t kOffChunkThread = 4;     // u32: the thread's dense id
+constexpr size_t kOffChunkPayload = 8;    // u32: payload bytes
+constexpr size_t kOffChunkRecords = 12;   // u32: records in the payload (0 for a marker)
 constexpr size_t kOffChunkChecksum = 16;  // u64: checksum() of the payload
 constexpr uint32_t kMaxChunkPayload = 1u << 24;
 constexpr uint32_t kMaxThreads = 1u << 20;  // Thread ids are below this.
@@ -60,16 +60,16 @@ enum ChunkType : uint8_t {
 
 // A marker's payload.
 constexpr size_t kMarkerPayloadBytes = 24;
-constexpr size_t kOffMarkerReason = 0;   // u8 (EndReason)
-constexpr size_t kOffMarkerSignal = 1;   // u8: the signal, for kEndSignal; then 6 zero bytes
-constexpr size_t kOffMarkerSeq = 8;      // u64: the sequence counter when it was written
+constexpr size_t kOffMarkerReason = 0;    // u8 (EndReason)
+constexpr size_t kOffMarkerSignal = 1;    // u8: the signal, for kEndSignal; then 6 zero bytes
+constexpr size_t kOffMarkerSeq = 8;       // u64: the sequence counter when it was written
 constexpr size_t kOffMarkerRecords = 16;  // u64: records in the file's chunks before it
 
 enum EndReason : uint8_t {
-  kEndExit = 1,        // exit() or return from main (the recorder's ELF destructor).
+  kEndExit = 1,            // exit() or return from main (the recorder's ELF destructor).
   kEndUnderscoreExit = 2,  // _exit() or _Exit().
-  kEndExec = 3,        // Just before an exec* call (records may follow if it failed).
-  kEndSignal = 4,      // A fatal signal, caught, flushed and re-raised.
+  kEndExec = 3,            // Just before an exec* call (records may follow if it failed).
+  kEndSignal = 4,          // A fatal signal, caught, flushed and re-raised.
 };
 
 // --- records -----------------------------------------------------------------
@@ -241,11 +241,11 @@ inline uint64_t checksum(const uint8_t* p, size_t n) {
 // One record's fields as the encoder takes them.
 struct RecordFields {
   Kind kind;
-  bool unknown;         // kFree / kRealloc: the pointer was never seen allocated.
-  uint64_t seq_delta;   // seq minus the thread's previous record's seq (>= 1).
-  uint64_t obj_delta;   // kFree / kRealloc, known object: seq minus the object id.
-  uint64_t size;        // Requested size (allocation, realloc); sized frees: the size passed.
-  uint8_t align_log2;   // Aligned kinds.
+  bool unknown;        // kFree / kRealloc: the pointer was never seen allocated.
+  uint64_t seq_delta;  // seq minus the thread's previous record's seq (>= 1).
+  uint64_t obj_delta;  // kFree / kRealloc, known object: seq minus the object id.
+  uint64_t size;       // Requested size (allocation, realloc); sized frees: the size passed.
+  uint8_t align_log2;  // Aligned kinds.
 };
 
 // Encodes one record at `out` (room for kMaxRecordBytes). Returns its length.

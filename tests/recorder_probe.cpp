@@ -5,6 +5,10 @@
 //   recorder_probe MODE N
 //     MODE  run: return from main | exec: exec itself as `run 1` at the end
 //           segv, abort, term, int: die of that signal at the end
+//   recorder_probe stress N
+//     kStressThreads threads, N iterations each of malloc, realloc and a swap
+//     through shared slots whose previous block it frees (cross-thread frees
+//     by chance), while the main thread forks children that allocate too.
 //
 // Round 0 of nothing (N = 0) does all the rest, so the difference between
 // the traces of N = k and N = 0 is exactly k rounds (kPerRound in the test).
@@ -17,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <new>
 
 extern "C" void* __libc_malloc(size_t);  // Not interposed: an unknown block.
@@ -25,6 +30,7 @@ namespace {
 
 constexpr int kMaxRounds = 64;
 const std::align_val_t kAlign{64};
+long g_stress_iterations = 0;
 
 // Writes to the block and hides it from the optimiser (no call is elided).
 void keep(void* p) {
@@ -112,14 +118,63 @@ void fork_child_rounds(int rounds) {
   for (int i = 0; i < rounds; ++i) free(inherited[i]);
 }
 
+constexpr int kStressThreads = 4;
+constexpr int kStressSlots = 64;
+std::atomic<void*> g_slots[kStressSlots];
+
+void* stress_worker(void* arg) {
+  uint64_t x = reinterpret_cast<uintptr_t>(arg) * 0x9e3779b97f4a7c15ull + 1;
+  const long n = g_stress_iterations;
+  for (long i = 0; i < n; ++i) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    void* p = must(malloc(16 + x % 2000));
+    p = must(realloc(p, 16 + (x >> 16) % 5000));
+    void* old = g_slots[(x >> 32) % kStressSlots].exchange(p);
+    if (old != nullptr) free(old);
+  }
+  return nullptr;
+}
+
+// Every block a worker allocates is freed (by a worker or at the end): the
+// trace has N x kStressThreads of each of malloc, realloc and free.
+void stress(long iterations) {
+  g_stress_iterations = iterations;
+  pthread_t t[kStressThreads];
+  for (long i = 0; i < kStressThreads; ++i) {
+    if (pthread_create(&t[i], nullptr, stress_worker, reinterpret_cast<void*>(i + 1)) != 0) {
+      abort();
+    }
+  }
+  for (int i = 0; i < 3; ++i) {  // fork() while the workers allocate.
+    pid_t pid = fork();
+    if (pid < 0) abort();
+    if (pid == 0) {
+      free(must(malloc(100)));
+      _exit(0);
+    }
+    int status;
+    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      abort();
+    }
+  }
+  for (pthread_t& th : t) pthread_join(th, nullptr);
+  for (std::atomic<void*>& slot : g_slots) free(slot.exchange(nullptr));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc != 3) {
-    say("usage: recorder_probe run|exec|segv|abort|term|int N\n");
+    say("usage: recorder_probe run|exec|segv|abort|term|int|stress N\n");
     return 2;
   }
   const char* mode = argv[1];
+  if (strcmp(mode, "stress") == 0) {
+    stress(atol(argv[2]));
+    return 0;
+  }
   int rounds = atoi(argv[2]);
   if (rounds < 0 || rounds > kMaxRounds) return 2;
   static Handoff h;

@@ -213,6 +213,39 @@ TEST(Recorder, ExecFlushesAndTheNewImageWritesItsOwnFile) {
   EXPECT_EQ(r.files.size(), 3u) << r.run.err;
 }
 
+// Threads racing through malloc, realloc and frees of each other's blocks,
+// and forks in the middle: the map of addresses to ids never loses an entry
+// to a reused address (no unknown frees), no event is lost or out of order
+// (the reader refuses a free before its allocation), and the fork children
+// neither deadlock nor leave bad files.
+TEST(Recorder, ThreadsRacingAndForkingLoseNothing) {
+  const std::string dir = temp_dir();
+  const uint64_t n = 20000, threads = 4;
+  Recording r0 = record(dir + "/s0.trace", probe() + " stress 0");
+  Recording r = record(dir + "/s.trace", probe() + " stress " + std::to_string(n));
+  ASSERT_EQ(r.run.code, 0) << r.run.err;
+  Info base = trace_info(dir + "/s0.trace"), i = trace_info(dir + "/s.trace");
+  ASSERT_EQ(i.code, 0) << i.err;
+  EXPECT_EQ(i.text["ended"], "exit");
+  EXPECT_EQ(i.counts["threads"], base.counts["threads"] + threads);
+  EXPECT_EQ(i.counts["op malloc"], base.counts["op malloc"] + n * threads);
+  EXPECT_EQ(i.counts["op realloc"], base.counts["op realloc"] + n * threads);
+  EXPECT_EQ(i.counts["op free"], base.counts["op free"] + n * threads);
+  EXPECT_EQ(i.counts["unknown_frees"], 0u);
+  EXPECT_EQ(i.counts["unmatched"], 0u);
+  EXPECT_EQ(i.counts["missing_seqs"], 0u);
+  EXPECT_EQ(i.counts["leaked_objects"], base.counts["leaked_objects"]);
+  EXPECT_GT(i.counts["cross_thread_frees"], 0u);  // As the threads happen to overlap.
+  ASSERT_EQ(r.files.size(), 4u) << r.run.err;
+  for (size_t f = 1; f < r.files.size(); ++f) {
+    Info c = trace_info(r.files[f]);
+    EXPECT_EQ(c.code, 0) << c.err;
+    EXPECT_EQ(c.text["ended"], "_exit");
+    EXPECT_EQ(c.counts["op malloc"], 1u);
+    EXPECT_EQ(c.counts["op free"], 1u);
+  }
+}
+
 TEST(Recorder, UsageAndProgramErrors) {
   const std::string dir = temp_dir();
   const struct {
@@ -288,6 +321,24 @@ TEST(Recorder, Python) {
   Info i = trace_info(rec.files.at(0));
   EXPECT_GE(i.counts["threads"], 2u);
   EXPECT_GT(i.counts["op malloc"], 1000u);
+}
+
+// CPython installs its KeyboardInterrupt handler only when SIGINT's action is
+// the default: the recorder's own handler must not show. Python then dies of
+// SIGINT itself, after its traceback, and the trace ends with that signal.
+TEST(Recorder, PythonSeesTheDefaultSigintAction) {
+  const std::string command =
+      "/usr/bin/python3 -c 'import os, signal; os.kill(os.getpid(), signal.SIGINT)'";
+  Result plain = sh(command);
+  const std::string dir = temp_dir();
+  Recording rec = record(dir + "/int.trace", command);
+  EXPECT_EQ(plain.code, 130);  // Killed by SIGINT (the shell's 128 + 2).
+  EXPECT_NE(plain.err.find("KeyboardInterrupt"), std::string::npos) << plain.err;
+  EXPECT_EQ(rec.run.code, 130) << rec.run.err;
+  EXPECT_NE(rec.run.err.find("KeyboardInterrupt"), std::string::npos) << rec.run.err;
+  Info i = trace_info(dir + "/int.trace");
+  EXPECT_EQ(i.text["ended"], "signal 2 (SIGINT)");
+  EXPECT_EQ(i.counts["unmatched"], 0u);
 }
 
 TEST(Recorder, Sqlite3) {

@@ -12,6 +12,7 @@ constexpr const char* kVersion = "1.0";
 constexpr int kExitIo = 1;      // An I/O error; the message names the file and errno.
 constexpr int kExitUsage = 2;   // Bad usage, or the output directory is in use.
 constexpr int kExitStrict = 3;  // --strict and some cell failed.
+constexpr int kExitBadTrace = 4;  // trace-info: the file is not a valid trace.
 constexpr int kExitInterrupted = 130;
 
 // "allocbench: <msg>" and "Try 'allocbench --help'." on stderr; returns kExitUsage.

@@ -1,6 +1,7 @@
 // allocbench: the benchmark runner CLI. See `allocbench --help` and README.md.
-// This file wires the command line (CLI11): the commands `list` and `run`,
-// the single-run form (no command), --help and --version.
+// This file wires the command line (CLI11): the commands `list`, `run`,
+// `record` and `trace-info`, the single-run form (no command), --help and
+// --version.
 #include <fmt/core.h>
 
 #include <map>
@@ -14,6 +15,7 @@
 #include "runner/cli_options.h"
 #include "runner/cli_util.h"
 #include "runner/context.h"
+#include "runner/record_command.h"
 #include "runner/run_command.h"
 #include "runner/run_options.h"
 #include "runner/single_run.h"
@@ -40,6 +42,20 @@ const char* const kExitStatus =
     "2 on bad usage (or DIR in use), 1 on an I/O error (the message names the file and\n"
     "the error; no cell whose rows were not all written counts as done), 3 with --strict\n"
     "when cells failed, 130 when interrupted.\n";
+
+const char* const kRecordFooter =
+    "The program runs with liballocbench_recorder.so preloaded (LD_PRELOAD); every\n"
+    "malloc-family call and operator new/delete goes to FILE. A forked child that records,\n"
+    "and every program a recorded process execs, writes FILE.<pid> (FILE.<pid>.<n> when\n"
+    "taken); the files written are listed on stderr. Format: docs/trace_format.md.\n"
+    "\n"
+    "Exit status: the program's (128 + N when it died of signal N), 127 when it cannot\n"
+    "be run, 2 on bad usage, 1 when the recorder is missing or no trace was written.\n";
+
+const char* const kTraceInfoFooter =
+    "Exit status: 0 (a trace without an end marker is read, with a warning), 1 when FILE\n"
+    "cannot be read, 4 when it is not a valid trace (the message says where and why),\n"
+    "2 on bad usage.\n";
 
 // CLI11's layout with our usage lines first. Shared by all the commands.
 class HelpFormatter : public CLI::Formatter {
@@ -85,9 +101,14 @@ struct Cli {
   std::shared_ptr<HelpFormatter> help = std::make_shared<HelpFormatter>();
   CLI::App* list = nullptr;
   CLI::App* run = nullptr;
+  CLI::App* record = nullptr;
+  CLI::App* trace_info = nullptr;
   CLI::App* help_command = nullptr;  // `allocbench help`, as --help.
   SingleArgs single;
   RunArgs run_args;
+  RecordArgs record_args;
+  TraceInfoArgs trace_info_args;
+  std::vector<std::string> program;  // record: what follows `--`.
 };
 
 void declare(Cli* cli) {
@@ -116,19 +137,34 @@ void declare(Cli* cli) {
   cli->run->allow_extras()->group("Commands");
   cli->run->footer(std::string(kRunFooter) + kExitStatus);
   add_run_options(cli->run, &cli->run_args);
+  cli->record = app.add_subcommand("record",
+                                   "run PROGRAM under the allocation recorder, writing its trace "
+                                   "to FILE");
+  cli->record->allow_extras()->group("Commands")->footer(kRecordFooter);
+  add_record_options(cli->record, &cli->record_args);
+  cli->trace_info = app.add_subcommand(
+      "trace-info",
+      "print what a trace holds: op counts by kind, threads, size histogram, peak live\n"
+      "bytes, cross-thread frees, unknown frees, leaks");
+  cli->trace_info->allow_extras()->group("Commands")->footer(kTraceInfoFooter);
+  add_trace_info_options(cli->trace_info, &cli->trace_info_args);
   cli->help_command = app.add_subcommand("help")->group("");
   cli->help_command->allow_extras();
-  cli->help->set_usage(&app, "usage: allocbench list\n" + continued(kRunUsage) + kSingleUsage +
-                                 "       allocbench --version\n");
+  cli->help->set_usage(&app, "usage: allocbench list\n" + continued(kRunUsage) +
+                                 continued(kRecordUsage) + continued(kTraceInfoUsage) +
+                                 kSingleUsage + "       allocbench --version\n");
   cli->help->set_usage(cli->list, "usage: allocbench list\n");
   cli->help->set_usage(cli->run, kRunUsage);
+  cli->help->set_usage(cli->record, kRecordUsage);
+  cli->help->set_usage(cli->trace_info, kTraceInfoUsage);
 }
 
 // The usage error of a command line CLI11 parsed, or "".
 std::string usage_problem(Cli& cli, int argc, char** argv) {
   const std::vector<std::string> extras = cli.app.remaining();
   if (!extras.empty() && argc > 1 && extras.front() == argv[1] && extras.front()[0] != '-') {
-    return "unknown command '" + extras.front() + "'; choose from {list,run} or see --help";
+    return "unknown command '" + extras.front() +
+           "'; choose from {list,run,record,trace-info} or see --help";
   }
   std::string err = extras_problem(cli.app);
   if (!err.empty()) return err;
@@ -140,6 +176,15 @@ std::string usage_problem(Cli& cli, int argc, char** argv) {
   }
   if (*cli.list && !cli.list->remaining().empty()) return "list takes no arguments";
   if (*cli.run) return finish_run_options(*cli.run, &cli.run_args);
+  if (*cli.record) {
+    if (!(err = extras_problem(*cli.record)).empty()) return err + " (the program goes after --)";
+    if (cli.record_args.out.empty()) return "record needs --out FILE";
+    if (cli.program.empty()) return "record needs the program to run after --";
+  }
+  if (*cli.trace_info) {
+    if (!(err = extras_problem(*cli.trace_info)).empty()) return err;
+    if (cli.trace_info_args.file.empty()) return "trace-info needs a FILE";
+  }
   return "";
 }
 
@@ -150,8 +195,19 @@ int run_main(int argc, char** argv) {
     fmt::print(stderr, "{}", cli.app.help());
     return kExitUsage;
   }
+  // record: what follows the first `--` is the program, never allocbench's.
+  int parsed = argc;
+  if (std::string(argv[1]) == "record") {
+    for (int i = 2; i < argc; ++i) {
+      if (std::string(argv[i]) == "--") {
+        cli.program.assign(argv + i + 1, argv + argc);
+        parsed = i;
+        break;
+      }
+    }
+  }
   try {
-    cli.app.parse(argc, argv);
+    cli.app.parse(parsed, argv);
   } catch (const CLI::CallForHelp&) {
     fmt::print("{}", cli.app.help());
     return 0;
@@ -168,6 +224,8 @@ int run_main(int argc, char** argv) {
     return 0;
   }
   if (*cli.list) return cmd_list();
+  if (*cli.record) return cmd_record(cli.record_args, cli.program);
+  if (*cli.trace_info) return cmd_trace_info(cli.trace_info_args);
   std::string command_line;
   for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);
   if (*cli.run) {

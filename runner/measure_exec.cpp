@@ -2,7 +2,8 @@
 //
 //   allocbench_exec OUTFILE -- PROGRAM [ARGS...]
 //
-// Writes "wall_s=<seconds> peak_rss_bytes=<bytes> exit=<code>" to OUTFILE. A
+// Writes "wall_s=<seconds> cpu_s=<user + system seconds> peak_rss_bytes=<bytes>
+// exit=<code>" to OUTFILE (cpu_s: the program and its waited-for children). A
 // small process of its own, so the child's peak RSS (which Linux carries
 // across exec) is the program's, not that of a large parent such as Python.
 #include <sys/resource.h>
@@ -33,7 +34,10 @@ int main(int argc, char** argv) {
   FILE* f = std::fopen(argv[1], "w");
   if (f == nullptr) return 1;
   int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  std::fprintf(f, "wall_s=%.6f peak_rss_bytes=%ld exit=%d\n", wall, ru.ru_maxrss * 1024L, code);
+  double cpu = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+               static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+  std::fprintf(f, "wall_s=%.6f cpu_s=%.6f peak_rss_bytes=%ld exit=%d\n", wall, cpu,
+               ru.ru_maxrss * 1024L, code);
   std::fclose(f);
   return code;
 }

@@ -63,9 +63,10 @@ def programs(work, source):
     ]
 
 
-def run_measured(exec_helper, argv, stdin, preload, work):
+def run_measured_fields(exec_helper, argv, stdin, preload, work):
     """Runs argv under `preload` through allocbench_exec, which reports the
-    program's own wall time and peak RSS. Returns (exit code, stdout, wall, rss)."""
+    program's own wall time, CPU time and peak RSS. Returns (stdout, the
+    report's fields: wall_s, cpu_s, peak_rss_bytes, exit, as strings)."""
     env = dict(os.environ)
     env.pop("LD_PRELOAD", None)
     report = os.path.join(work, "exec.report")
@@ -75,8 +76,13 @@ def run_measured(exec_helper, argv, stdin, preload, work):
     p = subprocess.run(cmd + argv, input=stdin, stdout=subprocess.PIPE,
                        stderr=subprocess.DEVNULL, env=env)
     with open(report) as f:
-        fields = dict(kv.split("=") for kv in f.read().split())
-    return int(fields["exit"]), p.stdout, float(fields["wall_s"]), int(fields["peak_rss_bytes"])
+        return p.stdout, dict(kv.split("=") for kv in f.read().split())
+
+
+def run_measured(exec_helper, argv, stdin, preload, work):
+    """As run_measured_fields; returns (exit code, stdout, wall, rss)."""
+    out, fields = run_measured_fields(exec_helper, argv, stdin, preload, work)
+    return int(fields["exit"]), out, float(fields["wall_s"]), int(fields["peak_rss_bytes"])
 
 
 def main():

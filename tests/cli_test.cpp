@@ -35,6 +35,8 @@ TEST(Cli, HelpOnEveryCommand) {
       {"run --ops 5 --help", "usage: allocbench run [--allocators"},
       {"list --help", "usage: allocbench list\n"},
       {"--seed 3 --help", "usage: allocbench list\n"},
+      {"record --help", "usage: allocbench record --out FILE -- PROGRAM [ARGS...]\n"},
+      {"trace-info --help", "usage: allocbench trace-info FILE\n"},
   };
   for (const Case& c : cases) {
     Result r = sh(bin() + " " + c.args);
@@ -44,6 +46,7 @@ TEST(Cli, HelpOnEveryCommand) {
   }
   EXPECT_NE(sh(bin() + " run --help").out.find("--min-time SECONDS"), std::string::npos);
   EXPECT_NE(sh(bin() + " --help").out.find("--allocator NAME"), std::string::npos);
+  EXPECT_NE(sh(bin() + " --help").out.find("       allocbench trace-info FILE\n"), std::string::npos);
   // No arguments at all: the help, on stderr, as a usage error.
   Result none = sh(bin());
   EXPECT_EQ(none.code, 2);

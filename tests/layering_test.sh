@@ -8,6 +8,9 @@ bad=$( {
   grep -rn '#include "' workloads | grep -E '"(adapters|runner)/'
   grep -rn '#include "' adapters | grep -E '"runner/'
   grep -rn '#include "allocators/' workloads runner | grep -v 'allocators/common/platform.h'
+  grep -rn '#include "' recorder |
+    grep -vE '"(recorder/|workloads/recorded_trace_format.h|allocators/common/(platform|spin_lock).h)'
+  grep -rn '#include "recorder/' allocators adapters workloads runner
 } )
 if [ -n "$bad" ]; then
   echo "includes that break the layering of docs/architecture.md:"

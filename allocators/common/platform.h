@@ -80,6 +80,10 @@ int reset_peak_resident();
 // Monotonic clock in nanoseconds.
 uint64_t now_ns();
 
+// Wall-clock time (CLOCK_REALTIME) in nanoseconds since the Unix epoch.
+// Async-signal-safe.
+uint64_t wall_clock_ns();
+
 // A cycle counter for timing single operations. On x86-64 it is the TSC read
 // with rdtscp and then lfence (rdtscp waits for earlier instructions; the
 // lfence keeps later ones from starting before the read). It ticks at a

@@ -50,6 +50,12 @@ size_t status_field_bytes(const char* key) {
   return kb * 1024;
 }
 
+uint64_t clock_ns(clockid_t clock) {
+  struct timespec ts;
+  clock_gettime(clock, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
 }  // namespace
 
 size_t page_size() {
@@ -176,11 +182,9 @@ int reset_peak_resident() {
   return err;
 }
 
-uint64_t now_ns() {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
-}
+uint64_t now_ns() { return clock_ns(CLOCK_MONOTONIC); }
+
+uint64_t wall_clock_ns() { return clock_ns(CLOCK_REALTIME); }
 
 int die_with_parent(int parent) {
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) return errno;

@@ -1,0 +1,474 @@
+// The trace reader (workloads/recorded_trace.h) on traces built here with the
+// format's own encoders: events, the sizes it fills in, the statistics, and
+// every way a file can be foreign, cut short or corrupt (a clear error, never
+// a crash: this test also runs under ASan). Then `allocbench trace-info` on
+// such files: its output and its exit statuses.
+#include "workloads/recorded_trace.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "tests/cli_test_util.h"
+
+namespace allocbench {
+namespace {
+
+namespace tf = tracefmt;
+using Kind = tf::Kind;
+using ErrKind = TraceError::Kind;
+
+// One record as a test writes it: absolute seq and object id.
+struct Rec {
+  Kind kind;
+  uint64_t seq;
+  uint64_t object = 0;  // Free, realloc: the object; 0 with unknown.
+  uint64_t size = 0;
+  uint8_t align_log2 = 0;
+  bool unknown = false;
+};
+
+Rec alloc(Kind k, uint64_t seq, uint64_t size, uint8_t align_log2 = 0) {
+  return Rec{k, seq, 0, size, align_log2, false};
+}
+Rec free_of(Kind k, uint64_t seq, uint64_t object, uint64_t size = 0, uint8_t align_log2 = 0) {
+  return Rec{k, seq, object, size, align_log2, object == 0};
+}
+Rec realloc_of(uint64_t seq, uint64_t object, uint64_t size) {
+  return Rec{Kind::kRealloc, seq, object, size, 0, object == 0};
+}
+
+// Builds a trace file in memory, as the recorder would write it.
+class Writer {
+ public:
+  explicit Writer(uint64_t first_seq = 0, const std::string& command = std::string("prog\0arg", 8))
+      : first_seq_(first_seq) {
+    tf::HeaderFields h{};
+    h.session = 0xabc;
+    h.pid = 42;
+    h.parent_pid = 41;
+    h.origin = first_seq == 0 ? tf::kOriginRoot : tf::kOriginFork;
+    h.page_size = 4096;
+    h.first_seq = first_seq;
+    h.start_ns = 1;
+    h.command_bytes = static_cast<uint32_t>(command.size());
+    bytes.resize(tf::kHeaderFixedBytes);
+    tf::encode_header(bytes.data(), h);
+    bytes.insert(bytes.end(), command.begin(), command.end());
+  }
+
+  // The records of one thread as one chunk.
+  Writer& chunk(uint32_t thread, const std::vector<Rec>& recs) {
+    std::vector<uint8_t> payload;
+    uint64_t& prev = prev_[thread];
+    for (const Rec& r : recs) {
+      uint8_t buf[tf::kMaxRecordBytes];
+      tf::RecordFields f{r.kind, r.unknown,   r.seq - prev, r.unknown ? 0 : r.seq - r.object,
+                         r.size, r.align_log2};
+      size_t n = tf::encode_record(buf, f);
+      payload.insert(payload.end(), buf, buf + n);
+      prev = r.seq;
+    }
+    return raw_chunk(tf::kChunkRecords, thread, payload, static_cast<uint32_t>(recs.size()));
+  }
+
+  Writer& raw_chunk(uint8_t type, uint32_t thread, const std::vector<uint8_t>& payload,
+                    uint32_t records) {
+    chunk_offsets.push_back(bytes.size());
+    uint8_t head[tf::kChunkHeaderBytes];
+    tf::encode_chunk_header(head, static_cast<tf::ChunkType>(type), thread, payload.data(),
+                            static_cast<uint32_t>(payload.size()), records);
+    bytes.insert(bytes.end(), head, head + sizeof head);
+    bytes.insert(bytes.end(), payload.begin(), payload.end());
+    if (type == tf::kChunkRecords) records_ += records;
+    return *this;
+  }
+
+  Writer& marker(tf::EndReason reason, int sig = 0, int64_t records_delta = 0) {
+    std::vector<uint8_t> payload(tf::kMarkerPayloadBytes);
+    tf::encode_marker(payload.data(), reason, sig, 0, records_ + records_delta);
+    return raw_chunk(tf::kChunkMarker, 0, payload, 0);
+  }
+
+  std::vector<uint8_t> bytes;
+  std::vector<size_t> chunk_offsets;
+
+ private:
+  uint64_t first_seq_;
+  std::map<uint32_t, uint64_t> prev_;
+  uint64_t records_ = 0;
+};
+
+TraceError read(const std::vector<uint8_t>& b, RecordedTrace* t) {
+  return t->read_bytes(b.data(), b.size(), "t.trace");
+}
+
+// Two threads; thread 1's chunk comes first in the file, yet the stats
+// follow seq order.
+Writer two_threads() {
+  Writer w;
+  w.chunk(1, {alloc(Kind::kNew, 3, 40), free_of(Kind::kFree, 5, 1), free_of(Kind::kDelete, 7, 3)});
+  w.chunk(0, {alloc(Kind::kMalloc, 1, 100), alloc(Kind::kPosixMemalign, 2, 64, 6),
+              realloc_of(4, 1, 300), free_of(Kind::kFree, 6, 2)});
+  w.marker(tf::kEndExit);
+  return w;
+}
+
+TEST(RecordedTrace, EventsInThreadOrderWithTheSizesFilledIn) {
+  RecordedTrace t;
+  TraceError err = read(two_threads().bytes, &t);
+  ASSERT_FALSE(err) << err.message;
+  EXPECT_EQ(t.header().pid, 42u);
+  EXPECT_EQ(t.header().origin, tf::kOriginRoot);
+  EXPECT_EQ(t.header().command, (std::vector<std::string>{"prog", "arg"}));
+  ASSERT_EQ(t.threads().size(), 2u);
+  const RecordedThread& t0 = t.threads()[0];
+  const RecordedThread& t1 = t.threads()[1];
+  EXPECT_EQ(t0.id, 0u);
+  EXPECT_EQ(t1.id, 1u);
+  ASSERT_EQ(t0.events.size(), 4u);
+  ASSERT_EQ(t1.events.size(), 3u);
+  EXPECT_EQ(t0.events[0].kind, Kind::kMalloc);
+  EXPECT_EQ(t0.events[0].object, 1u);
+  EXPECT_EQ(t0.events[0].alignment, 0u);
+  EXPECT_EQ(t0.events[1].alignment, 64u);
+  const RecordedEvent& re = t0.events[2];  // realloc of object 1
+  EXPECT_EQ(re.seq, 4u);
+  EXPECT_EQ(re.object, 1u);
+  EXPECT_EQ(re.size, 300u);
+  EXPECT_EQ(re.old_size, 100u);
+  EXPECT_EQ(t0.events[3].size, 64u);  // free of the posix_memalign block
+  EXPECT_EQ(t0.events[3].alignment, 64u);
+  EXPECT_EQ(t1.events[1].object, 1u);  // freed by thread 1, after its realloc
+  EXPECT_EQ(t1.events[1].size, 300u);
+  EXPECT_EQ(t1.events[2].size, 40u);
+  const RecordedTraceStats& s = t.stats();
+  EXPECT_TRUE(t.complete());
+  EXPECT_EQ(s.end, tf::kEndExit);
+  EXPECT_EQ(s.events, 7u);
+  EXPECT_EQ(s.allocations, 3u);
+  EXPECT_EQ(s.frees, 3u);
+  EXPECT_EQ(s.reallocs, 1u);
+  EXPECT_EQ(s.by_kind[static_cast<int>(Kind::kFree)], 2u);
+  EXPECT_EQ(s.by_kind[static_cast<int>(Kind::kDelete)], 1u);
+  EXPECT_EQ(s.size_histogram[6], 1u);  // 40
+  EXPECT_EQ(s.size_histogram[7], 2u);  // 100, 64
+  EXPECT_EQ(s.size_histogram[9], 1u);  // 300
+  EXPECT_EQ(s.peak_live_bytes, 404u);  // at seq 4: 300 + 64 + 40
+  EXPECT_EQ(s.peak_live_objects, 3u);
+  EXPECT_EQ(s.cross_thread_frees, 1u);
+  EXPECT_EQ(s.leaked_objects, 0u);
+  EXPECT_EQ(s.missing_seqs, 0u);
+  EXPECT_EQ(s.chunks, 2u);
+  uint64_t hist = 0;
+  for (uint64_t h : s.size_histogram) hist += h;
+  EXPECT_EQ(hist, s.allocations + s.reallocs);
+}
+
+TEST(RecordedTrace, UnknownAndInheritedObjects) {
+  Writer w(100);  // A fork child: objects up to 100 are the parent's.
+  w.chunk(0, {free_of(Kind::kFree, 101, 0), realloc_of(102, 0, 10), free_of(Kind::kFree, 103, 50),
+              realloc_of(104, 60, 20), free_of(Kind::kFree, 105, 60),
+              free_of(Kind::kDeleteSizedAligned, 106, 0, 48, 6), free_of(Kind::kFree, 107, 102),
+              alloc(Kind::kMalloc, 108, 5)});
+  w.marker(tf::kEndUnderscoreExit);
+  RecordedTrace t;
+  TraceError err = read(w.bytes, &t);
+  ASSERT_FALSE(err) << err.message;
+  const auto& ev = t.threads().at(0).events;
+  EXPECT_EQ(ev[0].object, 0u);
+  EXPECT_EQ(ev[0].flags, kEventUnknownObject);
+  EXPECT_EQ(ev[1].object, 102u);  // A realloc of an unknown block starts an object.
+  EXPECT_EQ(ev[1].old_size, 0u);
+  EXPECT_EQ(ev[2].flags, kEventInherited);
+  EXPECT_EQ(ev[3].flags, kEventInherited);
+  EXPECT_EQ(ev[4].size, 20u);  // The inherited object, after its realloc here.
+  EXPECT_EQ(ev[4].flags, 0u);
+  EXPECT_EQ(ev[5].size, 48u);  // Sized and aligned delete of an unknown pointer: its arguments.
+  EXPECT_EQ(ev[5].alignment, 64u);
+  EXPECT_EQ(ev[6].size, 10u);
+  const RecordedTraceStats& s = t.stats();
+  EXPECT_EQ(t.header().first_seq, 100u);
+  EXPECT_EQ(s.unknown_frees, 2u);
+  EXPECT_EQ(s.unknown_reallocs, 1u);
+  EXPECT_EQ(s.inherited_frees, 1u);
+  EXPECT_EQ(s.inherited_reallocs, 1u);
+  EXPECT_EQ(s.unmatched, 0u);
+  EXPECT_EQ(s.leaked_objects, 1u);
+  EXPECT_EQ(s.leaked_bytes, 5u);
+  EXPECT_EQ(s.end, tf::kEndUnderscoreExit);
+}
+
+TEST(RecordedTrace, AFileWithoutEndMarkerIsReadAsIncomplete) {
+  Writer w;
+  // Events 1 and 2 were lost with the killed process; 3 frees object 2.
+  w.chunk(0, {alloc(Kind::kMalloc, 4, 8), free_of(Kind::kFree, 5, 2)});
+  RecordedTrace t;
+  TraceError err = read(w.bytes, &t);
+  ASSERT_FALSE(err) << err.message;
+  EXPECT_FALSE(t.complete());
+  EXPECT_EQ(t.stats().end, 0);
+  EXPECT_EQ(t.stats().unmatched, 1u);
+  EXPECT_EQ(t.threads()[0].events[1].flags, kEventUnmatched);
+  EXPECT_EQ(t.stats().missing_seqs, 3u);
+  EXPECT_EQ(t.stats().leaked_objects, 1u);
+}
+
+TEST(RecordedTrace, ASignalMarkerAndRecordsAfterAnExecMarker) {
+  Writer w;
+  w.chunk(0, {alloc(Kind::kMalloc, 1, 8)}).marker(tf::kEndExec);  // exec failed: recording went on
+  w.chunk(0, {free_of(Kind::kFree, 2, 1)}).marker(tf::kEndSignal, 11);
+  RecordedTrace t;
+  TraceError err = read(w.bytes, &t);
+  ASSERT_FALSE(err) << err.message;
+  EXPECT_EQ(t.stats().markers, 2u);
+  EXPECT_EQ(t.stats().end, tf::kEndSignal);
+  EXPECT_EQ(t.stats().end_signal, 11);
+  EXPECT_EQ(t.stats().leaked_objects, 0u);
+}
+
+// A valid trace with one chunk whose payload is `payload` (checksum right).
+std::vector<uint8_t> with_payload(const std::vector<uint8_t>& payload, uint32_t records,
+                                  uint8_t type = tf::kChunkRecords) {
+  Writer w;
+  w.raw_chunk(type, 0, payload, records);
+  return w.bytes;
+}
+
+struct BadCase {
+  const char* what;
+  std::vector<uint8_t> bytes;
+  ErrKind kind;
+  std::string message;  // Part of the message.
+};
+
+std::vector<BadCase> bad_cases() {
+  std::vector<BadCase> cases;
+  const std::vector<uint8_t> good = two_threads().bytes;
+  const Writer gw = two_threads();
+  auto mutate = [&](size_t at, uint8_t v) {
+    std::vector<uint8_t> b = good;
+    b[at] = v;
+    return b;
+  };
+  auto cut = [&](size_t n) { return std::vector<uint8_t>(good.begin(), good.begin() + n); };
+  cases.push_back({"empty", {}, ErrKind::kTruncated, "t.trace: truncated: empty file"});
+  cases.push_back({"elf",
+                   {0x7f, 'E', 'L', 'F', 2, 1, 1, 0, 0, 0},
+                   ErrKind::kForeign,
+                   "t.trace: not an allocbench trace"});
+  cases.push_back({"text", std::vector<uint8_t>(100, 'x'), ErrKind::kForeign, "not an allocbench"});
+  cases.push_back({"magic cut", cut(5), ErrKind::kTruncated, "header cut short: 5 of 64 bytes"});
+  cases.push_back({"version", mutate(tf::kOffVersion, 2), ErrKind::kVersion,
+                   "t.trace: trace format version 2; this allocbench reads version 1"});
+  cases.push_back({"header cut", cut(30), ErrKind::kTruncated, "header cut short: 30 of 64"});
+  cases.push_back({"command cut", cut(66), ErrKind::kTruncated, "header cut short in the command"});
+  cases.push_back({"flags", mutate(tf::kOffFlags, 1), ErrKind::kCorrupt, "unknown flags 1"});
+  cases.push_back({"origin", mutate(tf::kOffOrigin, 9), ErrKind::kCorrupt, "unknown origin 9"});
+  cases.push_back({"header size", mutate(tf::kOffHeaderBytes, 99), ErrKind::kCorrupt,
+                   "header: size 99 is not 64"});
+  const size_t c0 = gw.chunk_offsets[0], c1 = gw.chunk_offsets[1];
+  cases.push_back({"chunk header cut", cut(c0 + 10), ErrKind::kTruncated,
+                   "chunk header at byte " + std::to_string(c0) + " cut short: 10 of 24 bytes"});
+  cases.push_back({"payload cut", cut(c1 + 30), ErrKind::kTruncated,
+                   "chunk at byte " + std::to_string(c1) + " cut short"});
+  cases.push_back({"checksum", mutate(c1 + tf::kChunkHeaderBytes + 1, 0x55), ErrKind::kCorrupt,
+                   "chunk at byte " + std::to_string(c1) + ": checksum mismatch"});
+  cases.push_back({"chunk type", mutate(c0, 7), ErrKind::kCorrupt, "unknown type 7"});
+  cases.push_back({"chunk reserved", mutate(c0 + 2, 1), ErrKind::kCorrupt, "reserved bytes"});
+  cases.push_back(
+      {"kind 0", with_payload({0x00, 1, 8}, 1), ErrKind::kCorrupt, "unknown kind byte 0"});
+  cases.push_back(
+      {"kind 40", with_payload({40, 1, 8}, 1), ErrKind::kCorrupt, "unknown kind byte 40"});
+  cases.push_back(
+      {"reserved bit", with_payload({0x81, 1, 8}, 1), ErrKind::kCorrupt, "unknown kind byte 129"});
+  cases.push_back({"unknown alloc", with_payload({0x41, 1, 8}, 1), ErrKind::kCorrupt,
+                   "an allocation marked as of an unknown pointer"});
+  cases.push_back({"delta 0", with_payload({1, 0, 8}, 1), ErrKind::kCorrupt, "sequence delta 0"});
+  cases.push_back({"varint", with_payload({1, 0x80, 0x80}, 1), ErrKind::kCorrupt,
+                   "the sequence delta runs past its chunk or overflows"});
+  cases.push_back(
+      {"long varint",
+       with_payload({1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 8}, 1),
+       ErrKind::kCorrupt, "overflows"});
+  cases.push_back({"object delta", with_payload({1, 1, 8, 6, 1, 2}, 2), ErrKind::kCorrupt,
+                   "object delta 2 at sequence 2"});
+  cases.push_back(
+      {"alignment", with_payload({7, 1, 8, 40}, 1), ErrKind::kCorrupt, "alignment 2^40"});
+  cases.push_back({"alignment cut", with_payload({7, 1, 8}, 1), ErrKind::kCorrupt,
+                   "alignment runs past its chunk"});
+  cases.push_back({"too few records", with_payload({1, 1, 8, 1, 1, 8}, 3), ErrKind::kCorrupt,
+                   "declares 3 records and holds 2"});
+  cases.push_back({"trailing bytes", with_payload({1, 1, 8, 1, 1, 8}, 1), ErrKind::kCorrupt,
+                   "3 bytes after its 1 records"});
+  cases.push_back({"no records", with_payload({}, 0), ErrKind::kCorrupt, "no records"});
+  cases.push_back({"marker size", with_payload({1, 2, 3}, 0, tf::kChunkMarker), ErrKind::kCorrupt,
+                   "marker at byte"});
+  {
+    Writer w;
+    w.chunk(0, {alloc(Kind::kMalloc, 1, 8)}).marker(tf::kEndExit, 0, 5);
+    cases.push_back(
+        {"marker count", w.bytes, ErrKind::kCorrupt, "counts 6 records before it, the file has 1"});
+  }
+  {
+    Writer w;
+    w.chunk(0,
+            {alloc(Kind::kMalloc, 1, 8), free_of(Kind::kFree, 2, 1), free_of(Kind::kFree, 3, 1)});
+    cases.push_back({"double free", w.bytes, ErrKind::kCorrupt,
+                     "free at sequence 3 (thread 0) of object 1, which was already freed"});
+  }
+  {
+    Writer w;
+    w.chunk(0, {alloc(Kind::kMalloc, 1, 8), free_of(Kind::kFree, 2, 1), realloc_of(3, 1, 9)});
+    cases.push_back({"realloc after free", w.bytes, ErrKind::kCorrupt, "already freed"});
+  }
+  {
+    Writer w;
+    w.chunk(0, {alloc(Kind::kMalloc, 1, 8)}).chunk(1, {alloc(Kind::kMalloc, 1, 8)});
+    cases.push_back({"seq twice", w.bytes, ErrKind::kCorrupt, "sequence number 1 appears twice"});
+  }
+  {
+    Writer w(10);
+    w.chunk(0, {alloc(Kind::kMalloc, 10, 8)});
+    cases.push_back({"seq below first", w.bytes, ErrKind::kCorrupt,
+                     "sequence number 10 is not above the header's first 10"});
+  }
+  {
+    Writer w;
+    w.chunk(0, {alloc(Kind::kMalloc, 1ull << 40, 8)});
+    cases.push_back({"seq span", w.bytes, ErrKind::kCorrupt, "with only 1 events"});
+  }
+  {
+    Writer w;
+    w.raw_chunk(tf::kChunkRecords, tf::kMaxThreads, {1, 1, 8}, 1);
+    cases.push_back({"thread id", w.bytes, ErrKind::kCorrupt, "thread id 1048576"});
+  }
+  return cases;
+}
+
+TEST(RecordedTrace, BadFilesGiveClearErrors) {
+  for (const BadCase& c : bad_cases()) {
+    RecordedTrace t;
+    TraceError err = read(c.bytes, &t);
+    EXPECT_EQ(err.kind, c.kind) << c.what << ": " << err.message;
+    EXPECT_NE(err.message.find(c.message), std::string::npos)
+        << c.what << ": '" << err.message << "' lacks '" << c.message << "'";
+    EXPECT_TRUE(t.threads().empty()) << c.what;
+    EXPECT_EQ(t.stats().events, 0u) << c.what;
+  }
+}
+
+TEST(RecordedTrace, EveryPrefixIsWholeChunksOrTruncated) {
+  const Writer w = two_threads();
+  size_t ok = 0;
+  for (size_t n = 0; n < w.bytes.size(); ++n) {
+    RecordedTrace t;
+    TraceError err = t.read_bytes(w.bytes.data(), n, "p");
+    bool boundary = n == tf::kHeaderFixedBytes + 8;
+    for (size_t off : w.chunk_offsets) boundary = boundary || n == off;
+    if (boundary) {
+      EXPECT_FALSE(err) << n << ": " << err.message;
+      ++ok;
+    } else {
+      EXPECT_EQ(err.kind, ErrKind::kTruncated) << n << ": " << err.message;
+    }
+  }
+  EXPECT_EQ(ok, 3u);  // The header alone, and after each of the two record chunks.
+}
+
+// Every byte of a good file replaced by a few values: any verdict, no crash
+// (ASan in the sanitizer build), and an error always says which file.
+TEST(RecordedTrace, NoByteChangeCrashesTheReader) {
+  const std::vector<uint8_t> good = two_threads().bytes;
+  size_t errors = 0, runs = 0;
+  for (size_t i = 0; i < good.size(); ++i) {
+    for (uint8_t v : {uint8_t{0}, uint8_t{0xff}, static_cast<uint8_t>(good[i] ^ 1),
+                      static_cast<uint8_t>(good[i] ^ 0x80)}) {
+      if (v == good[i]) continue;
+      std::vector<uint8_t> b = good;
+      b[i] = v;
+      RecordedTrace t;
+      TraceError err = read(b, &t);
+      ++runs;
+      if (err) {
+        ++errors;
+        EXPECT_EQ(err.message.rfind("t.trace: ", 0), 0u) << err.message;
+      }
+    }
+  }
+  // Only header fields without a check (session, pids, time, page size, the
+  // command text, the marker's seq) may change unnoticed.
+  EXPECT_GT(errors, runs / 2);
+}
+
+TEST(RecordedTrace, ReadFileReportsTheOsError) {
+  RecordedTrace t;
+  TraceError err = t.read_file("/nonexistent/x.trace");
+  EXPECT_EQ(err.kind, ErrKind::kIo);
+  EXPECT_EQ(err.message, "/nonexistent/x.trace: cannot open: No such file or directory");
+  err = t.read_file("/");
+  EXPECT_EQ(err.kind, ErrKind::kIo);
+  EXPECT_EQ(err.message, "/: cannot read: Is a directory");
+}
+
+void write_file(const std::string& path, const std::vector<uint8_t>& b) {
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+}
+
+TEST(TraceInfo, PrintsTheCountsAndFailsCleanlyOnBadFiles) {
+  using namespace cli_test;
+  const std::string dir = temp_dir();
+  write_file(dir + "/good.trace", two_threads().bytes);
+  Result r = sh(bin() + " trace-info " + dir + "/good.trace");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  // trace-info's layout: the key padded to 28 columns, a space, the value.
+  auto line = [](const std::string& key, const std::string& value) {
+    return "\n" + key + std::string(28 - key.size(), ' ') + " " + value + "\n";
+  };
+  for (const std::string& l :
+       {line("process", "pid 42 (root), parent 41"), line("command", "prog arg"),
+        line("ended", "exit"), line("threads", "2"), line("events", "7"), line("op malloc", "1"),
+        line("op free", "2"), line("op delete", "1"), line("op new[]", "0"),
+        line("size 32-63", "1"), line("size 64-127", "2"), line("size 256-511", "1"),
+        line("peak_live_bytes", "404"), line("cross_thread_frees", "1"), line("unknown_frees", "0"),
+        line("leaked_objects", "0"), line("thread 1", "3")}) {
+    EXPECT_NE(r.out.find(l), std::string::npos) << "no line '" << l << "' in\n" << r.out;
+  }
+  // Bad files: one line naming the file and the fault, exit 4, nothing on stdout.
+  for (const BadCase& c : bad_cases()) {
+    const std::string path = dir + "/bad.trace";
+    write_file(path, c.bytes);
+    Result b = sh(bin() + " trace-info " + path);
+    EXPECT_EQ(b.code, 4) << c.what << ": " << b.err;
+    EXPECT_EQ(b.out, "") << c.what;
+    std::string msg = c.message;
+    if (msg.rfind("t.trace: ", 0) == 0) msg = msg.substr(9);
+    EXPECT_EQ(b.err.rfind("allocbench: " + path + ": ", 0), 0u) << b.err;
+    EXPECT_NE(b.err.find(msg), std::string::npos) << c.what << ": " << b.err;
+  }
+  Result missing = sh(bin() + " trace-info " + dir + "/nosuch.trace");
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_NE(missing.err.find("cannot open: No such file or directory"), std::string::npos);
+  Result none = sh(bin() + " trace-info");
+  EXPECT_EQ(none.code, 2);
+  EXPECT_NE(none.err.find("trace-info needs a FILE"), std::string::npos) << none.err;
+  Result two = sh(bin() + " trace-info a b");
+  EXPECT_EQ(two.code, 2);
+  // No end marker: read, with a warning.
+  Writer w;
+  w.chunk(0, {alloc(Kind::kMalloc, 1, 8)});
+  write_file(dir + "/cut.trace", w.bytes);
+  Result cut = sh(bin() + " trace-info " + dir + "/cut.trace");
+  EXPECT_EQ(cut.code, 0);
+  EXPECT_NE(cut.out.find(line("ended", "incomplete: no end marker")), std::string::npos) << cut.out;
+  EXPECT_NE(cut.err.find("has no end marker"), std::string::npos) << cut.err;
+}
+
+}  // namespace
+}  // namespace allocbench

@@ -465,42 +465,32 @@ void replay_entry(const CallContext& c, ThreadReplay& t, const ReplayShared& sh)
   replay_loop<Calls, kMix, kSampled>(calls, t, sh);
 }
 
+// The mixes a replay loop is compiled for, one list (by_mix finds nothing for
+// any other): those of the workloads' traces, with kMixLive where they run on
+// several threads. The last four are larson on one thread (a channel to
+// itself), cache_thrash, and cache_scratch on one thread and on several.
+template <unsigned... kMixes>
+struct MixList {};
+using CompiledMixes =
+    MixList<0, kMixLive, kMixLarge, kMixLarge | kMixLive, kMixGeneral, kMixGeneral | kMixLive,
+            kMixGeneral | kMixChannel | kMixLive, kMixToggle | kMixLive, kMixGeneral | kMixChannel,
+            kMixWrite, kMixWrite | kMixLive, kMixGeneral | kMixChannel | kMixWrite | kMixLive>;
+
+template <class Calls, bool kSampled, unsigned... kMixes>
+ReplayFn compiled(unsigned mix, MixList<kMixes...>) {
+  ReplayFn fn = nullptr;
+  (void)((mix == kMixes && (fn = replay_entry<Calls, kMixes, kSampled>) != nullptr) || ...);
+  return fn;
+}
+
 template <class Calls, bool kSampled>
 ReplayFn by_mix(unsigned mix) {
-  switch (mix) {
-    case 0:
-      return replay_entry<Calls, 0, kSampled>;
-    case kMixLive:
-      return replay_entry<Calls, kMixLive, kSampled>;
-    case kMixLarge:
-      return replay_entry<Calls, kMixLarge, kSampled>;
-    case kMixLarge | kMixLive:
-      return replay_entry<Calls, kMixLarge | kMixLive, kSampled>;
-    case kMixGeneral:
-      return replay_entry<Calls, kMixGeneral, kSampled>;
-    case kMixGeneral | kMixLive:
-      return replay_entry<Calls, kMixGeneral | kMixLive, kSampled>;
-    case kMixGeneral | kMixChannel | kMixLive:
-      return replay_entry<Calls, kMixGeneral | kMixChannel | kMixLive, kSampled>;
-    case kMixToggle | kMixLive:
-      return replay_entry<Calls, kMixToggle | kMixLive, kSampled>;
-    // The classic multi-threaded workloads: larson on one thread (a channel
-    // to itself), cache_thrash, and cache_scratch on one thread and on several.
-    case kMixGeneral | kMixChannel:
-      return replay_entry<Calls, kMixGeneral | kMixChannel, kSampled>;
-    case kMixWrite:
-      return replay_entry<Calls, kMixWrite, kSampled>;
-    case kMixWrite | kMixLive:
-      return replay_entry<Calls, kMixWrite | kMixLive, kSampled>;
-    case kMixGeneral | kMixChannel | kMixWrite | kMixLive:
-      return replay_entry<Calls, kMixGeneral | kMixChannel | kMixWrite | kMixLive, kSampled>;
-    default:
-      // kMixLarge matters only to plain mixes; the others always check sizes.
-      if ((mix & kMixLarge) != 0 && (mix & (kMixGeneral | kMixChannel | kMixToggle)) != 0) {
-        return by_mix<Calls, kSampled>(mix & ~static_cast<unsigned>(kMixLarge));
-      }
-      return nullptr;
+  if (ReplayFn fn = compiled<Calls, kSampled>(mix, CompiledMixes{})) return fn;
+  // kMixLarge matters only to plain mixes; the others always check sizes.
+  if ((mix & kMixLarge) != 0 && (mix & (kMixGeneral | kMixChannel | kMixToggle)) != 0) {
+    return by_mix<Calls, kSampled>(mix & ~static_cast<unsigned>(kMixLarge));
   }
+  return nullptr;
 }
 
 template <class Calls>

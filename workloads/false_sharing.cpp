@@ -40,9 +40,7 @@ class FalseSharing : public Workload {
   }
   std::vector<std::string> profiles() const override { return {"default", "long"}; }
   WorkloadRequirements requirements(const std::string&) const override {
-    WorkloadRequirements r;
-    r.max_size = kObjectSize;
-    r.max_alignment = natural_alignment(kObjectSize);
+    WorkloadRequirements r = natural_requirements(kObjectSize);
     r.fixed_size = kObjectSize;
     r.resets_at_phases = true;
     r.cross_thread_frees = scratch_;

@@ -68,9 +68,7 @@ class Larson : public Workload {
   }
   std::vector<std::string> profiles() const override { return {"default", "small"}; }
   WorkloadRequirements requirements(const std::string& profile) const override {
-    WorkloadRequirements r;
-    r.max_size = shape(profile).hi;
-    r.max_alignment = natural_alignment(r.max_size);
+    WorkloadRequirements r = natural_requirements(shape(profile).hi);
     r.cross_thread_frees = true;
     return r;
   }

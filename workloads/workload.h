@@ -159,6 +159,15 @@ class Workload {
 // bytes cannot need more; tcmalloc and mimalloc return 8-aligned small blocks).
 inline size_t natural_alignment(uint64_t size) { return size >= 16 ? 16 : 8; }
 
+// The requirements of a workload whose requests go up to `max_size` bytes,
+// each at its natural alignment; the caller adds the rest.
+inline WorkloadRequirements natural_requirements(uint64_t max_size) {
+  WorkloadRequirements r;
+  r.max_size = max_size;
+  r.max_alignment = natural_alignment(max_size);
+  return r;
+}
+
 // Generates one thread's trace: seeds the generator from (seed, workload,
 // profile, thread index), runs the workload and finishes the builder.
 ThreadTrace generate_trace(const Workload& w, const TraceParams& p);

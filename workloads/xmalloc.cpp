@@ -31,9 +31,7 @@ class Xmalloc : public Workload {
     return "producer threads allocate, consumer threads free each block at once (even threads)";
   }
   WorkloadRequirements requirements(const std::string&) const override {
-    WorkloadRequirements r;
-    r.max_size = kMaxSize;
-    r.max_alignment = natural_alignment(kMaxSize);
+    WorkloadRequirements r = natural_requirements(kMaxSize);
     r.cross_thread_frees = true;
     r.even_threads = true;
     return r;

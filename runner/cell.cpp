@@ -431,8 +431,9 @@ void CellRun::time_spin() {
 // The calibration's blocks, planned and faulted in before the baseline.
 bool CellRun::plan_calibration() {
   for (Worker& wk : workers_) {
-    std::string err = planner_.plan_thread(wk.trace, wk.slots.data(), shared_sizes_.data(),
-                                           req_.shared_slots, &wk.plan);
+    std::string err =
+        planner_.plan_thread(wk.trace, wk.slots.data(), shared_sizes_.data(), req_.shared_slots,
+                             (mix_ & detail::kMixChannel) != 0, &wk.plan);
     if (!err.empty()) return fail_with("error", err);
     wk.plan.spin_ticks = spin_ticks_;
     for (size_t k = 0; k < wk.plain_slots.size(); ++k) wk.plain_slots[k] = wk.slots[k].ptr;
@@ -668,6 +669,13 @@ void CellRun::collect_latency() {
     }
   }
   time_shares(all, kinds, &r_);
+  // The percentiles and the file describe allocator calls: kWrite ops (the
+  // workload's own writes, hundreds of cycles each) count in the shares only.
+  size_t kept = 0;
+  for (size_t i = 0; i < all.size(); ++i) {
+    if (static_cast<OpKind>(kinds[i]) != OpKind::kWrite) all[kept++] = all[i];
+  }
+  all.resize(kept);
   r_.timer_ns = timer_sum / c_.threads / r_.ticks_per_ns;
   if (!c_.lat_out.empty() && !all.empty()) write_latency_file(all);
   std::sort(all.begin(), all.end());

@@ -199,6 +199,7 @@ struct Step {
   static constexpr bool kChannel = (kMix & kMixChannel) != 0;
   static constexpr bool kToggle = (kMix & kMixToggle) != 0;
   static constexpr bool kLive = (kMix & kMixLive) != 0;
+  static constexpr bool kWrite = (kMix & kMixWrite) != 0;
   // Plain mixes keep only the pointer per slot (8 bytes: index scaling, half the lines).
   static constexpr bool kPlain = !kGeneral && !kChannel && !kToggle;
   // Plain mixes know whether every block is 1 B-4 KiB (no kMixLarge).
@@ -257,7 +258,7 @@ struct Step {
     return true;
   }
 
-  // Plain mixes: the generators emit only kAlloc and kFree.
+  // Plain mixes: the generators emit only kAlloc and kFree (and kWrite in kMixWrite).
   AB_INLINE bool plain(const Op& op) {
     void*& s = plain_slots[op.slot];
     if (op.kind == OpKind::kAlloc) {
@@ -267,6 +268,12 @@ struct Step {
       s = p;
       add_live(static_cast<int64_t>(op.size));
       return true;
+    }
+    if constexpr (kWrite) {
+      if (op.kind == OpKind::kWrite) {
+        write_repeatedly(s, op.size);
+        return true;
+      }
     }
     calls.release(s, op);
     add_live(-static_cast<int64_t>(op.size));
@@ -290,6 +297,12 @@ struct Step {
       if constexpr (kGeneral) s.aux = op.size;
       add_live(static_cast<int64_t>(op.size));
       return true;
+    }
+    if constexpr (kWrite) {
+      if (op.kind == OpKind::kWrite) {
+        write_repeatedly(s.ptr, op.size);
+        return true;
+      }
     }
     if (!kGeneral || op.kind == OpKind::kFree) {  // Plain mix: alloc or free only.
       calls.release(s.ptr, op);
@@ -452,32 +465,32 @@ void replay_entry(const CallContext& c, ThreadReplay& t, const ReplayShared& sh)
   replay_loop<Calls, kMix, kSampled>(calls, t, sh);
 }
 
+// The mixes a replay loop is compiled for, one list (by_mix finds nothing for
+// any other): those of the workloads' traces, with kMixLive where they run on
+// several threads. The last four are larson on one thread (a channel to
+// itself), cache_thrash, and cache_scratch on one thread and on several.
+template <unsigned... kMixes>
+struct MixList {};
+using CompiledMixes =
+    MixList<0, kMixLive, kMixLarge, kMixLarge | kMixLive, kMixGeneral, kMixGeneral | kMixLive,
+            kMixGeneral | kMixChannel | kMixLive, kMixToggle | kMixLive, kMixGeneral | kMixChannel,
+            kMixWrite, kMixWrite | kMixLive, kMixGeneral | kMixChannel | kMixWrite | kMixLive>;
+
+template <class Calls, bool kSampled, unsigned... kMixes>
+ReplayFn compiled(unsigned mix, MixList<kMixes...>) {
+  ReplayFn fn = nullptr;
+  (void)((mix == kMixes && (fn = replay_entry<Calls, kMixes, kSampled>) != nullptr) || ...);
+  return fn;
+}
+
 template <class Calls, bool kSampled>
 ReplayFn by_mix(unsigned mix) {
-  switch (mix) {
-    case 0:
-      return replay_entry<Calls, 0, kSampled>;
-    case kMixLive:
-      return replay_entry<Calls, kMixLive, kSampled>;
-    case kMixLarge:
-      return replay_entry<Calls, kMixLarge, kSampled>;
-    case kMixLarge | kMixLive:
-      return replay_entry<Calls, kMixLarge | kMixLive, kSampled>;
-    case kMixGeneral:
-      return replay_entry<Calls, kMixGeneral, kSampled>;
-    case kMixGeneral | kMixLive:
-      return replay_entry<Calls, kMixGeneral | kMixLive, kSampled>;
-    case kMixGeneral | kMixChannel | kMixLive:
-      return replay_entry<Calls, kMixGeneral | kMixChannel | kMixLive, kSampled>;
-    case kMixToggle | kMixLive:
-      return replay_entry<Calls, kMixToggle | kMixLive, kSampled>;
-    default:
-      // kMixLarge matters only to plain mixes; the others always check sizes.
-      if ((mix & kMixLarge) != 0 && mix != kMixLarge && mix != (kMixLarge | kMixLive)) {
-        return by_mix<Calls, kSampled>(mix & ~static_cast<unsigned>(kMixLarge));
-      }
-      return nullptr;
+  if (ReplayFn fn = compiled<Calls, kSampled>(mix, CompiledMixes{})) return fn;
+  // kMixLarge matters only to plain mixes; the others always check sizes.
+  if ((mix & kMixLarge) != 0 && (mix & (kMixGeneral | kMixChannel | kMixToggle)) != 0) {
+    return by_mix<Calls, kSampled>(mix & ~static_cast<unsigned>(kMixLarge));
   }
+  return nullptr;
 }
 
 template <class Calls>
@@ -501,7 +514,7 @@ ReplayFn select_replay(CallPath path, bool spin, unsigned mix, bool sampled) {
 }
 
 unsigned trace_mix(const ThreadTrace& trace) {
-  bool toggles = false, general = false, channel = false, large = false;
+  bool toggles = false, general = false, channel = false, large = false, writes = false;
   for (const Op& op : trace.ops) {
     switch (op.kind) {
       case OpKind::kAlloc:
@@ -522,12 +535,16 @@ unsigned trace_mix(const ThreadTrace& trace) {
       case OpKind::kToggle:
         toggles = true;
         break;
+      case OpKind::kWrite:
+        writes = true;
+        break;
     }
   }
   const unsigned size_bit = large ? static_cast<unsigned>(kMixLarge) : 0u;
-  if (toggles) return kMixToggle | size_bit;
-  if (channel) return kMixGeneral | kMixChannel | size_bit;
-  return (general ? static_cast<unsigned>(kMixGeneral) : 0u) | size_bit;
+  const unsigned write_bit = writes ? static_cast<unsigned>(kMixWrite) : 0u;
+  if (toggles) return kMixToggle | size_bit | write_bit;
+  if (channel) return kMixGeneral | kMixChannel | size_bit | write_bit;
+  return (general ? static_cast<unsigned>(kMixGeneral) : 0u) | size_bit | write_bit;
 }
 
 }  // namespace detail

@@ -1,0 +1,584 @@
+"""Figures that stay readable with 25 allocators and ~40 cells: ratio
+heatmaps with significance, per-workload dot plots of ratios with CIs,
+latency ladders, memory over phases, time against peak RSS with the Pareto
+front. Each figure function takes the results DataFrame (and phases.csv where
+it needs it) and an output path, and returns the paths it wrote (PNG first;
+style.save_figure); the data behind each is a pure function tested on its
+own. Gaps (a skipped allocator, a cell the baseline did not run) are marked
+in the figure itself, not on stderr."""
+import textwrap
+
+import numpy as np
+import pandas as pd
+from matplotlib import colors as mcolors
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch, Rectangle
+
+from allocplot.load import ok_rows
+from allocplot.significance import ALPHA, LEVEL, TraceMismatch, compare_frames, small_n_warning
+from allocplot.stats import NET_METRICS, metric_note, summarize, table_allocators
+from allocplot.style import (EXCLUDE, LAT_FLOOR_NS, NothingToPlot, allocator_order, allocator_style,
+                             cell_label, n_text, save_figure, threads_text)
+
+import matplotlib.pyplot as plt  # noqa: E402  (after style, which selects Agg)
+
+MIB = 1024.0 * 1024.0
+LADDER = [("lat_p50_ns", "p50", "o"), ("lat_p90_ns", "p90", "s"), ("lat_p99_ns", "p99", "^"),
+          ("lat_p999_ns", "p99.9", "D"), ("lat_max_ns", "max", "|")]
+# Workloads whose runs write phases.csv (docs/csv_schema.md).
+PHASE_WORKLOADS = {"size_ramp", "scatter_sizes", "sparse_sizes"}
+# Statuses as they fit in a heatmap cell.
+STATUS_SHORT = {"skipped": "skip", "crashed": "crash", "timeout": "t/o", "oom": "oom",
+                "error": "err"}
+
+
+def file_part(workload, profile):
+    """'rl_churn_small': the (workload, profile) part of a per-workload file name."""
+    return f"{workload}_{profile}"
+
+
+# --- ratios to a baseline, with significance -------------------------------
+
+def ratio_cells(df, metric, baseline):
+    """Each allocator against `baseline` in every (workload, profile, threads)
+    both ran: CELL, ratio of medians, its bootstrap CI (ci_lo, ci_hi), U-test
+    p, significant (significance.significant: p < ALPHA and the CI excludes
+    1), n_a (baseline), n_b and min_p; compare_frames does the work. The
+    calibration adapter and the baseline itself are left out. NothingToPlot
+    when the baseline has no ok rows of `metric`, or a cell's traces differ."""
+    ok = ok_rows(df)
+    ok = ok[ok[metric].notna()]
+    if not (ok["allocator"] == baseline).any():
+        raise NothingToPlot(f"baseline {baseline} has no ok rows with {metric} (choose "
+                            "another with --baseline)")
+    others = [a for a in table_allocators(allocator_order(ok["allocator"]), metric)
+              if a != baseline and a not in EXCLUDE]
+    try:
+        t = compare_frames(df, df, metric, a_alloc=baseline, b_alloc=others)
+    except TraceMismatch as e:
+        raise NothingToPlot(str(e))
+    if t.empty:
+        raise NothingToPlot(f"no allocator shares a cell with ok rows of {metric} with "
+                            f"baseline {baseline}")
+    return t
+
+
+def ratio_text(v):
+    """A ratio in at most four characters: '0.93', '12.3', '116', '<.01'."""
+    if pd.isna(v):
+        return "n/a"
+    if v < 0.01:
+        return "<.01"
+    if v < 9.995:
+        return f"{v:.2f}"
+    return f"{v:.1f}" if v < 99.95 else f"{v:.0f}"
+
+
+def _cells(df):
+    return sorted(set(zip(df["workload"], df["profile"], df["threads"])))
+
+
+def _status_short(df, allocator, cell):
+    """What a cell without a ratio shows: the status of its rows, or '-'."""
+    w, p, t = cell
+    rows = df[(df["allocator"] == allocator) & (df["workload"] == w) &
+              (df["profile"] == p) & (df["threads"] == t)]
+    statuses = sorted(set(rows["status"]) - {"ok"})
+    if len(rows) and not statuses:
+        return "n/a"  # ok rows, but without the metric or an undefined ratio
+    return "/".join(STATUS_SHORT.get(s, s) for s in statuses) or "-"
+
+
+def heatmap_grid(ratios, df, rows, cols):
+    """(values, significant, texts): arrays of len(rows) x len(cols) for the
+    heatmap of `ratios` (ratio_cells); rows are allocators, cols (workload,
+    profile, threads) cells. A cell without a ratio is NaN, not significant,
+    and shows its rows' status (see _status_short)."""
+    by_key = {(r.allocator, r.workload, r.profile, r.threads): r
+              for r in ratios.itertuples(index=False)}
+    values = np.full((len(rows), len(cols)), np.nan)
+    sig = np.zeros((len(rows), len(cols)), dtype=bool)
+    texts = np.empty((len(rows), len(cols)), dtype=object)
+    for i, a in enumerate(rows):
+        for j, c in enumerate(cols):
+            r = by_key.get((a,) + tuple(c))
+            if r is not None and pd.notna(r.ratio):
+                values[i, j], sig[i, j], texts[i, j] = r.ratio, r.significant, ratio_text(r.ratio)
+            else:
+                texts[i, j] = _status_short(df, a, c)
+    return values, sig, texts
+
+
+def heatmap_layout(n_rows, n_cols):
+    """Figure size (inches) and font sizes (points) for a heatmap of n_rows
+    allocators and n_cols cells: each cell keeps 0.44 x 0.26 in until the grid
+    would pass 24 x 15 in; then cells shrink and the fonts with them (never
+    below 4.5 pt for the ratios)."""
+    cell_w = min(0.44, 24.0 / max(n_cols, 1))
+    cell_h = min(0.26, 15.0 / max(n_rows, 1))
+    annot = max(4.5, min(7.5, cell_w * 72 / 3.4, cell_h * 72 * 0.62))
+    tick = max(5.0, min(9.0, cell_h * 72 * 0.85))
+    grid = (n_cols * cell_w, n_rows * cell_h)
+    return {"grid": grid, "figsize": (grid[0] + 3.4, grid[1] + 2.9), "annot": annot,
+            "tick": tick, "margins": (1.9, 1.9, 1.5, 1.0)}  # left, bottom, right, top
+
+
+def color_limit(values):
+    """r of the colour scale [1/r, r]: the 95th percentile of |log ratio|,
+    between 1.5 and 16, so one outlier does not wash out the rest (cells
+    beyond take the end colours; their text still gives the value)."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v) & (v > 0)]
+    if not v.size:
+        return 2.0
+    return float(np.clip(np.exp(np.quantile(np.abs(np.log(v)), 0.95)), 1.5, 16.0))
+
+
+def _group_spans(cols):
+    """[(label, first index, last index)] of consecutive cols sharing a
+    (workload, profile)."""
+    spans = []
+    for j, (w, p, _) in enumerate(cols):
+        label = cell_label(w, p)
+        if spans and spans[-1][0] == label:
+            spans[-1][2] = j
+        else:
+            spans.append([label, j, j])
+    return [tuple(s) for s in spans]
+
+
+def ratio_heatmap(df, out_path, metric, baseline="glibc", what=None, ratios=None,
+                  footer=None, formats=("png",)):
+    """Heatmap of the ratio of medians of `metric` to `baseline`: one row per
+    allocator (allocator_order), one column per (workload, profile, threads)
+    cell the baseline ran, each annotated with its ratio; a diverging colour
+    scale centred at 1 on a log axis; cells whose difference is not
+    significant faded and hatched. `ratios` is ratio_cells' output when the
+    caller has it. Returns the paths written; NothingToPlot if nothing."""
+    if ratios is None:
+        ratios = ratio_cells(df, metric, baseline)
+    base_ok = ok_rows(df)
+    base_ok = base_ok[(base_ok["allocator"] == baseline) & base_ok[metric].notna()]
+    cols = _cells(base_ok)
+    rows = [a for a in table_allocators(allocator_order(df["allocator"]), metric)
+            if a != baseline and a not in EXCLUDE]
+    values, sig, texts = heatmap_grid(ratios, df, rows, cols)
+    lay = heatmap_layout(len(rows), len(cols))
+    fig = plt.figure(figsize=lay["figsize"])
+    left, bottom, right, top = lay["margins"]
+    fw, fh = lay["figsize"]
+    ax = fig.add_axes([left / fw, bottom / fh, lay["grid"][0] / fw, lay["grid"][1] / fh])
+    r = color_limit(values)
+    norm = mcolors.LogNorm(vmin=1.0 / r, vmax=r)
+    cmap = plt.get_cmap("RdBu_r").copy()
+    cmap.set_bad("#eeeeee")
+    mesh = ax.pcolormesh(np.ma.masked_invalid(values), cmap=cmap, norm=norm,
+                         edgecolors="white", linewidth=0.5)
+    for i in range(len(rows)):
+        for j in range(len(cols)):
+            v = values[i, j]
+            if np.isfinite(v) and not sig[i, j]:
+                ax.add_patch(Rectangle((j, i), 1, 1, facecolor=(1, 1, 1, 0.55), hatch="////",
+                                       edgecolor=(0.55, 0.55, 0.55, 0.6), linewidth=0))
+            strong = np.isfinite(v) and sig[i, j] and abs(np.log(v)) > 0.55 * np.log(r)
+            ax.text(j + 0.5, i + 0.5, texts[i, j], ha="center", va="center",
+                    fontsize=lay["annot"], color="white" if strong else
+                    ("black" if np.isfinite(v) else "0.45"))
+    ax.set_xlim(0, len(cols))
+    ax.set_ylim(len(rows), 0)
+    ax.set_yticks(np.arange(len(rows)) + 0.5)
+    ax.set_yticklabels(rows, fontsize=lay["tick"])
+    _row_swatches(ax, rows, lay["tick"])
+    ax.set_xticks(np.arange(len(cols)) + 0.5)
+    ax.set_xticklabels([f"T{int(t)}" for _, _, t in cols], fontsize=lay["tick"] * 0.85)
+    ax.tick_params(length=0)
+    for label, j0, j1 in _group_spans(cols):
+        if j0 > 0:
+            ax.axvline(j0, color="black", linewidth=1.0)
+        ax.text((j0 + j1 + 1) / 2.0, len(rows) + 0.9, label, rotation=40, ha="right",
+                va="top", rotation_mode="anchor", fontsize=lay["tick"], clip_on=False)
+    cax = fig.add_axes([(left + lay["grid"][0] + 0.25) / fw, bottom / fh, 0.18 / fw,
+                        min(lay["grid"][1] * 0.6, 4.0) / fh])
+    bar = fig.colorbar(mesh, cax=cax, extend="both")
+    ticks = [t for t in (1 / 16, 1 / 8, 1 / 4, 1 / 2, 2 / 3, 1, 1.5, 2, 4, 8, 16)
+             if 1.0 / r <= t <= r]
+    bar.set_ticks(ticks)
+    bar.set_ticklabels([f"{t:g}" if t >= 1 else f"{t:.2g}" for t in ticks])
+    bar.minorticks_off()
+    bar.set_label(f"ratio to {baseline} (log scale)", fontsize=8)
+    bar.ax.tick_params(labelsize=7)
+    ax.legend(handles=[Patch(facecolor="#f4f4f4", hatch="////", edgecolor="0.55",
+                             label="faded, hatched: not significant"),
+                       Patch(facecolor="#eeeeee", label="no ratio: status of its rows "
+                             "(skip, crash, ...)")],
+              loc="upper left", bbox_to_anchor=(1.0 + 0.2 / lay["grid"][0], 1.0),
+              fontsize=7, frameon=False, borderaxespad=0)
+    what = what or metric
+    lines = [f"{what} ({metric}, {metric_note(metric)}): ratio of medians to {baseline}, "
+             f"lower (blue) is better",
+             f"each cell: median of {n_text(ratios['n_b'])} repetitions over {baseline}'s "
+             f"median ({n_text(ratios['n_a'])}); significant = two-sided Mann-Whitney U "
+             f"p < {ALPHA} and the {LEVEL:.0%} bootstrap CI of the ratio excludes 1"]
+    lines.append(significance_text(ratios))
+    missing = sorted(set(_cells(df)) - set(cols))
+    if missing:
+        lines.append(f"not shown ({baseline} has no ok row there): " +
+                     ", ".join(f"{cell_label(w, p)} T{int(t)}" for w, p, t in missing))
+    _wrapped_title(ax, lines, lay["grid"][0] + 2.5)
+    return save_figure(fig, out_path, footer, formats)
+
+
+def significance_text(ratios):
+    """How many of the cells of `ratios` (ratio_cells) are significant; when
+    none is and the repetitions are too few for any to be, the reason
+    (significance.small_n_warning)."""
+    k = int(ratios["significant"].sum())
+    warning = small_n_warning(ratios)
+    if k == 0 and warning:
+        return "no cell is significant. " + warning.replace("warning: ", "")
+    return f"{k} of {len(ratios)} cells significant"
+
+
+def _row_swatches(ax, rows, size):
+    """The allocator's own colour and marker left of each row label (the
+    labels stay black: some allocator colours are too light for text)."""
+    for i, a in enumerate(rows):
+        colour, marker = allocator_style(a)
+        ax.plot([-0.012], [i + 0.5], marker=marker, color=colour, markersize=size * 0.8,
+                transform=ax.get_yaxis_transform(), clip_on=False, linestyle="none")
+    ax.tick_params(axis="y", pad=size * 1.6)
+
+
+def _wrapped_title(ax, lines, width_in, size=8.5):
+    """A left-aligned title of several lines above `ax`, each wrapped to
+    `width_in` inches."""
+    chars = max(40, int(width_in * 72 / (size * 0.5)))
+    ax.set_title("\n".join(textwrap.fill(line, chars) for line in lines), fontsize=size,
+                 loc="left", pad=8)
+
+
+# --- dot plots of ratios with CIs --------------------------------------------
+
+DOT_CAP = 3.0  # the right end of a dot plot's linear axis, at most
+
+
+def dot_xmax(ratios):
+    """The right end of the linear ratio axis for `ratios` (ratio_cells
+    rows): the largest ratio or CI bound, with a margin, between 1.25 (1 is
+    always inside) and DOT_CAP (points beyond are drawn at the edge with
+    their value)."""
+    v = pd.concat([ratios["ratio"], ratios["ci_hi"]]).astype(float)
+    v = v[np.isfinite(v)]
+    top = float(v.max()) * 1.08 if len(v) else 1.25
+    return float(np.clip(top, 1.25, DOT_CAP))
+
+
+def ratio_rows(df, metric, baseline):
+    """The allocators a ratio figure has a row for, in allocator_order: all
+    in the file but the baseline and the calibration adapter."""
+    return [a for a in table_allocators(allocator_order(df["allocator"]), metric)
+            if a != baseline and a not in EXCLUDE]
+
+
+def ratio_dots(df, out_path, workload, profile, metric, baseline="glibc", what=None,
+               ratios=None, footer=None, formats=("png",)):
+    """Dot plot of the ratio of medians of `metric` to `baseline` for one
+    (workload, profile): one panel per thread count, one row per allocator,
+    the dot at the ratio on a linear axis, whiskers its bootstrap CI, filled
+    when significant. Returns the paths written; NothingToPlot if the
+    baseline has no ratio there."""
+    if ratios is None:
+        ratios = ratio_cells(df, metric, baseline)
+    sub = ratios[(ratios["workload"] == workload) & (ratios["profile"] == profile)]
+    if sub.empty:
+        raise NothingToPlot(f"no ratio to {baseline} for {cell_label(workload, profile)}")
+    threads = sorted(sub["threads"].unique())
+    rows = ratio_rows(df, metric, baseline)
+    xmax = dot_xmax(sub)
+    fig, axes = plt.subplots(1, len(threads), figsize=(4.2 * len(threads) + 1.8,
+                                                       0.26 * len(rows) + 2.2),
+                             sharey=True, squeeze=False)
+    for ax, t in zip(axes[0], threads):
+        panel = sub[sub["threads"] == t].set_index("allocator")
+        for i, a in enumerate(rows):
+            y = i + 0.5
+            if a not in panel.index or pd.isna(panel.at[a, "ratio"]):
+                ax.text(0.02 * xmax, y, _status_short(df, a, (workload, profile, t)),
+                        va="center", fontsize=7, color="0.45", style="italic")
+                continue
+            _dot(ax, y, panel.loc[a], allocator_style(a), xmax)
+        ax.axvline(1.0, color="black", linewidth=0.8)
+        ax.set_xlim(0, xmax)
+        ax.set_xlabel(f"ratio of medians to {baseline} (linear; 1 = same)")
+        ax.grid(axis="x", alpha=0.3)
+        ax.set_title(f"{threads_text(t)}: {n_text(panel['n_b'])} reps, {baseline} "
+                     f"{n_text(panel['n_a'])}", fontsize=9)
+    ax0 = axes[0, 0]
+    ax0.set_ylim(len(rows), 0)
+    ax0.set_yticks(np.arange(len(rows)) + 0.5)
+    ax0.set_yticklabels(rows, fontsize=8)
+    _row_swatches(ax0, rows, 8)
+    handles = [Line2D([], [], marker="o", color="0.3", linestyle="none", label="significant"),
+               Line2D([], [], marker="o", color="0.3", markerfacecolor="white",
+                      linestyle="none", label="not significant"),
+               Line2D([], [], marker=">", color="0.3", linestyle="none",
+                      label=f"beyond {xmax:g}: value printed")]
+    fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=8, frameon=False,
+               bbox_to_anchor=(0.5, -0.01))
+    what = what or metric
+    fig.suptitle(f"{cell_label(workload, profile)}: {what} ({metric}) relative to {baseline}, "
+                 f"lower is better\nwhiskers: {LEVEL:.0%} bootstrap CI of the ratio; "
+                 f"{significance_text(sub)}", fontsize=9)
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    return save_figure(fig, out_path, footer, formats)
+
+
+def _dot(ax, y, r, style, xmax):
+    """One allocator's ratio at height y: filled when significant, whiskers
+    at the CI, an arrow at the edge with the value when beyond xmax."""
+    colour, marker = style
+    face = colour if r["significant"] else "white"
+    if r["ratio"] > xmax:
+        ax.plot([xmax * 0.985], [y], marker=">", color=colour, markerfacecolor=face,
+                linestyle="none", clip_on=False)
+        ax.text(xmax * 0.96, y, ratio_text(r["ratio"]), ha="right", va="center", fontsize=7)
+        return
+    err = None
+    if pd.notna(r["ci_lo"]) and pd.notna(r["ci_hi"]):
+        err = [[max(r["ratio"] - r["ci_lo"], 0)], [max(r["ci_hi"] - r["ratio"], 0)]]
+    ax.errorbar([r["ratio"]], [y], xerr=err, fmt=marker, color=colour, markerfacecolor=face,
+                markersize=6, capsize=2, elinewidth=1)
+
+
+# --- scaling -------------------------------------------------------------------
+
+def scaling_cells(df):
+    """The (workload, profile) pairs, sorted, whose ok rows (the calibration
+    adapter aside) have mops at more than one thread count: the ones that get
+    a scaling plot."""
+    ok = ok_rows(df)
+    ok = ok[ok["mops"].notna() & ~ok["allocator"].isin(EXCLUDE)]
+    counts = ok.groupby(["workload", "profile"])["threads"].nunique()
+    return [tuple(k) for k in counts[counts > 1].index]
+
+
+# --- latency ladders -------------------------------------------------------------
+
+def ladder_values(df, workload, profile, threads):
+    """Per allocator of the cell: the median over ok repetitions of each
+    LADDER percentile column, and of lat_samples."""
+    ok = ok_rows(df)
+    ok = ok[(ok["workload"] == workload) & (ok["profile"] == profile) &
+            (ok["threads"] == threads) & ok["lat_p50_ns"].notna()]
+    cols = [c for c, _, _ in LADDER] + ["lat_samples"]
+    return ok.groupby("allocator")[cols].median()
+
+
+def latency_ladder(df, out_path, workload, profile, footer=None, formats=("png",)):
+    """p50, p90, p99, p99.9 and max latency per allocator for one (workload,
+    profile), one panel per thread count: a row per allocator, a log axis.
+    Returns the paths written; NothingToPlot without latency columns."""
+    ok = ok_rows(df)
+    ok = ok[(ok["workload"] == workload) & (ok["profile"] == profile) &
+            ok["lat_p50_ns"].notna()]
+    threads = sorted(ok["threads"].unique())
+    if not threads:
+        raise NothingToPlot(f"no ok row with latency percentiles for "
+                            f"{cell_label(workload, profile)}")
+    rows = allocator_order(df["allocator"])
+    fig, axes = plt.subplots(1, len(threads), figsize=(4.4 * len(threads) + 1.8,
+                                                       0.26 * len(rows) + 2.2),
+                             sharey=True, sharex=True, squeeze=False)
+    samples = []
+    for ax, t in zip(axes[0], threads):
+        v = ladder_values(df, workload, profile, t)
+        samples += list(v["lat_samples"])
+        for i, a in enumerate(rows):
+            y = i + 0.5
+            if a not in v.index:
+                ax.text(0.02, y, _status_short(df, a, (workload, profile, t)),
+                        transform=ax.get_yaxis_transform(), va="center", fontsize=7,
+                        color="0.45", style="italic")
+                continue
+            xs = [max(float(v.at[a, c]), LAT_FLOOR_NS) for c, _, _ in LADDER]
+            colour = allocator_style(a)[0]
+            ax.plot([xs[0], xs[-1]], [y, y], color=colour, linewidth=1.5,
+                    linestyle="--" if a in EXCLUDE else "-")
+            for x, (_, _, m) in zip(xs, LADDER):
+                ax.plot([x], [y], marker=m, color=colour, markeredgecolor="black",
+                        markeredgewidth=0.5 if m != "|" else 1.5, markersize=5 if m != "|" else 9,
+                        linestyle="none")
+        ax.set_xscale("log")
+        ax.grid(axis="x", which="both", alpha=0.25)
+        ax.set_xlabel("latency per operation, ns (log; timer cost subtracted)")
+        ax.set_title(f"{threads_text(t)}, median over {n_text(_reps(ok, t))} reps", fontsize=9)
+    ax0 = axes[0, 0]
+    ax0.set_ylim(len(rows), 0)
+    ax0.set_yticks(np.arange(len(rows)) + 0.5)
+    ax0.set_yticklabels(rows, fontsize=8)
+    _row_swatches(ax0, rows, 8)
+    handles = [Line2D([], [], marker=m, color="0.3", markeredgecolor="black", linestyle="none",
+                      markersize=6 if m != "|" else 9, label=name) for _, name, m in LADDER]
+    fig.legend(handles=handles, loc="lower center", ncol=len(LADDER), fontsize=8,
+               frameon=False, bbox_to_anchor=(0.5, -0.01))
+    lo, hi = int(min(samples)), int(max(samples))
+    note = (f"; with {lo}-{hi} samples per repetition (< 1000) p99.9 is the max"
+            if hi < 1000 else "")
+    fig.suptitle(f"Latency ladder: {cell_label(workload, profile)} (lat_p50_ns ... "
+                 f"lat_max_ns; sampled single operations, nearest rank{note})\n"
+                 f"the cycle counter's step is about 10 ns on the development VM "
+                 f"(docs/csv_schema.md); values below {LAT_FLOOR_NS} ns drawn at "
+                 f"{LAT_FLOOR_NS}; null (dashed) is the harness alone", fontsize=9)
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    return save_figure(fig, out_path, footer, formats)
+
+
+def _reps(ok, threads):
+    """Repetitions per allocator among `ok` rows at `threads`."""
+    return ok[ok["threads"] == threads].groupby("allocator").size()
+
+
+# --- memory over phases ------------------------------------------------------------
+
+def timeline_cells(phases):
+    """The (workload, profile) pairs of a phases.csv, sorted."""
+    return sorted(set(zip(phases["workload"], phases["profile"])))
+
+
+def timeline(phases, workload, profile, threads):
+    """Net RSS (bytes) after each phase, median over repetitions: index
+    phase, one column per allocator (the calibration adapter left out)."""
+    p = phases[(phases["workload"] == workload) & (phases["profile"] == profile) &
+               (phases["threads"] == threads) & ~phases["allocator"].isin(EXCLUDE)]
+    return p.groupby(["phase", "allocator"])["rss_net_bytes"].median().unstack("allocator")
+
+
+def memory_timeline(phases, out_path, workload, profile, footer=None, formats=("png",)):
+    """Net RSS after each phase, one line per allocator, one panel per thread
+    count, for one (workload, profile) of phases.csv. Returns the paths
+    written; NothingToPlot when phases.csv has no rows for it."""
+    p = phases[(phases["workload"] == workload) & (phases["profile"] == profile)]
+    threads = sorted(p["threads"].unique())
+    if not threads:
+        raise NothingToPlot(f"phases.csv has no rows for {cell_label(workload, profile)}")
+    fig, axes = plt.subplots(1, len(threads), figsize=(6.0 * len(threads) + 2.6, 5.0),
+                             sharey=True, squeeze=False)
+    for ax, t in zip(axes[0], threads):
+        tl = timeline(phases, workload, profile, t)
+        every = max(1, len(tl) // 8)
+        for a in allocator_order(tl.columns):
+            colour, marker = allocator_style(a)
+            ax.plot(tl.index, tl[a] / MIB, color=colour, marker=marker, markevery=every,
+                    markersize=5, linewidth=1.3, label=a)
+        reps = p[p["threads"] == t].groupby("allocator")["repetition"].nunique()
+        ax.set_title(f"{threads_text(t)}, median over {n_text(reps)} reps", fontsize=9)
+        ax.set_xlabel("phase boundary (0-based; read after the phase freed its blocks)")
+        ax.grid(alpha=0.3)
+        ax.set_ylim(bottom=0)
+    axes[0, 0].set_ylabel("net RSS, MiB (rss_net_bytes)")
+    by_label = {}
+    for ax in axes[0]:
+        for h, label in zip(*ax.get_legend_handles_labels()):
+            by_label.setdefault(label, h)
+    fig.legend([by_label[a] for a in allocator_order(by_label)], allocator_order(by_label),
+               loc="upper left", bbox_to_anchor=(1.0, 0.92), fontsize=8, frameon=False)
+    fig.suptitle(f"Memory kept after each phase: {cell_label(workload, profile)} (phases.csv; "
+                 f"the in-phase peak is results.csv's peak_rss_net_bytes)", fontsize=10)
+    fig.tight_layout()
+    return save_figure(fig, out_path, footer, formats)
+
+
+# --- time against memory ---------------------------------------------------------
+
+def pareto_front(xs, ys):
+    """Boolean mask of the points (xs[i], ys[i]) that no other point beats in
+    both (lower is better in both): a point is dominated when another has x
+    and y no larger and one of them smaller. Equal points are both kept."""
+    x, y = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+    keep = np.ones(len(x), dtype=bool)
+    for i in range(len(x)):
+        no_worse = (x <= x[i]) & (y <= y[i])
+        better = (x < x[i]) | (y < y[i])
+        keep[i] = not (no_worse & better).any()
+    return keep
+
+
+def tradeoff_points(df, time_metric, threads):
+    """Per (workload, profile, allocator) at `threads`: the median of
+    `time_metric` and of peak_rss_net_bytes, for allocators with both (the
+    calibration adapter has no memory columns), and whether the point is on
+    its (workload, profile)'s Pareto front (pareto_front)."""
+    t = summarize(df, time_metric).rename(columns={"median": "time"})
+    m = summarize(df, "peak_rss_net_bytes").rename(columns={"median": "rss"})
+    on = ["allocator", "workload", "profile", "threads"]
+    pts = t[on + ["time"]].merge(m[on + ["rss"]], on=on)
+    pts = pts[(pts["threads"] == threads) & ~pts["allocator"].isin(EXCLUDE)].copy()
+    pts["front"] = False
+    for _, g in pts.groupby(["workload", "profile"]):
+        pts.loc[g.index, "front"] = pareto_front(g["rss"], g["time"])
+    return pts.reset_index(drop=True)
+
+
+def time_vs_memory(df, out_path, threads, time_metric, footer=None, formats=("png",)):
+    """Time per operation against peak RSS, one panel per (workload, profile)
+    at `threads`, a point per allocator, log-log, the Pareto front (lower is
+    better in both) as a dashed staircase with its allocators named. Returns
+    the paths written; NothingToPlot if no allocator has both."""
+    pts = tradeoff_points(df, time_metric, threads)
+    cells = sorted(set(zip(pts["workload"], pts["profile"])))
+    if not cells:
+        raise NothingToPlot(f"no allocator has both {time_metric} and peak_rss_net_bytes at "
+                            f"{threads_text(threads)}")
+    ncols = min(4, len(cells))
+    nrows = -(-len(cells) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.9 * ncols, 3.3 * nrows + 1.4),
+                             squeeze=False)
+    for ax in axes.flat[len(cells):]:
+        ax.set_visible(False)
+    for ax, (w, p) in zip(axes.flat, cells):
+        _tradeoff_panel(ax, pts[(pts["workload"] == w) & (pts["profile"] == p)])
+        ax.set_title(cell_label(w, p), fontsize=9)
+    for ax in axes[:, 0]:
+        ax.set_ylabel(f"ns/op, {'net' if time_metric in NET_METRICS else 'raw'} (log)",
+                      fontsize=8)
+    for ax in axes[-1, :]:
+        ax.set_xlabel("peak RSS net, MiB (log)", fontsize=8)
+    names = allocator_order(pts["allocator"])
+    handles = [Line2D([], [], marker=allocator_style(a)[1], color=allocator_style(a)[0],
+                      linestyle="none", label=a) for a in names]
+    fig.legend(handles=handles, loc="lower center", ncol=min(6, len(names)), fontsize=8,
+               frameon=False, bbox_to_anchor=(0.5, 0.0))
+    legend_rows = -(-len(names) // min(6, len(names)))
+    fig.suptitle(f"Time per operation ({time_metric}, {metric_note(time_metric)}) against "
+                 f"peak RSS (peak_rss_net_bytes), {threads_text(threads)}: medians; lower "
+                 f"left is better; dashed: the Pareto front, its allocators named",
+                 fontsize=9)
+    fig.tight_layout(rect=(0, 0.045 * legend_rows * 3.3 / (nrows + 0.5), 1, 0.97))
+    return save_figure(fig, out_path, footer, formats)
+
+
+def _tradeoff_panel(ax, g):
+    """One workload's points, its front and the names on it; points whose
+    time is <= 0 (net within noise of the harness) cannot go on the log axis
+    and are named instead."""
+    shown = g[(g["time"] > 0) & (g["rss"] > 0)]
+    for r in shown.itertuples(index=False):
+        colour, marker = allocator_style(r.allocator)
+        ax.plot([r.rss / MIB], [r.time], marker=marker, color=colour, linestyle="none",
+                markersize=6, markeredgecolor="black" if r.front else colour,
+                markeredgewidth=0.8)
+    front = shown[shown["front"]].sort_values("rss")
+    if len(front):
+        ax.step(front["rss"] / MIB, front["time"], where="post", color="black",
+                linestyle="--", linewidth=0.9)
+        for r in front.itertuples(index=False):
+            ax.annotate(r.allocator, (r.rss / MIB, r.time), xytext=(4, 3),
+                        textcoords="offset points", fontsize=6.5)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.grid(which="both", alpha=0.2)
+    ax.tick_params(labelsize=7)
+    hidden = sorted(set(g["allocator"]) - set(shown["allocator"]))
+    if hidden:
+        ax.text(0.02, 0.02, "not drawn (<= 0): " + ", ".join(hidden), transform=ax.transAxes,
+                fontsize=6, color="0.4")

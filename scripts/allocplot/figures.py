@@ -6,19 +6,20 @@ it needs it) and an output path, and returns the paths it wrote (PNG first;
 style.save_figure); the data behind each is a pure function tested on its
 own. Gaps (a skipped allocator, a cell the baseline did not run) are marked
 in the figure itself, not on stderr."""
-import textwrap
-
 import numpy as np
 import pandas as pd
 from matplotlib import colors as mcolors
+from matplotlib import ticker as mticker
+from matplotlib import transforms as mtransforms
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
 from allocplot.load import ok_rows
 from allocplot.significance import ALPHA, LEVEL, TraceMismatch, compare_frames, small_n_warning
 from allocplot.stats import NET_METRICS, metric_note, summarize, table_allocators
-from allocplot.style import (EXCLUDE, LAT_FLOOR_NS, NothingToPlot, allocator_order, allocator_style,
-                             cell_label, n_text, save_figure, threads_text)
+from allocplot.style import (EXCLUDE, FAMILY_STYLES, LAT_FLOOR_NS, NothingToPlot,
+                             allocator_order, allocator_style, cell_label, n_text, save_figure,
+                             threads_text, wrap_lines)
 
 import matplotlib.pyplot as plt  # noqa: E402  (after style, which selects Agg)
 
@@ -200,8 +201,9 @@ def ratio_heatmap(df, out_path, metric, baseline="glibc", what=None, ratios=None
     cax = fig.add_axes([(left + lay["grid"][0] + 0.25) / fw, bottom / fh, 0.18 / fw,
                         min(lay["grid"][1] * 0.6, 4.0) / fh])
     bar = fig.colorbar(mesh, cax=cax, extend="both")
-    ticks = [t for t in (1 / 16, 1 / 8, 1 / 4, 1 / 2, 2 / 3, 1, 1.5, 2, 4, 8, 16)
-             if 1.0 / r <= t <= r]
+    near = (2 / 3, 1.5) if r < 3 else ()  # only where they do not crowd 1
+    ticks = sorted(t for t in (1 / 16, 1 / 8, 1 / 4, 1 / 2, 1, 2, 4, 8, 16) + near
+                   if 1.0 / r <= t <= r)
     bar.set_ticks(ticks)
     bar.set_ticklabels([f"{t:g}" if t >= 1 else f"{t:.2g}" for t in ticks])
     bar.minorticks_off()
@@ -214,11 +216,12 @@ def ratio_heatmap(df, out_path, metric, baseline="glibc", what=None, ratios=None
               loc="upper left", bbox_to_anchor=(1.0 + 0.2 / lay["grid"][0], 1.0),
               fontsize=7, frameon=False, borderaxespad=0)
     what = what or metric
-    lines = [f"{what} ({metric}, {metric_note(metric)}): ratio of medians to {baseline}, "
-             f"lower (blue) is better",
-             f"each cell: median of {n_text(ratios['n_b'])} repetitions over {baseline}'s "
-             f"median ({n_text(ratios['n_a'])}); significant = two-sided Mann-Whitney U "
-             f"p < {ALPHA} and the {LEVEL:.0%} bootstrap CI of the ratio excludes 1"]
+    lines = [f"{what} relative to {baseline}, lower (blue) is better: ratio of medians of "
+             f"{metric} ({metric_note(metric)})",
+             f"columns: workload, T = threads; each cell: median of {n_text(ratios['n_b'])} "
+             f"repetitions over {baseline}'s median ({n_text(ratios['n_a'])}); significant = "
+             f"two-sided Mann-Whitney U p < {ALPHA} and the {LEVEL:.0%} bootstrap CI of the "
+             f"ratio excludes 1"]
     lines.append(significance_text(ratios))
     missing = sorted(set(_cells(df)) - set(cols))
     if missing:
@@ -242,19 +245,19 @@ def significance_text(ratios):
 def _row_swatches(ax, rows, size):
     """The allocator's own colour and marker left of each row label (the
     labels stay black: some allocator colours are too light for text)."""
+    at = mtransforms.offset_copy(ax.get_yaxis_transform(), ax.figure, x=-size * 0.9,
+                                 units="points")
     for i, a in enumerate(rows):
         colour, marker = allocator_style(a)
-        ax.plot([-0.012], [i + 0.5], marker=marker, color=colour, markersize=size * 0.8,
-                transform=ax.get_yaxis_transform(), clip_on=False, linestyle="none")
+        ax.plot([0], [i + 0.5], marker=marker, color=colour, markersize=size * 0.8,
+                transform=at, clip_on=False, linestyle="none")
     ax.tick_params(axis="y", pad=size * 1.6)
 
 
 def _wrapped_title(ax, lines, width_in, size=8.5):
-    """A left-aligned title of several lines above `ax`, each wrapped to
+    """A left-aligned title of several lines above `ax`, wrapped to
     `width_in` inches."""
-    chars = max(40, int(width_in * 72 / (size * 0.5)))
-    ax.set_title("\n".join(textwrap.fill(line, chars) for line in lines), fontsize=size,
-                 loc="left", pad=8)
+    ax.set_title(wrap_lines(lines, width_in, size), fontsize=size, loc="left", pad=8)
 
 
 # --- dot plots of ratios with CIs --------------------------------------------
@@ -326,9 +329,10 @@ def ratio_dots(df, out_path, workload, profile, metric, baseline="glibc", what=N
     fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=8, frameon=False,
                bbox_to_anchor=(0.5, -0.01))
     what = what or metric
-    fig.suptitle(f"{cell_label(workload, profile)}: {what} ({metric}) relative to {baseline}, "
-                 f"lower is better\nwhiskers: {LEVEL:.0%} bootstrap CI of the ratio; "
-                 f"{significance_text(sub)}", fontsize=9)
+    fig.suptitle(wrap_lines([f"{cell_label(workload, profile)}: {what} ({metric}) relative to "
+                             f"{baseline}, lower is better; whiskers: {LEVEL:.0%} bootstrap CI "
+                             f"of the ratio of medians", significance_text(sub)],
+                            fig.get_figwidth(), 9), fontsize=9)
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     return save_figure(fig, out_path, footer, formats)
 
@@ -424,11 +428,12 @@ def latency_ladder(df, out_path, workload, profile, footer=None, formats=("png",
     lo, hi = int(min(samples)), int(max(samples))
     note = (f"; with {lo}-{hi} samples per repetition (< 1000) p99.9 is the max"
             if hi < 1000 else "")
-    fig.suptitle(f"Latency ladder: {cell_label(workload, profile)} (lat_p50_ns ... "
-                 f"lat_max_ns; sampled single operations, nearest rank{note})\n"
-                 f"the cycle counter's step is about 10 ns on the development VM "
-                 f"(docs/csv_schema.md); values below {LAT_FLOOR_NS} ns drawn at "
-                 f"{LAT_FLOOR_NS}; null (dashed) is the harness alone", fontsize=9)
+    fig.suptitle(wrap_lines([f"Latency ladder: {cell_label(workload, profile)} (lat_p50_ns ... "
+                             f"lat_max_ns; sampled single operations, nearest rank{note})",
+                             "the cycle counter's step is about 10 ns on the development VM "
+                             f"(docs/csv_schema.md); values below {LAT_FLOOR_NS} ns drawn at "
+                             f"{LAT_FLOOR_NS}; null (dashed) is the harness alone"],
+                            fig.get_figwidth(), 9), fontsize=9)
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     return save_figure(fig, out_path, footer, formats)
 
@@ -453,37 +458,72 @@ def timeline(phases, workload, profile, threads):
     return p.groupby(["phase", "allocator"])["rss_net_bytes"].median().unstack("allocator")
 
 
+def line_groups(names, size=6):
+    """`names` (allocator_order) in groups of at most `size` for small
+    multiples: each family table of style.FAMILY_STYLES on its own, the
+    in-house and unknown ones by the first word of the name (pool_tls with
+    pool), neighbouring words merged while they fit."""
+    groups = []
+    for table in FAMILY_STYLES[:3]:
+        g = [a for a in allocator_order(names) if a in table]
+        groups += [g[k:k + size] for k in range(0, len(g), size)]
+    rest = [a for a in allocator_order(names) if not any(a in t for t in FAMILY_STYLES[:3])]
+    words = {}
+    for a in rest:
+        words.setdefault(a.split("_")[0], []).append(a)
+    merged = []
+    for members in words.values():
+        if merged and len(merged[-1]) + len(members) <= size:
+            merged[-1] += members
+        else:
+            merged += [members[k:k + size] for k in range(0, len(members), size)]
+    return [g for g in groups + merged if g]
+
+
 def memory_timeline(phases, out_path, workload, profile, footer=None, formats=("png",)):
-    """Net RSS after each phase, one line per allocator, one panel per thread
-    count, for one (workload, profile) of phases.csv. Returns the paths
-    written; NothingToPlot when phases.csv has no rows for it."""
-    p = phases[(phases["workload"] == workload) & (phases["profile"] == profile)]
+    """Net RSS after each phase for one (workload, profile) of phases.csv, a
+    line per allocator: a row of panels per group of allocators (line_groups,
+    so lines that sit on the same value stay apart), a column per thread
+    count, one y scale. Returns the paths written; NothingToPlot when
+    phases.csv has no rows for it."""
+    p = phases[(phases["workload"] == workload) & (phases["profile"] == profile) &
+               ~phases["allocator"].isin(EXCLUDE)]
     threads = sorted(p["threads"].unique())
     if not threads:
         raise NothingToPlot(f"phases.csv has no rows for {cell_label(workload, profile)}")
-    fig, axes = plt.subplots(1, len(threads), figsize=(6.0 * len(threads) + 2.6, 5.0),
-                             sharey=True, squeeze=False)
-    for ax, t in zip(axes[0], threads):
+    groups = line_groups(set(p["allocator"]))
+    fig, axes = plt.subplots(len(groups), len(threads), figsize=(5.2 * len(threads) + 2.2,
+                                                                 1.9 * len(groups) + 1.4),
+                             sharex=True, sharey=True, squeeze=False)
+    for col, t in enumerate(threads):
         tl = timeline(phases, workload, profile, t)
         every = max(1, len(tl) // 8)
-        for a in allocator_order(tl.columns):
-            colour, marker = allocator_style(a)
-            ax.plot(tl.index, tl[a] / MIB, color=colour, marker=marker, markevery=every,
-                    markersize=5, linewidth=1.3, label=a)
         reps = p[p["threads"] == t].groupby("allocator")["repetition"].nunique()
-        ax.set_title(f"{threads_text(t)}, median over {n_text(reps)} reps", fontsize=9)
-        ax.set_xlabel("phase boundary (0-based; read after the phase freed its blocks)")
-        ax.grid(alpha=0.3)
-        ax.set_ylim(bottom=0)
-    axes[0, 0].set_ylabel("net RSS, MiB (rss_net_bytes)")
-    by_label = {}
-    for ax in axes[0]:
-        for h, label in zip(*ax.get_legend_handles_labels()):
-            by_label.setdefault(label, h)
-    fig.legend([by_label[a] for a in allocator_order(by_label)], allocator_order(by_label),
-               loc="upper left", bbox_to_anchor=(1.0, 0.92), fontsize=8, frameon=False)
-    fig.suptitle(f"Memory kept after each phase: {cell_label(workload, profile)} (phases.csv; "
-                 f"the in-phase peak is results.csv's peak_rss_net_bytes)", fontsize=10)
+        axes[0, col].set_title(f"{threads_text(t)}, median over {n_text(reps)} reps",
+                               fontsize=9)
+        axes[-1, col].set_xlabel("phase boundary (0-based; read after the phase freed its "
+                                 "blocks)", fontsize=8)
+        for row, group in enumerate(groups):
+            ax = axes[row, col]
+            for a in group:
+                if a not in tl.columns:
+                    continue
+                colour, marker = allocator_style(a)
+                ax.plot(tl.index, tl[a] / MIB, color=colour, marker=marker, markevery=every,
+                        markersize=4, linewidth=1.2, label=a)
+            ax.grid(alpha=0.3)
+            ax.tick_params(labelsize=7)
+    for row, group in enumerate(groups):
+        axes[row, 0].set_ylabel("net RSS, MiB", fontsize=8)
+        handles = [Line2D([], [], color=allocator_style(a)[0], marker=allocator_style(a)[1],
+                          markersize=4, label=a) for a in group]
+        axes[row, -1].legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0),
+                             fontsize=7, frameon=False, borderaxespad=0)
+    axes[0, 0].set_ylim(bottom=0)  # shared: after every panel has its data
+    fig.suptitle(wrap_lines([f"Memory kept after each phase: {cell_label(workload, profile)} "
+                             "(rss_net_bytes of phases.csv; the in-phase peak is results.csv's "
+                             "peak_rss_net_bytes); one row of panels per group of allocators"],
+                            fig.get_figwidth(), 10), fontsize=10)
     fig.tight_layout()
     return save_figure(fig, out_path, footer, formats)
 
@@ -529,38 +569,133 @@ def time_vs_memory(df, out_path, threads, time_metric, footer=None, formats=("pn
     if not cells:
         raise NothingToPlot(f"no allocator has both {time_metric} and peak_rss_net_bytes at "
                             f"{threads_text(threads)}")
+    names = allocator_order(pts["allocator"])
     ncols = min(4, len(cells))
     nrows = -(-len(cells) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(3.9 * ncols, 3.3 * nrows + 1.4),
+    legend_cols = min(6, len(names))
+    legend_h = 0.2 * -(-len(names) // legend_cols) + 0.3
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.9 * ncols, 3.3 * nrows + legend_h + 0.8),
                              squeeze=False)
-    for ax in axes.flat[len(cells):]:
-        ax.set_visible(False)
-    for ax, (w, p) in zip(axes.flat, cells):
-        _tradeoff_panel(ax, pts[(pts["workload"] == w) & (pts["profile"] == p)])
+    fronts = []
+    for k, ax in enumerate(axes.flat):
+        if k >= len(cells):
+            ax.set_visible(False)
+            continue
+        w, p = cells[k]
+        fronts.append((ax, _tradeoff_panel(ax, pts[(pts["workload"] == w) &
+                                                    (pts["profile"] == p)])))
         ax.set_title(cell_label(w, p), fontsize=9)
-    for ax in axes[:, 0]:
-        ax.set_ylabel(f"ns/op, {'net' if time_metric in NET_METRICS else 'raw'} (log)",
-                      fontsize=8)
-    for ax in axes[-1, :]:
-        ax.set_xlabel("peak RSS net, MiB (log)", fontsize=8)
-    names = allocator_order(pts["allocator"])
+        if k % ncols == 0:
+            ax.set_ylabel(f"ns/op, {'net' if time_metric in NET_METRICS else 'raw'} (log)",
+                          fontsize=8)
+        if k + ncols >= len(cells):  # the lowest panel of its column
+            ax.set_xlabel("peak RSS net, MiB (log)", fontsize=8)
     handles = [Line2D([], [], marker=allocator_style(a)[1], color=allocator_style(a)[0],
                       linestyle="none", label=a) for a in names]
-    fig.legend(handles=handles, loc="lower center", ncol=min(6, len(names)), fontsize=8,
+    fig.legend(handles=handles, loc="lower center", ncol=legend_cols, fontsize=8,
                frameon=False, bbox_to_anchor=(0.5, 0.0))
-    legend_rows = -(-len(names) // min(6, len(names)))
-    fig.suptitle(f"Time per operation ({time_metric}, {metric_note(time_metric)}) against "
-                 f"peak RSS (peak_rss_net_bytes), {threads_text(threads)}: medians; lower "
-                 f"left is better; dashed: the Pareto front, its allocators named",
-                 fontsize=9)
-    fig.tight_layout(rect=(0, 0.045 * legend_rows * 3.3 / (nrows + 0.5), 1, 0.97))
+    fig.suptitle(wrap_lines([f"Time per operation against peak RSS, {threads_text(threads)}: "
+                             f"medians of {time_metric} ({metric_note(time_metric)}) and "
+                             "peak_rss_net_bytes; lower left is better; dashed: the Pareto "
+                             "front (no other allocator is both faster and smaller), its "
+                             "allocators named"], fig.get_figwidth(), 9), fontsize=9)
+    fig.tight_layout(rect=(0, legend_h / fig.get_figheight(), 1, 1))
+    for ax, front in fronts:
+        _label_front(ax, front)
     return save_figure(fig, out_path, footer, formats)
 
 
+LOG_SUBS = ((1.0,), (1.0, 2.0, 5.0), (1.0, 1.5, 2.0, 3.0, 5.0, 7.0),
+            (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0))
+
+
+def log_tick_values(lo, hi):
+    """Tick values for a log axis from lo to hi: powers of ten, else 1-2-5,
+    else finer steps, the first that gives at least three ticks (so a range
+    of less than a decade still reads), never more than 10; the two ends
+    when not even two of the finest steps fall inside."""
+    ticks = []
+    for subs in LOG_SUBS:
+        ticks = [m * 10.0 ** k for k in range(int(np.floor(np.log10(lo))) - 1,
+                                              int(np.ceil(np.log10(hi))) + 1)
+                 for m in subs if lo <= m * 10.0 ** k <= hi]
+        if len(ticks) >= 3:
+            break
+    if len(ticks) < 2:  # a range narrower than the finest steps: its ends
+        return [lo, hi]
+    return ticks[::-(-len(ticks) // 10)]
+
+
+class _LogTickLocator(mticker.Locator):
+    """log_tick_values of the axis's limits when it is drawn."""
+
+    def __call__(self):
+        lo, hi = sorted(self.axis.get_view_interval())
+        return log_tick_values(lo, hi) if lo > 0 else []
+
+
+def log_ticks(axis):
+    """Plain-number ticks ('0.5', '2', '300') from log_tick_values on a log
+    axis: matplotlib labels the minor ticks of a range of less than a decade
+    in scientific notation, and they overlap."""
+    axis.set_major_locator(_LogTickLocator())
+    axis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:.3g}"))
+    axis.set_minor_formatter(mticker.NullFormatter())
+
+
+# Where a Pareto front label may go, in points from its point, in order of
+# preference: right above, right below, left above, left below, further out.
+LABEL_OFFSETS = ((5, 3), (5, -10), (-5, 3), (-5, -10), (5, 12), (5, -19), (-5, 12), (-5, -19))
+
+
+def _overlap(a, b):
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def place_labels(points, sizes, obstacles, bounds=None, offsets=LABEL_OFFSETS):
+    """For labels at display `points` (x, y) of display `sizes` (w, h): the
+    first offset of `offsets` for each whose box (x0, y0, x1, y1) lies inside
+    `bounds` (if given) and overlaps no box placed before it and none of
+    `obstacles`; the first offset when none is free. A negative dx puts the
+    label's right end there. Returns one (dx, dy) per point."""
+    placed, out = list(obstacles), []
+    for (x, y), (w, h) in zip(points, sizes):
+        boxes = []
+        for dx, dy in offsets:
+            x0 = x + dx if dx >= 0 else x + dx - w
+            boxes.append(((dx, dy), (x0, y + dy, x0 + w, y + dy + h)))
+        free = [(o, b) for o, b in boxes if not any(_overlap(b, p) for p in placed) and
+                (bounds is None or (bounds[0] <= b[0] and b[2] <= bounds[2] and
+                                    bounds[1] <= b[1] and b[3] <= bounds[3]))]
+        choice, box = (free or boxes)[0]
+        placed.append(box)
+        out.append(choice)
+    return out
+
+
+def _label_front(ax, front, size=6.5):
+    """Names the Pareto front's allocators beside their points, out of the
+    way of each other and of the other points (place_labels). Call after the
+    axes have their final size."""
+    px = ax.figure.dpi / 72.0
+    pts = [tuple(ax.transData.transform((r.rss / MIB, r.time))) for r in front]
+    sizes = [(len(r.allocator) * size * 0.58 * px, size * 1.1 * px) for r in front]
+    marks = []  # every point's marker, so no name covers one
+    for line in ax.get_lines():
+        if line.get_linestyle() == "None":
+            for x, y in ax.transData.transform(line.get_xydata()):
+                marks.append((x - 4 * px, y - 4 * px, x + 4 * px, y + 4 * px))
+    bounds = tuple(ax.get_window_extent().extents)
+    for r, (dx, dy) in zip(front, place_labels(pts, sizes, marks, bounds)):
+        ax.annotate(r.allocator, (r.rss / MIB, r.time), xytext=(dx, dy),
+                    textcoords="offset points", fontsize=size,
+                    ha="left" if dx >= 0 else "right", va="bottom")
+
+
 def _tradeoff_panel(ax, g):
-    """One workload's points, its front and the names on it; points whose
-    time is <= 0 (net within noise of the harness) cannot go on the log axis
-    and are named instead."""
+    """One workload's points and its front; returns the front's rows, for
+    _label_front. Points whose time is <= 0 (net within noise of the
+    harness) cannot go on the log axis and are named instead."""
     shown = g[(g["time"] > 0) & (g["rss"] > 0)]
     for r in shown.itertuples(index=False):
         colour, marker = allocator_style(r.allocator)
@@ -571,14 +706,15 @@ def _tradeoff_panel(ax, g):
     if len(front):
         ax.step(front["rss"] / MIB, front["time"], where="post", color="black",
                 linestyle="--", linewidth=0.9)
-        for r in front.itertuples(index=False):
-            ax.annotate(r.allocator, (r.rss / MIB, r.time), xytext=(4, 3),
-                        textcoords="offset points", fontsize=6.5)
     ax.set_xscale("log")
     ax.set_yscale("log")
+    ax.margins(0.12)
+    log_ticks(ax.xaxis)
+    log_ticks(ax.yaxis)
     ax.grid(which="both", alpha=0.2)
     ax.tick_params(labelsize=7)
     hidden = sorted(set(g["allocator"]) - set(shown["allocator"]))
     if hidden:
         ax.text(0.02, 0.02, "not drawn (<= 0): " + ", ".join(hidden), transform=ax.transAxes,
                 fontsize=6, color="0.4")
+    return list(front.itertuples(index=False))

@@ -14,12 +14,13 @@ import numpy as np  # noqa: E402
 from allocplot import figures  # noqa: E402
 from allocplot.load import load_context, load_phases, ok_rows  # noqa: E402
 from allocplot.stats import summarize  # noqa: E402
-# Re-exported: the styles were defined here before style.py held them.
-from allocplot.style import (CALIBRATION_STYLES, EXCLUDE, FAMILY_STYLES, INHOUSE_STYLES,  # noqa: E402,F401
-                             FORMATS, LAT_FLOOR_NS, PMR_STYLES, SYSTEM_STYLES,
-                             NothingToPlot, allocator_order, output_paths,
-                             allocator_style, allocator_styles, cell_label, footer_text,
-                             n_text, save_figure)
+# The style tables and allocator_style are re-exported: they were defined
+# here before style.py held them.
+from allocplot.style import (CALIBRATION_STYLES, EXCLUDE, FAMILY_STYLES,  # noqa: E402,F401
+                             FORMATS, INHOUSE_STYLES, LAT_FLOOR_NS, PMR_STYLES, SYSTEM_STYLES,
+                             NothingToPlot, allocator_order, allocator_style, allocator_styles,
+                             cell_label, end_labels, footer_text, n_text, output_paths,
+                             save_figure, wrap_lines)
 
 # The plots every complete run has (`allocplot check --plots` requires them).
 PLOT_NAMES = ["throughput_by_workload.png", "scaling_rl_small.png", "overhead_ratio.png"]
@@ -167,8 +168,10 @@ def throughput_by_workload(df, out_path, notes=None, footer=None, formats=("png"
 
 def scaling(df, out_path, workload="rl_churn", profile="small", notes=None, footer=None,
             formats=("png",)):
-    """Median Mops/s against thread count for one workload/profile. Appends to
-    `notes` what it could not draw; NothingToPlot if nothing."""
+    """Median Mops/s against thread count for one workload/profile, each line
+    named at its right end; allocators without data are named below the
+    axes. Appends to `notes` what it could not draw; NothingToPlot if
+    nothing."""
     s = summarize(df, "mops")
     s = s[(s["workload"] == workload) & (s["profile"] == profile) &
           ~s["allocator"].isin(EXCLUDE)]
@@ -178,18 +181,32 @@ def scaling(df, out_path, workload="rl_churn", profile="small", notes=None, foot
         notes += not_drawn(os.path.basename(out_path), df, s,
                            _scope(df, workload=workload, profile=profile), "no ok row")
     styles = allocator_styles(df)
-    fig, ax = plt.subplots(figsize=(10, 5))
-    for a in allocator_order(s["allocator"].unique()):
+    threads = sorted(s["threads"].unique())
+    allocs = allocator_order(s["allocator"].unique())
+    # Each allocator's points a little to the side, so the error bars of one
+    # thread count do not cover each other.
+    step = 0.18 * (min(np.diff(threads)) if len(threads) > 1 else 1) / max(len(allocs), 1)
+    fig, ax = plt.subplots(figsize=(10, 5.5))
+    ends = []
+    for i, a in enumerate(allocs):
         sub = s[s["allocator"] == a].sort_values("threads")
-        ax.errorbar(sub["threads"], sub["median"], yerr=_errs(sub), marker=styles[a][1],
-                    color=styles[a][0], capsize=3, label=a)
+        xs = sub["threads"] + (i - (len(allocs) - 1) / 2) * step
+        ax.errorbar(xs, sub["median"], yerr=_errs(sub), marker=styles[a][1],
+                    color=styles[a][0], capsize=2, markersize=5, linewidth=1.3, label=a)
+        ends.append((xs.iloc[-1], sub["median"].iloc[-1], a, styles[a][0]))
     ax.set_xlabel("threads")
-    ax.set_ylabel(f"Mops/s, raw (median, {n_text(s['n'])})")
-    ax.set_xticks(sorted(s["threads"].unique()))
-    ax.set_title(f"Scaling: {cell_label(workload, profile)}; {error_bar_text(s['n'])}")
+    ax.set_ylabel(f"Mops/s, all threads, raw (median, {n_text(s['n'])})")
+    ax.set_xticks(threads)
+    ax.set_ylim(bottom=0)
+    ax.set_title(f"Scaling: {cell_label(workload, profile)}, throughput against threads "
+                 f"(higher is better); {error_bar_text(s['n'])}", fontsize=10)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    fig.tight_layout()
+    missing = [a for a in allocator_order(set(df["allocator"]) - EXCLUDE) if a not in allocs]
+    if missing:
+        ax.text(0.0, -0.13, "not drawn (no ok row): " + ", ".join(missing),
+                transform=ax.transAxes, fontsize=8, color="0.35", va="top")
+    fig.tight_layout(rect=(0, 0, 0.8, 1))
+    end_labels(ax, ends)
     return save_figure(fig, out_path, footer, formats)
 
 
@@ -301,23 +318,36 @@ def latency_cdf(df, results_dir, out_path, workload=None, profile=None, threads=
             notes.append(f"{name}: {a} not drawn for {cell_label(workload, profile)} (threads "
                          f"{threads}): no ok row with a latency file that exists")
     styles = allocator_styles(df)
-    fig, ax = plt.subplots(figsize=(10, 5))
+    sizes = sorted({v.size for v in data.values()})
+    fig, (ax, tail) = plt.subplots(1, 2, figsize=(14, 5.5))
     for a in allocator_order(data):
         x, y = ecdf(data[a])
-        ax.step(x, y, where="post", color=styles[a][0],
-                linestyle="--" if a in EXCLUDE else "-",
-                label=f"{a} ({x.size} samples)")
-    ax.set_xscale("log")
-    ax.set_xlabel(f"latency per operation, ns (log; timer cost subtracted, "
-                  f"values below {LAT_FLOOR_NS} ns drawn at {LAT_FLOOR_NS})\n"
-                  "the steps are the cycle counter's resolution (about 10 ns on the development "
-                  "VM; docs/csv_schema.md)")
-    ax.set_ylabel("fraction of sampled operations")
+        style = {"color": styles[a][0], "linestyle": "--" if a in EXCLUDE else "-",
+                 "linewidth": 1.2}
+        label = a if len(sizes) == 1 else f"{a} ({x.size} samples)"
+        ax.step(x, y, where="post", label=label, **style)
+        # The fraction slower than x, down to the last sample (1 / size).
+        tail.step(x, 1.0 - y + 1.0 / x.size, where="post", **style)
+    xlabel = (f"latency per operation, ns (log; timer cost subtracted, values below "
+              f"{LAT_FLOOR_NS} ns drawn at {LAT_FLOOR_NS})")
+    for a_ in (ax, tail):
+        a_.set_xscale("log")
+        a_.set_xlabel(xlabel, fontsize=9)
+        a_.grid(alpha=0.3, which="both")
+    ax.set_ylabel("fraction of sampled operations <= x")
     ax.set_ylim(0, 1.0)
-    ax.set_title(f"Latency CDF: {cell_label(workload, profile)}, {threads} "
-                 f"thread{'s' if threads != 1 else ''} (all repetitions; timer cost subtracted)")
-    ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    ax.set_title("CDF", fontsize=10)
+    tail.set_yscale("log")
+    tail.set_ylabel("fraction of sampled operations >= x (log)")
+    tail.set_title("tail: 1 - CDF (p99 at 0.01, p99.9 at 0.001)", fontsize=10)
+    count = f"{sizes[0]} samples per allocator" if len(sizes) == 1 else "samples in legend"
+    fig.suptitle(wrap_lines([f"Latency CDF: {cell_label(workload, profile)}, {threads} "
+                             f"thread{'s' if threads != 1 else ''} (all repetitions, {count}; "
+                             "timer cost subtracted); the steps are the cycle counter's "
+                             "resolution (about 10 ns on the development VM; "
+                             "docs/csv_schema.md)"], 14, 10), fontsize=10)
+    tail.legend(*ax.get_legend_handles_labels(), fontsize=8, loc="upper left",
+                bbox_to_anchor=(1.02, 1.0))
     fig.tight_layout()
     save_figure(fig, out_path, footer, formats)
     return out_path

@@ -178,3 +178,36 @@ def parse_formats(text):
         raise ValueError(f"unknown format{'s' if len(bad) > 1 else ''} "
                          f"{', '.join(repr(b) for b in bad)}; formats: {', '.join(FORMATS)}")
     return ("png",) + tuple(dict.fromkeys(n for n in names if n != "png"))
+
+
+def wrap_lines(lines, width_in, size):
+    """`lines` joined by newlines, each wrapped to about `width_in` inches of
+    text at `size` points."""
+    chars = max(40, int(width_in * 72 / (size * 0.5)))
+    return "\n".join(textwrap.fill(line, chars) for line in lines)
+
+
+def end_labels(ax, items, size=7):
+    """Names each line at its last point, right of the axes: `items` are
+    (x, y, label, colour) in data coordinates. Labels are spread so they keep
+    a line's height apart, each joined to its point by a thin line in the
+    line's colour. Call after the axes have their final size and limits."""
+    if not items:
+        return
+    to_px = ax.transData.transform
+    top, bottom = ax.transAxes.transform((0, 1))[1], ax.transAxes.transform((0, 0))[1]
+    gap = size * 1.3 * ax.figure.dpi / 72.0
+    order = sorted(items, key=lambda it: to_px((it[0], it[1]))[1])
+    ys = [min(max(to_px((x, y))[1], bottom), top) for x, y, _, _ in order]
+    for i in range(1, len(ys)):
+        ys[i] = max(ys[i], ys[i - 1] + gap)
+    if ys[-1] > top:
+        ys[-1] = top
+        for i in range(len(ys) - 2, -1, -1):
+            ys[i] = min(ys[i], ys[i + 1] - gap)
+    for (x, y, label, colour), py in zip(order, ys):
+        frac = (py - bottom) / (top - bottom)
+        ax.annotate(label, (x, y), xytext=(1.03, frac), textcoords="axes fraction",
+                    fontsize=size, va="center", annotation_clip=False,
+                    arrowprops=dict(arrowstyle="-", color=colour, linewidth=0.7,
+                                    shrinkA=0, shrinkB=2))

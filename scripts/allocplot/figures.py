@@ -11,6 +11,7 @@ import pandas as pd
 from matplotlib import colors as mcolors
 from matplotlib import ticker as mticker
 from matplotlib import transforms as mtransforms
+from matplotlib.collections import LineCollection, PatchCollection
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
@@ -175,12 +176,13 @@ def ratio_heatmap(df, out_path, metric, baseline="glibc", what=None, ratios=None
     cmap.set_bad("#eeeeee")
     mesh = ax.pcolormesh(np.ma.masked_invalid(values), cmap=cmap, norm=norm,
                          edgecolors="white", linewidth=0.5)
+    faded = [Rectangle((j, i), 1, 1) for i in range(len(rows)) for j in range(len(cols))
+             if np.isfinite(values[i, j]) and not sig[i, j]]
+    ax.add_collection(PatchCollection(faded, facecolor=(1, 1, 1, 0.55), hatch="////",
+                                      edgecolor=(0.55, 0.55, 0.55, 0.6), linewidth=0))
     for i in range(len(rows)):
         for j in range(len(cols)):
             v = values[i, j]
-            if np.isfinite(v) and not sig[i, j]:
-                ax.add_patch(Rectangle((j, i), 1, 1, facecolor=(1, 1, 1, 0.55), hatch="////",
-                                       edgecolor=(0.55, 0.55, 0.55, 0.6), linewidth=0))
             strong = np.isfinite(v) and sig[i, j] and abs(np.log(v)) > 0.55 * np.log(r)
             ax.text(j + 0.5, i + 0.5, texts[i, j], ha="center", va="center",
                     fontsize=lay["annot"], color="white" if strong else
@@ -398,20 +400,27 @@ def latency_ladder(df, out_path, workload, profile, footer=None, formats=("png",
         v = ladder_values(df, workload, profile, t)
         samples += list(v["lat_samples"])
         for i, a in enumerate(rows):
-            y = i + 0.5
             if a not in v.index:
-                ax.text(0.02, y, _status_short(df, a, (workload, profile, t)),
+                ax.text(0.02, i + 0.5, _status_short(df, a, (workload, profile, t)),
                         transform=ax.get_yaxis_transform(), va="center", fontsize=7,
                         color="0.45", style="italic")
-                continue
-            xs = [max(float(v.at[a, c]), LAT_FLOOR_NS) for c, _, _ in LADDER]
-            colour = allocator_style(a)[0]
-            ax.plot([xs[0], xs[-1]], [y, y], color=colour, linewidth=1.5,
-                    linestyle="--" if a in EXCLUDE else "-")
-            for x, (_, _, m) in zip(xs, LADDER):
-                ax.plot([x], [y], marker=m, color=colour, markeredgecolor="black",
-                        markeredgewidth=0.5 if m != "|" else 1.5, markersize=5 if m != "|" else 9,
-                        linestyle="none")
+        drawn = [a for a in rows if a in v.index]
+        ys = [rows.index(a) + 0.5 for a in drawn]
+        colours = [allocator_style(a)[0] for a in drawn]
+        xs = {c: np.maximum(v.loc[drawn, c].values.astype(float), LAT_FLOOR_NS)
+              for c, _, _ in LADDER}
+        # One collection per kind of mark, not one artist per point: a
+        # ladder of 25 allocators has 125 marks per panel.
+        ax.add_collection(LineCollection(
+            [[(lo, y), (hi, y)] for lo, hi, y in zip(xs[LADDER[0][0]], xs[LADDER[-1][0]], ys)],
+            colors=colours, linewidths=1.5,
+            linestyles=["--" if a in EXCLUDE else "-" for a in drawn]))
+        for c, _, m in LADDER:
+            if m == "|":  # an unfilled marker: drawn in its face colour
+                ax.scatter(xs[c], ys, marker=m, c="black", linewidths=1.5, s=81, zorder=3)
+            else:
+                ax.scatter(xs[c], ys, marker=m, c=colours, edgecolors="black",
+                           linewidths=0.5, s=25, zorder=3)
         ax.set_xscale("log")
         ax.grid(axis="x", which="both", alpha=0.25)
         ax.set_xlabel("latency per operation, ns (log; timer cost subtracted)")

@@ -10,6 +10,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.transforms import Bbox  # noqa: E402
 
 from allocplot.load import ok_rows  # noqa: E402
 from allocplot.stats import CALIBRATION, CELL  # noqa: E402
@@ -145,19 +146,20 @@ def footer_text(df, context=None):
 def save_figure(fig, out_path, footer=None, formats=("png",)):
     """Adds `footer` below everything the figure draws, writes `out_path`
     (a .png, at DPI) and the same figure in each other format of `formats`
-    beside it, and closes the figure. Returns the paths written, PNG first."""
+    beside it, cropped to what it draws, and closes the figure. Returns the
+    paths written, PNG first."""
+    renderer = fig.canvas.get_renderer()
+    box = fig.get_tightbbox(renderer)  # inches; the one layout pass before writing
     if footer:
-        renderer = fig.canvas.get_renderer()
-        box = fig.get_tightbbox(renderer)  # inches
-        width_in = max(box.width, 4.0)
         size = 7
-        wrapped = textwrap.fill(footer, width=int(width_in * 72 / (size * 0.55)))
-        h = fig.get_figheight()
-        fig.text(box.x0 / fig.get_figwidth(), (box.y0 - 0.06) / h, wrapped, ha="left",
-                 va="top", fontsize=size, color="0.35")
+        wrapped = textwrap.fill(footer, width=int(max(box.width, 4.0) * 72 / (size * 0.55)))
+        text = fig.text(box.x0 / fig.get_figwidth(), (box.y0 - 0.06) / fig.get_figheight(),
+                        wrapped, ha="left", va="top", fontsize=size, color="0.35")
+        extent = text.get_window_extent(renderer).transformed(fig.dpi_scale_trans.inverted())
+        box = Bbox.union([box, extent])
     paths = output_paths(out_path, formats)
     for path in paths:
-        fig.savefig(path, dpi=DPI, bbox_inches="tight", pad_inches=0.08)
+        fig.savefig(path, dpi=DPI, bbox_inches=box.padded(0.08))
     plt.close(fig)
     return paths
 

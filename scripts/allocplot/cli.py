@@ -195,9 +195,8 @@ def _plot_selection(df, args):
     baseline = args.baseline or "glibc"
     if args.baseline:
         select_rows(df, [args.baseline])
-    if allocs:
-        select_rows(df, allocs)
-        allocs = allocs + [baseline] if baseline in set(df["allocator"]) else allocs
+    if allocs and baseline in set(df["allocator"]):
+        allocs = allocs + [baseline]
     return select_rows(df, allocs, _names(args.workloads)), baseline, formats
 
 

@@ -350,17 +350,22 @@ class FigureFilesTest(TempDir):
                                    f"skipped memory_timeline_*.png: size_ramp ran but there is "
                                    f"no phases.csv in {self.run_dir}"])
 
-    def test_footer_is_drawn_below_everything(self):
-        fig, ax = plt.subplots()
-        ax.plot([1, 2], [1, 2])
-        ax.set_xlabel("x")
-        out = os.path.join(self.tmp, "f.png")
-        save_figure(fig, out, footer=f"run {RUN_ID}")
-        footer = [t for t in fig.texts if RUN_ID in t.get_text()]
-        self.assertEqual(len(footer), 1)
+    def test_footer_is_drawn_below_everything_and_kept_in_the_file(self):
+        heights = {}
+        for footer in (None, f"run {RUN_ID}"):
+            fig, ax = plt.subplots()
+            ax.plot([1, 2], [1, 2])
+            ax.set_xlabel("x")
+            out = os.path.join(self.tmp, f"f{footer is None}.png")
+            save_figure(fig, out, footer=footer)
+            heights[footer] = plt.imread(out).shape[0]
+        texts = [t for t in fig.texts if RUN_ID in t.get_text()]
+        self.assertEqual(len(texts), 1)
         renderer = fig.canvas.get_renderer()
         label_bottom = ax.xaxis.label.get_window_extent(renderer).y0
-        self.assertLess(footer[0].get_window_extent(renderer).y1, label_bottom)
+        self.assertLess(texts[0].get_window_extent(renderer).y1, label_bottom)
+        # The file grows by the footer's line (7 pt at 200 dpi is ~20 px).
+        self.assertGreater(heights[f"run {RUN_ID}"] - heights[None], 15)
 
 
 class PlotCliTest(TempDir):

@@ -2,6 +2,7 @@
 the data behind each figure on known values, and every figure drawn from a
 run the tests write (synthetic_run) and from the checked-in fixture."""
 import os
+import re
 import shutil
 import tempfile
 import unittest
@@ -12,7 +13,7 @@ import pandas as pd
 
 from allocplot import figures as F
 from allocplot.load import load_phases, load_results
-from allocplot.plot import CAPTIONS, PLOT_NAMES, caption, plot_all
+from allocplot.plot import CAPTIONS, PLOT_NAMES, caption, plot_all, run_phases
 from allocplot.style import (footer_text, machine_text, output_paths, parse_formats,
                              save_figure)
 from synthetic_run import CONTEXT, RUN_ID, write_run
@@ -291,6 +292,26 @@ class FigureFilesTest(TempDir):
             self.assertIn("<svg", f.read())
         with open(paths[2], "rb") as f:
             self.assertEqual(f.read(5), b"%PDF-")
+
+    def test_heatmap_hatches_the_cells_that_are_not_significant(self):
+        df = load_results(write_run(self.run_dir, cells=[("rl_churn", "small", 1)]))
+        ratios = F.ratio_cells(df, "net_ns_per_op", "glibc")
+        self.assertEqual(sorted(ratios[~ratios["significant"]]["allocator"]), ["same"])
+        out = os.path.join(self.tmp, "h.png")
+        F.ratio_heatmap(df, out, "net_ns_per_op", ratios=ratios, formats=("png", "svg"))
+        with open(out[:-3] + "svg") as f:
+            svg = f.read()
+        # A hatch is an SVG pattern fill: the legend's and the one cell's.
+        self.assertEqual(len(re.findall(r'fill="url\(#h', svg)), 2)
+
+    def test_phases_follow_the_plot_filters(self):
+        write_run(self.run_dir)
+        df = load_results(os.path.join(self.run_dir, "results.csv"))
+        df = df[df["allocator"].isin(["glibc", "slow"])]
+        phases = run_phases(df, self.run_dir, [])
+        self.assertEqual(sorted(set(phases["allocator"])), ["glibc", "slow"])
+        self.assertEqual(set(phases["workload"]), {"size_ramp"})
+        self.assertIsNone(run_phases(df[df["workload"] != "size_ramp"], self.tmp, []))
 
     def test_each_figure_function_from_the_run(self):
         df = load_results(write_run(self.run_dir))

@@ -219,7 +219,7 @@ def ratio_heatmap(df, out_path, metric, baseline="glibc", what=None, ratios=None
               fontsize=7, frameon=False, borderaxespad=0)
     what = what or metric
     lines = [f"{what} relative to {baseline}, lower (blue) is better: ratio of medians of "
-             f"{metric} ({metric_note(metric)})",
+             f"{metric}, {metric_note(metric)}",
              f"columns: workload, T = threads; each cell: median of {n_text(ratios['n_b'])} "
              f"repetitions over {baseline}'s median ({n_text(ratios['n_a'])}); significant = "
              f"two-sided Mann-Whitney U p < {ALPHA} and the {LEVEL:.0%} bootstrap CI of the "
@@ -229,7 +229,7 @@ def ratio_heatmap(df, out_path, metric, baseline="glibc", what=None, ratios=None
     if missing:
         lines.append(f"not shown ({baseline} has no ok row there): " +
                      ", ".join(f"{cell_label(w, p)} T{int(t)}" for w, p, t in missing))
-    _wrapped_title(ax, lines, lay["grid"][0] + 2.5)
+    _wrapped_title(ax, lines, max(lay["grid"][0] + 2.5, 9.0))
     return save_figure(fig, out_path, footer, formats)
 
 
@@ -605,7 +605,7 @@ def time_vs_memory(df, out_path, threads, time_metric, footer=None, formats=("pn
                frameon=False, bbox_to_anchor=(0.5, 0.0))
     fig.suptitle(wrap_lines([f"Time per operation against peak RSS, {threads_text(threads)}: "
                              f"medians of {time_metric} ({metric_note(time_metric)}) and "
-                             "peak_rss_net_bytes; lower left is better; dashed: the Pareto "
+                             "of peak_rss_net_bytes. Lower left is better; dashed: the Pareto "
                              "front (no other allocator is both faster and smaller), its "
                              "allocators named"], fig.get_figwidth(), 9), fontsize=9)
     fig.tight_layout(rect=(0, legend_h / fig.get_figheight(), 1, 1))
@@ -621,8 +621,8 @@ LOG_SUBS = ((1.0,), (1.0, 2.0, 5.0), (1.0, 1.5, 2.0, 3.0, 5.0, 7.0),
 def log_tick_values(lo, hi):
     """Tick values for a log axis from lo to hi: powers of ten, else 1-2-5,
     else finer steps, the first that gives at least three ticks (so a range
-    of less than a decade still reads), never more than 10; the two ends
-    when not even two of the finest steps fall inside."""
+    of less than a decade still reads), never more than 10; linear steps
+    when not even three of the finest fall inside."""
     ticks = []
     for subs in LOG_SUBS:
         ticks = [m * 10.0 ** k for k in range(int(np.floor(np.log10(lo))) - 1,
@@ -630,9 +630,14 @@ def log_tick_values(lo, hi):
                  for m in subs if lo <= m * 10.0 ** k <= hi]
         if len(ticks) >= 3:
             break
-    if len(ticks) < 2:  # a range narrower than the finest steps: its ends
-        return [lo, hi]
+    if len(ticks) < 3:  # narrower than the finest steps: plain linear steps
+        ticks = [v for v in mticker.MaxNLocator(4).tick_values(lo, hi) if lo <= v <= hi]
     return ticks[::-(-len(ticks) // 10)]
+
+
+def tick_text(v, _pos=None):
+    """'0.05', '2.5', '300', '5,000', '200,000': no scientific notation."""
+    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
 
 
 class _LogTickLocator(mticker.Locator):
@@ -648,7 +653,7 @@ def log_ticks(axis):
     axis: matplotlib labels the minor ticks of a range of less than a decade
     in scientific notation, and they overlap."""
     axis.set_major_locator(_LogTickLocator())
-    axis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:.3g}"))
+    axis.set_major_formatter(mticker.FuncFormatter(tick_text))
     axis.set_minor_formatter(mticker.NullFormatter())
 
 

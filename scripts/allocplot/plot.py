@@ -423,7 +423,7 @@ def _figure_jobs(df, results_dir, baseline, skipped):
                                  for c in ("workload", "profile")]))):
         jobs.append((f"latency_ladder_{figures.file_part(w, p)}.png",
                      partial(figures.latency_ladder, df, workload=w, profile=p)))
-    phases = _phases_of(df, results_dir, skipped)
+    phases = run_phases(df, results_dir, skipped)
     for w, p in figures.timeline_cells(phases) if phases is not None else []:
         jobs.append((f"memory_timeline_{figures.file_part(w, p)}.png",
                      partial(figures.memory_timeline, phases, workload=w, profile=p)))
@@ -433,7 +433,7 @@ def _figure_jobs(df, results_dir, baseline, skipped):
     return jobs
 
 
-def _phases_of(df, results_dir, skipped):
+def run_phases(df, results_dir, skipped):
     """The rows of results_dir/phases.csv of the allocators and workloads in
     `df` (the plot filters apply to it too), or None when there is no such
     file; a run of a workload that records phases without one is named in

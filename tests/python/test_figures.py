@@ -150,7 +150,9 @@ class LayoutTest(unittest.TestCase):
         self.assertEqual(F.log_tick_values(1, 1000), [1, 10, 100, 1000])
         np.testing.assert_allclose(F.log_tick_values(0.02, 0.6), [0.02, 0.05, 0.1, 0.2, 0.5])
         np.testing.assert_allclose(F.log_tick_values(140, 290), [150, 200, 250])
-        self.assertEqual(F.log_tick_values(1.01, 1.05), [1.01, 1.05])
+        np.testing.assert_allclose(F.log_tick_values(240, 292), [240, 255, 270, 285])
+        self.assertEqual([F.tick_text(v) for v in (0.05, 2.5, 300, 5000, 2e5)],
+                         ["0.05", "2.5", "300", "5,000", "200,000"])
         self.assertLessEqual(len(F.log_tick_values(1e-3, 1e9)), 10)
 
     def test_dot_axis_keeps_one_and_caps(self):

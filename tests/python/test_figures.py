@@ -304,7 +304,7 @@ class FigureFilesTest(TempDir):
         with open(out[:-3] + "svg") as f:
             svg = f.read()
         # A hatch is an SVG pattern fill: the legend's and the one cell's.
-        self.assertEqual(len(re.findall(r'fill="url\(#h', svg)), 2)
+        self.assertEqual(len(re.findall(r"fill: url\(#h", svg)), 2)
 
     def test_phases_follow_the_plot_filters(self):
         write_run(self.run_dir)

@@ -53,10 +53,9 @@ def ratio_cells(df, metric, baseline):
     if not (ok["allocator"] == baseline).any():
         raise NothingToPlot(f"baseline {baseline} has no ok rows with {metric} (choose "
                             "another with --baseline)")
-    others = [a for a in table_allocators(allocator_order(ok["allocator"]), metric)
-              if a != baseline and a not in EXCLUDE]
     try:
-        t = compare_frames(df, df, metric, a_alloc=baseline, b_alloc=others)
+        t = compare_frames(df, df, metric, a_alloc=baseline,
+                           b_alloc=ratio_rows(df, metric, baseline))
     except TraceMismatch as e:
         raise NothingToPlot(str(e))
     if t.empty:
@@ -162,8 +161,7 @@ def ratio_heatmap(df, out_path, metric, baseline="glibc", what=None, ratios=None
     base_ok = ok_rows(df)
     base_ok = base_ok[(base_ok["allocator"] == baseline) & base_ok[metric].notna()]
     cols = _cells(base_ok)
-    rows = [a for a in table_allocators(allocator_order(df["allocator"]), metric)
-            if a != baseline and a not in EXCLUDE]
+    rows = ratio_rows(df, metric, baseline)
     values, sig, texts = heatmap_grid(ratios, df, rows, cols)
     lay = heatmap_layout(len(rows), len(cols))
     fig = plt.figure(figsize=lay["figsize"])

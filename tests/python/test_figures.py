@@ -74,6 +74,11 @@ class SignificanceGreyingTest(unittest.TestCase):
         df = cell_frame({"glibc": GLIBC, "slow": [2 * v for v in GLIBC]})
         self.assertEqual(F.significance_text(F.ratio_cells(df, "net_ns_per_op", "glibc")),
                          "1 of 1 cells significant")
+        # Some cells significant, others too small to be: the count, not the excuse.
+        few = cell_frame({"glibc": [1.0, 2.0, 3.0], "slow": [4.0, 5.0, 6.0]},
+                         cell=("v", "default", 1))
+        both = F.ratio_cells(pd.concat([df, few], ignore_index=True), "net_ns_per_op", "glibc")
+        self.assertEqual(F.significance_text(both), "1 of 2 cells significant")
 
     def test_no_baseline_rows_is_nothing_to_plot(self):
         df = cell_frame({"a": GLIBC})

@@ -177,14 +177,18 @@ def ratio_heatmap(df, out_path, metric, baseline="glibc", what=None, ratios=None
     faded = [Rectangle((j, i), 1, 1) for i in range(len(rows)) for j in range(len(cols))
              if np.isfinite(values[i, j]) and not sig[i, j]]
     ax.add_collection(PatchCollection(faded, facecolor=(1, 1, 1, 0.55), hatch="////",
-                                      edgecolor=(0.55, 0.55, 0.55, 0.6), linewidth=0))
+                                      edgecolor=(0.3, 0.3, 0.3, 0.6), linewidth=0))
+    # The ratio of a hatched cell on a pale patch, so the hatch does not
+    # cross its digits.
+    clear = {"boxstyle": "square,pad=0.1", "facecolor": (1, 1, 1, 0.85), "linewidth": 0}
     for i in range(len(rows)):
         for j in range(len(cols)):
             v = values[i, j]
             strong = np.isfinite(v) and sig[i, j] and abs(np.log(v)) > 0.55 * np.log(r)
             ax.text(j + 0.5, i + 0.5, texts[i, j], ha="center", va="center",
                     fontsize=lay["annot"], color="white" if strong else
-                    ("black" if np.isfinite(v) else "0.45"))
+                    ("black" if np.isfinite(v) else "0.45"),
+                    bbox=clear if np.isfinite(v) and not sig[i, j] else None)
     ax.set_xlim(0, len(cols))
     ax.set_ylim(len(rows), 0)
     ax.set_yticks(np.arange(len(rows)) + 0.5)

@@ -338,6 +338,7 @@ def latency_cdf(df, results_dir, out_path, workload=None, profile=None, threads=
     ax.set_ylim(0, 1.0)
     ax.set_title("CDF", fontsize=10)
     tail.set_yscale("log")
+    tail.set_xlim(left=1.0)  # below the timer's ~10 ns step there is no tail to see
     tail.set_ylabel("fraction of sampled operations >= x (log)")
     tail.set_title("tail: 1 - CDF (p99 at 0.01, p99.9 at 0.001)", fontsize=10)
     count = f"{sizes[0]} samples per allocator" if len(sizes) == 1 else "samples in legend"

@@ -302,36 +302,26 @@ def ratio_dots(df, out_path, workload, profile, metric, baseline="glibc", what=N
     threads = sorted(sub["threads"].unique())
     rows = ratio_rows(df, metric, baseline)
     xmax = dot_xmax(sub)
-    fig, axes = plt.subplots(1, len(threads), figsize=(4.2 * len(threads) + 1.8,
-                                                       0.26 * len(rows) + 2.2),
-                             sharey=True, squeeze=False)
-    for ax, t in zip(axes[0], threads):
+    fig, axes = _row_figure(rows, len(threads), 4.2)
+    for ax, t in zip(axes, threads):
         panel = sub[sub["threads"] == t].set_index("allocator")
         for i, a in enumerate(rows):
-            y = i + 0.5
             if a not in panel.index or pd.isna(panel.at[a, "ratio"]):
-                ax.text(0.02 * xmax, y, _status_short(df, a, (workload, profile, t)),
-                        va="center", fontsize=7, color="0.45", style="italic")
-                continue
-            _dot(ax, y, panel.loc[a], allocator_style(a), xmax)
+                _mark_gap(ax, i + 0.5, _status_short(df, a, (workload, profile, t)))
+            else:
+                _dot(ax, i + 0.5, panel.loc[a], allocator_style(a), xmax)
         ax.axvline(1.0, color="black", linewidth=0.8)
         ax.set_xlim(0, xmax)
         ax.set_xlabel(f"ratio of medians to {baseline} (linear; 1 = same)")
         ax.grid(axis="x", alpha=0.3)
         ax.set_title(f"{threads_text(t)}: {n_text(panel['n_b'])} reps, {baseline} "
                      f"{n_text(panel['n_a'])}", fontsize=9)
-    ax0 = axes[0, 0]
-    ax0.set_ylim(len(rows), 0)
-    ax0.set_yticks(np.arange(len(rows)) + 0.5)
-    ax0.set_yticklabels(rows, fontsize=8)
-    _row_swatches(ax0, rows, 8)
-    handles = [Line2D([], [], marker="o", color="0.3", linestyle="none", label="significant"),
-               Line2D([], [], marker="o", color="0.3", markerfacecolor="white",
-                      linestyle="none", label="not significant"),
-               Line2D([], [], marker=">", color="0.3", linestyle="none",
-                      label=f"beyond {xmax:g}: value printed")]
-    fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=8, frameon=False,
-               bbox_to_anchor=(0.5, -0.01))
+    _bottom_legend(fig, [
+        Line2D([], [], marker="o", color="0.3", linestyle="none", label="significant"),
+        Line2D([], [], marker="o", color="0.3", markerfacecolor="white", linestyle="none",
+               label="not significant"),
+        Line2D([], [], marker=">", color="0.3", linestyle="none",
+               label=f"beyond {xmax:g}: value printed")])
     what = what or metric
     fig.suptitle(wrap_lines([f"{cell_label(workload, profile)}: {what} ({metric}) relative to "
                              f"{baseline}, lower is better; whiskers: {LEVEL:.0%} bootstrap CI "
@@ -339,6 +329,31 @@ def ratio_dots(df, out_path, workload, profile, metric, baseline="glibc", what=N
                             fig.get_figwidth(), 9), fontsize=9)
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     return save_figure(fig, out_path, footer, formats)
+
+
+def _row_figure(rows, panels, panel_width, **kw):
+    """(figure, axes) of `panels` side by side sharing one row per allocator
+    of `rows`, top to bottom, labelled at the left with their swatches."""
+    fig, axes = plt.subplots(1, panels, figsize=(panel_width * panels + 1.8,
+                                                 0.26 * len(rows) + 2.2),
+                             sharey=True, squeeze=False, **kw)
+    ax = axes[0, 0]
+    ax.set_ylim(len(rows), 0)
+    ax.set_yticks(np.arange(len(rows)) + 0.5)
+    ax.set_yticklabels(rows, fontsize=8)
+    _row_swatches(ax, rows, 8)
+    return fig, list(axes[0])
+
+
+def _mark_gap(ax, y, text):
+    """The status of a row without data (skip, crash, ...), at its left."""
+    ax.text(0.02, y, text, transform=ax.get_yaxis_transform(), va="center", fontsize=7,
+            color="0.45", style="italic")
+
+
+def _bottom_legend(fig, handles):
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8,
+               frameon=False, bbox_to_anchor=(0.5, -0.01))
 
 
 def _dot(ax, y, r, style, xmax):
@@ -394,18 +409,14 @@ def latency_ladder(df, out_path, workload, profile, footer=None, formats=("png",
         raise NothingToPlot(f"no ok row with latency percentiles for "
                             f"{cell_label(workload, profile)}")
     rows = allocator_order(df["allocator"])
-    fig, axes = plt.subplots(1, len(threads), figsize=(4.4 * len(threads) + 1.8,
-                                                       0.26 * len(rows) + 2.2),
-                             sharey=True, sharex=True, squeeze=False)
+    fig, axes = _row_figure(rows, len(threads), 4.4, sharex=True)
     samples = []
-    for ax, t in zip(axes[0], threads):
+    for ax, t in zip(axes, threads):
         v = ladder_values(df, workload, profile, t)
         samples += list(v["lat_samples"])
         for i, a in enumerate(rows):
             if a not in v.index:
-                ax.text(0.02, i + 0.5, _status_short(df, a, (workload, profile, t)),
-                        transform=ax.get_yaxis_transform(), va="center", fontsize=7,
-                        color="0.45", style="italic")
+                _mark_gap(ax, i + 0.5, _status_short(df, a, (workload, profile, t)))
         drawn = [a for a in rows if a in v.index]
         ys = [rows.index(a) + 0.5 for a in drawn]
         colours = [allocator_style(a)[0] for a in drawn]
@@ -427,18 +438,12 @@ def latency_ladder(df, out_path, workload, profile, footer=None, formats=("png",
         ax.grid(axis="x", which="both", alpha=0.25)
         ax.set_xlabel("latency per operation, ns (log; timer cost subtracted)")
         ax.set_title(f"{threads_text(t)}, median over {n_text(_reps(ok, t))} reps", fontsize=9)
-    ax0 = axes[0, 0]
-    ax0.set_ylim(len(rows), 0)
-    ax0.set_yticks(np.arange(len(rows)) + 0.5)
-    ax0.set_yticklabels(rows, fontsize=8)
-    _row_swatches(ax0, rows, 8)
-    handles = [Line2D([], [], marker=m, color="0.3", markeredgecolor="black", linestyle="none",
-                      markersize=6 if m != "|" else 9, label=name) for _, name, m in LADDER]
-    fig.legend(handles=handles, loc="lower center", ncol=len(LADDER), fontsize=8,
-               frameon=False, bbox_to_anchor=(0.5, -0.01))
+    _bottom_legend(fig, [Line2D([], [], marker=m, color="0.3", markeredgecolor="black",
+                                linestyle="none", markersize=6 if m != "|" else 9, label=name)
+                         for _, name, m in LADDER])
     lo, hi = int(min(samples)), int(max(samples))
-    note = (f"; with {lo}-{hi} samples per repetition (< 1000) p99.9 is the max"
-            if hi < 1000 else "")
+    count = str(lo) if lo == hi else f"{lo}-{hi}"
+    note = f"; with {count} samples per repetition (< 1000) p99.9 is the max" if hi < 1000 else ""
     fig.suptitle(wrap_lines([f"Latency ladder: {cell_label(workload, profile)} (lat_p50_ns ... "
                              f"lat_max_ns; sampled single operations, nearest rank{note})",
                              "the cycle counter's step is about 10 ns on the development VM "

@@ -135,6 +135,19 @@ def color_limit(values):
     return float(np.clip(np.exp(np.quantile(np.abs(np.log(v)), 0.95)), 1.5, 16.0))
 
 
+def colorbar_ticks(r, height_in):
+    """Ticks of a colour bar from 1/r to r, `height_in` inches tall: powers
+    of two (and 2/3, 1.5 on a narrow scale), every other one dropped, 1 kept,
+    until they are at least about 0.28 in apart."""
+    near = (2 / 3, 1.5) if r < 3 else ()
+    ticks = sorted(t for t in (1 / 16, 1 / 8, 1 / 4, 1 / 2, 1, 2, 4, 8, 16) + near
+                   if 1.0 / r <= t <= r)
+    while len(ticks) > max(3, int(height_in / 0.28)):
+        mid = ticks.index(1)
+        ticks = ticks[mid % 2::2]  # every other one, through 1
+    return ticks
+
+
 def _group_spans(cols):
     """[(label, first index, last index)] of consecutive cols sharing a
     (workload, profile)."""
@@ -202,14 +215,16 @@ def ratio_heatmap(df, out_path, metric, baseline="glibc", what=None, ratios=None
             ax.axvline(j0, color="black", linewidth=1.0)
         ax.text((j0 + j1 + 1) / 2.0, len(rows) + 0.9, label, rotation=40, ha="right",
                 va="top", rotation_mode="anchor", fontsize=lay["tick"], clip_on=False)
-    cax = fig.add_axes([(left + lay["grid"][0] + 0.25) / fw, bottom / fh, 0.18 / fw,
-                        min(lay["grid"][1] * 0.6, 4.0) / fh])
+    # Right of the grid: the legend at the top, the colour bar under it, at
+    # least 1.8 in tall even beside a grid of a few rows (it may reach into
+    # the bottom margin, where only the group labels are, left of it).
+    grid_w, grid_h = lay["grid"]
+    bar_h = max(min(grid_h - 0.6, 4.0), 1.8)
+    cax = fig.add_axes([(left + grid_w + 0.25) / fw, (bottom + grid_h - 0.6 - bar_h) / fh,
+                        0.18 / fw, bar_h / fh])
     bar = fig.colorbar(mesh, cax=cax, extend="both")
-    near = (2 / 3, 1.5) if r < 3 else ()  # only where they do not crowd 1
-    ticks = sorted(t for t in (1 / 16, 1 / 8, 1 / 4, 1 / 2, 1, 2, 4, 8, 16) + near
-                   if 1.0 / r <= t <= r)
-    bar.set_ticks(ticks)
-    bar.set_ticklabels([f"{t:g}" if t >= 1 else f"{t:.2g}" for t in ticks])
+    bar.set_ticks(colorbar_ticks(r, bar_h))
+    bar.set_ticklabels([f"{t:g}" if t >= 1 else f"{t:.2g}" for t in colorbar_ticks(r, bar_h)])
     bar.minorticks_off()
     bar.set_label(f"ratio to {baseline} (log scale)", fontsize=8)
     bar.ax.tick_params(labelsize=7)
@@ -217,7 +232,7 @@ def ratio_heatmap(df, out_path, metric, baseline="glibc", what=None, ratios=None
                              label="faded, hatched: not significant"),
                        Patch(facecolor="#eeeeee", label="no ratio: status of its rows "
                              "(skip, crash, ...)")],
-              loc="upper left", bbox_to_anchor=(1.0 + 0.2 / lay["grid"][0], 1.0),
+              loc="upper left", bbox_to_anchor=(1.0 + 0.2 / grid_w, 1.0),
               fontsize=7, frameon=False, borderaxespad=0)
     what = what or metric
     lines = [f"{what} relative to {baseline}, lower (blue) is better: ratio of medians of "

@@ -151,6 +151,12 @@ class LayoutTest(unittest.TestCase):
         self.assertEqual(F.color_limit(np.array([np.nan])), 2.0)
         self.assertEqual(F.color_limit(np.array([1.0, 1.01])), 1.5)
 
+    def test_colour_bar_ticks_thin_out_on_a_short_bar(self):
+        self.assertEqual(F.colorbar_ticks(16, 4.0), [1 / 16, 1 / 8, 1 / 4, 1 / 2, 1, 2, 4, 8, 16])
+        self.assertEqual(F.colorbar_ticks(16, 1.8), [1 / 16, 1 / 4, 1, 4, 16])
+        self.assertEqual(F.colorbar_ticks(1.5, 1.8), [2 / 3, 1, 1.5])
+        self.assertIn(1, F.colorbar_ticks(8, 0.5))
+
     def test_log_ticks_read_in_less_than_a_decade(self):
         self.assertEqual(F.log_tick_values(1, 1000), [1, 10, 100, 1000])
         np.testing.assert_allclose(F.log_tick_values(0.02, 0.6), [0.02, 0.05, 0.1, 0.2, 0.5])

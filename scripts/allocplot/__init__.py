@@ -1,7 +1,9 @@
 """allocplot: load, summarise, compare, plot and report allocbench results.
 
 Modules: load (schema check), stats (medians, spread, ratios), significance
-(bootstrap CIs, U test, compare), plot (PNGs), report (report.md), cli (the
+(bootstrap CIs, U test, compare), style (allocator colours, footer, saving),
+figures (heatmaps, dot plots, ladders, timelines, time against memory), plot
+(the standard PNGs, plot_all, CAPTIONS), report (report.md), cli (the
 `python -m allocplot` entry point). The functions below are the library's
 interface (docs/analysis.md); start Python or Jupyter with
 `scripts/allocplot.sh python` or `scripts/allocplot.sh notebook` and
@@ -21,6 +23,9 @@ _LAZY = {
     "plot_all": "allocplot.plot", "throughput_by_workload": "allocplot.plot",
     "scaling": "allocplot.plot", "overhead_ratio": "allocplot.plot",
     "latency_cdf": "allocplot.plot", "write_report": "allocplot.report",
+    "ratio_heatmap": "allocplot.figures", "ratio_dots": "allocplot.figures",
+    "latency_ladder": "allocplot.figures", "memory_timeline": "allocplot.figures",
+    "pareto_front": "allocplot.figures",
     "load_run": "allocplot.report",
 }
 

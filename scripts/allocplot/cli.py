@@ -15,6 +15,7 @@ from allocplot.load import SchemaError, check_metric, load_phases, load_results
 from allocplot.plot import PLOT_NAMES, plot_all
 from allocplot.report import write_report
 from allocplot.significance import compare_frames, compare_report, stats_table
+from allocplot.style import parse_formats
 from allocplot.stats import (check_complete, cv_markdown, markdown_table, phase_table,
                              select_rows, to_markdown)
 
@@ -42,17 +43,28 @@ def build_parser():
     p = argparse.ArgumentParser(prog="allocplot", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True, metavar="SUBCOMMAND")
-    pp = sub.add_parser("plot", help="write the standard PNGs (and latency_cdf.png when the "
-                        "run wrote latency files beside the csv); what cannot be drawn is "
+    pp = sub.add_parser("plot", help="write the standard PNGs, ratio heatmaps and the "
+                        "per-workload figures (docs/figures.md); what cannot be drawn is "
                         "named on stderr, one line each",
                         description="Write throughput_by_workload.png, scaling_rl_small.png, "
-                        "overhead_ratio.png and latency_cdf.png. A plot the file has no data "
-                        "for is skipped (and its old PNG removed), an allocator or workload "
-                        "without data is left out; each is named on stderr. Exit 0 when at "
-                        "least one plot was written.")
-    pp.add_argument("csv", help=CSV_HELP + "; latency files are read from its directory")
+                        "overhead_ratio.png, latency_cdf.png, heatmap_time.png, "
+                        "heatmap_memory.png and the per-workload figures (ratio_dots_*, "
+                        "scaling_*, latency_ladder_*, memory_timeline_*, time_vs_memory_*; "
+                        "docs/figures.md). A plot the file has no data for is skipped (and "
+                        "its old files removed), an allocator or workload without data is "
+                        "left out; each is named on stderr. Exit 0 when at least one plot "
+                        "was written.")
+    pp.add_argument("csv", help=CSV_HELP + "; latency files, phases.csv and context.json are "
+                    "read from its directory")
     pp.add_argument("--out", default="plots", metavar="DIR",
-                    help="directory for the PNGs, created if needed (default: plots)")
+                    help="directory for the figures, created if needed (default: plots)")
+    _filter_options(pp, "plot")
+    pp.add_argument("--baseline", default=None, metavar="ALLOCATOR",
+                    help="the allocator the heatmaps and dot plots divide by (default: "
+                    "glibc; always kept, even when --allocators leaves it out)")
+    pp.add_argument("--format", default="png", metavar="F,...",
+                    help="comma-separated formats: png (always written, 200 dpi), svg, pdf "
+                    "(default: png)")
     pt = sub.add_parser("table", help="print a markdown table of medians or ratios, each with "
                         "the allocator's spread over repetitions, under a caption line",
                         description="Print a caption line and a markdown table: one row per "
@@ -156,7 +168,8 @@ def _run(args):
     df = load_results(args.csv)
     if args.cmd == "plot":
         results_dir = os.path.dirname(os.path.abspath(args.csv))
-        written, skipped = plot_all(df, args.out, results_dir)
+        df, baseline, formats = _plot_selection(df, args)
+        written, skipped = plot_all(df, args.out, results_dir, baseline, formats)
         for path in written:
             print(path)
         for msg in skipped:
@@ -192,6 +205,19 @@ def _run(args):
         print(f"check: ok rows for every cell of {args.allocators}")
     return 0
 
+
+def _plot_selection(df, args):
+    """(rows, baseline, formats) `plot` draws: the rows of --allocators (and
+    of the baseline, which the ratio figures need) and --workloads. Unknown
+    names and formats raise ValueError before any figure is drawn."""
+    formats = parse_formats(args.format)
+    allocs = _names(args.allocators)
+    baseline = args.baseline or "glibc"
+    if args.baseline:
+        select_rows(df, [args.baseline])
+    if allocs and baseline in set(df["allocator"]):
+        allocs = allocs + [baseline]
+    return select_rows(df, allocs, _names(args.workloads)), baseline, formats
 
 
 def _percent(text):

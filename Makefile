@@ -18,7 +18,7 @@ SMOKE_ALLOCATORS ?= all
 # --strict: the smoke run fails (exit 3, naming them) when any cell of a
 # registered adapter ends other than ok or skipped; CI relies on it.
 SMOKE_STRICT     ?= --strict
-SMOKE_WORKLOADS  ?= rl_churn,ttl_ring,mixed_sizes:mixed,mixed_sizes:small,fixed_size:64,contention,cross_thread,basic_concurrency,size_ramp:alloc_all
+SMOKE_WORKLOADS  ?= rl_churn,ttl_ring,mixed_sizes:mixed,mixed_sizes:small,fixed_size:64,contention,cross_thread,basic_concurrency,size_ramp:alloc_all,larson,xmalloc,cache_scratch,cache_thrash
 # Smoke: 3 shuffled repetitions, a warm-up replay, each cell's timed replays repeated
 # to at least 50 ms. Paper-grade: 5 repetitions, at least 200 ms, threads 1 .. 2 x cores.
 BENCH_OPS        ?= 500000

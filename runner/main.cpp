@@ -1,5 +1,5 @@
 // allocbench: the benchmark runner CLI. See `allocbench --help` and README.md.
-// This file wires the command line (CLI11): the commands `list` and `run`,
+// This file wires the command line (CLI11): the commands `list`, `run` and `exec`,
 // the single-run form (no command), --help and --version.
 #include <fmt/core.h>
 
@@ -14,6 +14,7 @@
 #include "runner/cli_options.h"
 #include "runner/cli_util.h"
 #include "runner/context.h"
+#include "runner/exec_command.h"
 #include "runner/run_command.h"
 #include "runner/run_options.h"
 #include "runner/single_run.h"
@@ -85,10 +86,23 @@ struct Cli {
   std::shared_ptr<HelpFormatter> help = std::make_shared<HelpFormatter>();
   CLI::App* list = nullptr;
   CLI::App* run = nullptr;
+  CLI::App* exec = nullptr;
   CLI::App* help_command = nullptr;  // `allocbench help`, as --help.
   SingleArgs single;
   RunArgs run_args;
+  ExecArgs exec_args;
 };
+
+const char* const kExecFooter =
+    "The program runs under LD_PRELOAD of each allocator's library (glibc: none), forked by
+"
+    "allocbench_exec; its stdout and stderr are kept in DIR/exec/. See docs/exec.md.
+"
+    "
+"
+    "Exit status: 0 when every run was made (failed runs are rows with their status), 2 on
+"
+    "bad usage (or DIR in use), 1 on an I/O error, 130 when interrupted.\n";
 
 void declare(Cli* cli) {
   CLI::App& app = cli->app;
@@ -116,19 +130,29 @@ void declare(Cli* cli) {
   cli->run->allow_extras()->group("Commands");
   cli->run->footer(std::string(kRunFooter) + kExitStatus);
   add_run_options(cli->run, &cli->run_args);
+  cli->exec = app.add_subcommand(
+      "exec",
+      "run a real program once per allocator per repetition under LD_PRELOAD, in a
+"
+      "shuffled order, writing DIR/results.csv, DIR/timeline.csv and DIR/context.json");
+  cli->exec->allow_extras()->group("Commands");
+  cli->exec->footer(kExecFooter);
+  add_exec_options(cli->exec, &cli->exec_args);
   cli->help_command = app.add_subcommand("help")->group("");
   cli->help_command->allow_extras();
-  cli->help->set_usage(&app, "usage: allocbench list\n" + continued(kRunUsage) + kSingleUsage +
+  cli->help->set_usage(&app, "usage: allocbench list\n" + continued(kRunUsage) +
+                                 continued(kExecUsage) + kSingleUsage +
                                  "       allocbench --version\n");
   cli->help->set_usage(cli->list, "usage: allocbench list\n");
   cli->help->set_usage(cli->run, kRunUsage);
+  cli->help->set_usage(cli->exec, kExecUsage);
 }
 
 // The usage error of a command line CLI11 parsed, or "".
 std::string usage_problem(Cli& cli, int argc, char** argv) {
   const std::vector<std::string> extras = cli.app.remaining();
   if (!extras.empty() && argc > 1 && extras.front() == argv[1] && extras.front()[0] != '-') {
-    return "unknown command '" + extras.front() + "'; choose from {list,run} or see --help";
+    return "unknown command '" + extras.front() + "'; choose from {list,run,exec} or see --help";
   }
   std::string err = extras_problem(cli.app);
   if (!err.empty()) return err;
@@ -140,6 +164,7 @@ std::string usage_problem(Cli& cli, int argc, char** argv) {
   }
   if (*cli.list && !cli.list->remaining().empty()) return "list takes no arguments";
   if (*cli.run) return finish_run_options(*cli.run, &cli.run_args);
+  if (*cli.exec) return finish_exec_options(*cli.exec, &cli.exec_args);
   return "";
 }
 
@@ -149,6 +174,15 @@ int run_main(int argc, char** argv) {
   if (argc < 2) {  // Nothing to do: the help, as an error.
     fmt::print(stderr, "{}", cli.app.help());
     return kExitUsage;
+  }
+  // exec's program comes after the first `--`, untouched by CLI11.
+  if (std::string(argv[1]) == "exec") {
+    for (int i = 2; i < argc; ++i) {
+      if (std::string(argv[i]) != "--") continue;
+      cli.exec_args.program.assign(argv + i + 1, argv + argc);
+      argc = i;
+      break;
+    }
   }
   try {
     cli.app.parse(argc, argv);
@@ -170,6 +204,11 @@ int run_main(int argc, char** argv) {
   if (*cli.list) return cmd_list();
   std::string command_line;
   for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);
+  if (*cli.exec) {
+    command_line += " --";
+    for (const std::string& a : cli.exec_args.program) command_line += " " + a;
+    return cmd_exec(cli.exec_args, command_line);
+  }
   if (*cli.run) {
     // Nothing may come before "run" (the single-run options are refused with it).
     int at = 1;

@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "adapters/adapter.h"
+#include "allocators/common/platform.h"
 #include "runner/cell_exec.h"
 #include "runner/cli_common.h"
 #include "runner/cli_options.h"

@@ -94,14 +94,10 @@ struct Cli {
 };
 
 const char* const kExecFooter =
-    "The program runs under LD_PRELOAD of each allocator's library (glibc: none), forked by
-"
-    "allocbench_exec; its stdout and stderr are kept in DIR/exec/. See docs/exec.md.
-"
-    "
-"
-    "Exit status: 0 when every run was made (failed runs are rows with their status), 2 on
-"
+    "The program runs under LD_PRELOAD of each allocator's library (glibc: none), forked by\n"
+    "allocbench_exec; its stdout and stderr are kept in DIR/exec/. See docs/exec.md.\n"
+    "\n"
+    "Exit status: 0 when every run was made (failed runs are rows with their status), 2 on\n"
     "bad usage (or DIR in use), 1 on an I/O error, 130 when interrupted.\n";
 
 void declare(Cli* cli) {
@@ -132,8 +128,7 @@ void declare(Cli* cli) {
   add_run_options(cli->run, &cli->run_args);
   cli->exec = app.add_subcommand(
       "exec",
-      "run a real program once per allocator per repetition under LD_PRELOAD, in a
-"
+      "run a real program once per allocator per repetition under LD_PRELOAD, in a\n"
       "shuffled order, writing DIR/results.csv, DIR/timeline.csv and DIR/context.json");
   cli->exec->allow_extras()->group("Commands");
   cli->exec->footer(kExecFooter);

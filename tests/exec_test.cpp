@@ -126,7 +126,7 @@ TEST(Exec, TimeoutKillsTheProgram) {
   EXPECT_EQ(row["status"], "timeout");
   EXPECT_EQ(row["workload"], "exec:hang");
   // Its process group was killed: no exec_probe hang is left.
-  EXPECT_NE(sh("pgrep -f '" + kProbe + " hang'").code, 0);
+  EXPECT_NE(sh("pgrep -f 'exec_prob[e] hang'").code, 0);  // [e]: not pgrep's own shell
 }
 
 TEST(Exec, TimelineIsSampledAtTheRequestedRate) {

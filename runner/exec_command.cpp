@@ -185,7 +185,8 @@ void prepare_preloads(ExecState* s) {
     p.version = versions.at(name);
     find_library(*find_adapter(name), &p);
 #ifdef ALLOCBENCH_SANITIZER_BUILD
-    if (!p.library.empty()) p.problem = "sanitizer build: its cells, which name the library, are not built";
+    if (!p.library.empty())
+      p.problem = "sanitizer build: its cells, which name the library, are not built";
 #endif
     if (p.problem.empty()) p.floor_rss = measure_floor(*s, p.library);
   }
@@ -257,14 +258,14 @@ bool program_failure(std::map<std::string, std::string>& kv, const std::string& 
 // The measurement columns of an ok run.
 void measurement_columns(std::map<std::string, std::string>& kv, const Preload& p, Row* row) {
   Row& r = *row;
-  for (const char* k : {"wall_s", "user_s", "sys_s", "peak_rss_bytes", "minflt", "majflt",
-                        "nvcsw", "nivcsw"}) {
+  for (const char* k :
+       {"wall_s", "user_s", "sys_s", "peak_rss_bytes", "minflt", "majflt", "nvcsw", "nivcsw"}) {
     r[k] = kv[k];
   }
   if (p.floor_rss.empty()) return;
   r["baseline_rss_bytes"] = p.floor_rss;
-  const double net =
-      std::strtod(kv["peak_rss_bytes"].c_str(), nullptr) - std::strtod(p.floor_rss.c_str(), nullptr);
+  const double net = std::strtod(kv["peak_rss_bytes"].c_str(), nullptr) -
+                     std::strtod(p.floor_rss.c_str(), nullptr);
   r["peak_rss_net_bytes"] = fixed(std::max(0.0, net), 0);
 }
 
@@ -278,8 +279,8 @@ bool output_matches(ExecState* s, const Cell& cell, const std::string& hash, Row
   }
   if (hash == s->reference_hash) return true;
   (*row)["status"] = "error";
-  (*row)["error"] = "stdout differs from that of " + s->reference_of + " (hash " + hash +
-                    ", not " + s->reference_hash + ")";
+  (*row)["error"] = "stdout differs from that of " + s->reference_of + " (hash " + hash + ", not " +
+                    s->reference_hash + ")";
   return false;
 }
 
@@ -359,10 +360,10 @@ int run_all(ExecState* s, const std::vector<Cell>& plan) {
     Row row = run_program(s, cell, &samples);
     if (row["status"] == "interrupted") break;
     // The timeline first: the row is what says the run is done.
-    std::string err = samples.empty() ? ""
-                                      : append_with_header(s->dir + "/timeline.csv",
-                                                           kTimelineHeader,
-                                                           timeline_rows(*s, cell, samples));
+    std::string err = samples.empty()
+                          ? ""
+                          : append_with_header(s->dir + "/timeline.csv", kTimelineHeader,
+                                               timeline_rows(*s, cell, samples));
     if (err.empty()) err = write_all_durably(fd, csv_row(row), s->csv_path);
     if (!err.empty()) {
       close(fd);

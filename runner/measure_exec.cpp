@@ -110,8 +110,7 @@ int main(int argc, char** argv) {
     if (err_fd >= 0) dup2(err_fd, 2);
     if (o.preload != nullptr) setenv("LD_PRELOAD", o.preload, 1);
     execvp(o.program[0], o.program);
-    std::fprintf(stderr, "allocbench_exec: cannot execute %s: %s\n", o.program[0],
-                 strerror(errno));
+    std::fprintf(stderr, "allocbench_exec: cannot execute %s: %s\n", o.program[0], strerror(errno));
     _exit(127);
   }
   if (o.pid_file != nullptr) write_pid_file(o.pid_file, pid);

@@ -1,14 +1,12 @@
 #include "runner/run_command.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <map>
 #include <set>
 
@@ -99,14 +97,9 @@ int prepare_resume(const std::vector<std::string>& raw_args, RunState* s) {
 int prepare_fresh(const std::vector<std::string>& raw_args, RunState* s) {
   if (int rc = reexec_without_aslr(s->c, raw_args); rc != kContinue) return rc;
   const std::string& dir = s->dir;
-  if (int rc = prepare_run_dir(dir, s->c.force,
-                               dir + " already holds a run; use --resume to continue it or " +
-                                   "--force to start over (the old run is moved to " + dir +
-                                   ".prev)",
-                               &s->lock_fd);
-      rc != kContinue) {
-    return rc;
-  }
+  const std::string refusal = dir + " already holds a run; use --resume to continue it or " +
+                              "--force to start over (the old run is moved to " + dir + ".prev)";
+  if (int rc = prepare_run_dir(dir, s->c.force, refusal, &s->lock_fd); rc != kContinue) return rc;
   s->run_id = make_run_id();
   // Store the arguments without --force so a resume never moves results away.
   std::vector<std::string> stored;

@@ -68,8 +68,7 @@ int lock_dir(const std::string& dir, int* fd) {
   return busy ? usage_error(err) : io_error(err);
 }
 
-int prepare_run_dir(const std::string& dir, bool force, const std::string& refusal,
-                    int* lock_fd) {
+int prepare_run_dir(const std::string& dir, bool force, const std::string& refusal, int* lock_fd) {
   std::string parent = parent_dir(dir);
   if (!is_dir(parent)) {
     return usage_error("output directory's parent '" + parent + "' does not exist");

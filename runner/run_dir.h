@@ -23,8 +23,7 @@ int lock_dir(const std::string& dir, int* fd);
 // run (results.csv or run.json) is refused with `refusal` unless `force`,
 // which moves it to DIR.prev (replacing an older one there). Returns
 // kContinue or the exit status.
-int prepare_run_dir(const std::string& dir, bool force, const std::string& refusal,
-                    int* lock_fd);
+int prepare_run_dir(const std::string& dir, bool force, const std::string& refusal, int* lock_fd);
 
 // Opens results.csv for appending (writing its header into a new file).
 int open_results(const std::string& csv_path, int* fd);

@@ -55,10 +55,9 @@ void add_allocator_options(CLI::App* app, RunArgs* a, const std::string& allocat
 
 void add_repetition_options(CLI::App* app, RunConfig* c, const std::string& reps_help,
                             const std::string& seed_help) {
-  add_valued(app, "--reps", "N", reps_help + " (1..10000, default 1)",
-             [c](const std::string& v) {
-               c->reps = static_cast<uint32_t>(number_in("--reps", v, 1, kMaxReps));
-             });
+  add_valued(app, "--reps", "N", reps_help + " (1..10000, default 1)", [c](const std::string& v) {
+    c->reps = static_cast<uint32_t>(number_in("--reps", v, 1, kMaxReps));
+  });
   add_valued(app, "--seed", "S", seed_help,
              [c](const std::string& v) { c->seed = number_in("--seed", v, 0, UINT64_MAX); });
 }

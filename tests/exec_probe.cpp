@@ -70,6 +70,7 @@ int main(int argc, char** argv) {
     std::printf("%s\n", malloc_file());
     return 0;
   }
-  std::fprintf(stderr, "usage: exec_probe alloc MIB | crash-under NAME | sleep MS | hang | differ\n");
+  std::fprintf(stderr,
+               "usage: exec_probe alloc MIB | crash-under NAME | sleep MS | hang | differ\n");
   return 2;
 }

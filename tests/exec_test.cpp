@@ -26,8 +26,7 @@ using namespace cli_test;
 
 const std::string kProbe = ALLOCBENCH_EXEC_PROBE;
 
-std::string exec_cmd(const std::string& args, const std::string& out,
-                     const std::string& program) {
+std::string exec_cmd(const std::string& args, const std::string& out, const std::string& program) {
   return bin() + " exec " + args + " --out " + out + " -- " + program;
 }
 
@@ -40,13 +39,20 @@ std::map<std::string, std::map<std::string, std::string>> rows_by_run(const std:
   return out;
 }
 
+// Runs `allocbench exec ARGS --out DIR -- PROGRAM`, which must succeed, and
+// returns its rows by run.
+std::map<std::string, std::map<std::string, std::string>> exec_runs(const std::string& args,
+                                                                    const std::string& dir,
+                                                                    const std::string& program) {
+  Result r = sh(exec_cmd(args, dir, program));
+  EXPECT_EQ(r.code, 0) << r.err;
+  return rows_by_run(dir);
+}
+
 TEST(Exec, EachAllocatorRunsTheProgramUnderItsPreloadWithTheSameOutput) {
   SKIP_UNDER_SANITIZER();
   const std::string dir = temp_dir() + "/exec_ok";
-  Result r = sh(exec_cmd("--allocators glibc,jemalloc,mimalloc --reps 2", dir,
-                         kProbe + " alloc 32"));
-  ASSERT_EQ(r.code, 0) << r.err;
-  auto runs = rows_by_run(dir);
+  auto runs = exec_runs("--allocators glibc,jemalloc,mimalloc --reps 2", dir, kProbe + " alloc 32");
   ASSERT_EQ(runs.size(), 6u);
   const std::map<std::string, std::string> lib = {
       {"glibc", "libc.so"}, {"jemalloc", "jemalloc"}, {"mimalloc", "mimalloc"}};
@@ -74,7 +80,7 @@ TEST(Exec, EachAllocatorRunsTheProgramUnderItsPreloadWithTheSameOutput) {
   EXPECT_TRUE(exists(dir + "/context.json"));
   EXPECT_NE(slurp(dir + "/context.json").find("\"command\": \"exec\""), std::string::npos);
   // A DIR with results is refused without --force, and moved away with it.
-  r = sh(exec_cmd("--allocators glibc", dir, kProbe + " alloc 1"));
+  Result r = sh(exec_cmd("--allocators glibc", dir, kProbe + " alloc 1"));
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("already holds results"), std::string::npos) << r.err;
   r = sh(exec_cmd("--allocators glibc --force", dir, kProbe + " alloc 1"));
@@ -86,10 +92,8 @@ TEST(Exec, EachAllocatorRunsTheProgramUnderItsPreloadWithTheSameOutput) {
 TEST(Exec, ACrashUnderOneAllocatorIsRecordedAndTheOthersRun) {
   SKIP_UNDER_SANITIZER();
   const std::string dir = temp_dir() + "/exec_crash";
-  Result r = sh(exec_cmd("--allocators glibc,jemalloc,mimalloc", dir,
-                         kProbe + " crash-under jemalloc"));
-  ASSERT_EQ(r.code, 0) << r.err;
-  auto runs = rows_by_run(dir);
+  auto runs =
+      exec_runs("--allocators glibc,jemalloc,mimalloc", dir, kProbe + " crash-under jemalloc");
   ASSERT_EQ(runs.size(), 3u);
   EXPECT_EQ(runs["jemalloc.r0"]["status"], "crashed");
   EXPECT_NE(runs["jemalloc.r0"]["error"].find("signal 11"), std::string::npos)
@@ -101,15 +105,13 @@ TEST(Exec, ACrashUnderOneAllocatorIsRecordedAndTheOthersRun) {
 TEST(Exec, OutputThatDiffersFromGlibcsOrANonZeroExitIsAnError) {
   SKIP_UNDER_SANITIZER();
   const std::string dir = temp_dir() + "/exec_differ";
-  Result r = sh(exec_cmd("--allocators jemalloc,glibc", dir, kProbe + " differ"));
-  ASSERT_EQ(r.code, 0) << r.err;
-  auto runs = rows_by_run(dir);
+  auto runs = exec_runs("--allocators jemalloc,glibc", dir, kProbe + " differ");
   EXPECT_EQ(runs["glibc.r0"]["status"], "ok") << runs["glibc.r0"]["error"];
   EXPECT_EQ(runs["jemalloc.r0"]["status"], "error");
   EXPECT_NE(runs["jemalloc.r0"]["error"].find("stdout differs from that of glibc rep 0"),
             std::string::npos)
       << runs["jemalloc.r0"]["error"];
-  r = sh(exec_cmd("--allocators glibc --force", dir, "/bin/sh -c 'echo oops >&2; exit 3'"));
+  Result r = sh(exec_cmd("--allocators glibc --force", dir, "/bin/sh -c 'echo oops >&2; exit 3'"));
   ASSERT_EQ(r.code, 0) << r.err;
   auto row = rows(dir + "/results.csv").at(0);
   EXPECT_EQ(row["status"], "error");

@@ -118,10 +118,12 @@ bench_sizes: build
 
 # Real programs (python, sqlite3, sort, git, g++) under LD_PRELOAD of liballoc,
 # jemalloc and mimalloc against glibc: wall time and peak RSS.
+# Real programs (python, sqlite3, sort, git log, g++) under glibc, jemalloc,
+# mimalloc and liballoc through `allocbench exec`: results/realprog/.
+REALPROG_REPS ?= 3
 bench_realprog: build
 	@mkdir -p results
-	$(PYTHON) scripts/realprog.py --liballoc $(BUILD)/allocators/inhouse/liballoc.so \
-	  --exec-helper $(BUILD)/allocbench_exec --source . --out results/realprog --reps 3
+	sh scripts/realprog.sh $(BUILD) results/realprog $(REALPROG_REPS)
 
 # Every ctest label in quick mode (ALLOCBENCH_QUICK=1) but `timing` (a measured
 # ratio). Not in these builds: the jemalloc/tcmalloc/mimalloc cells, liballoc's

@@ -31,15 +31,6 @@ bool file_exists(const std::string& p) {
   return stat(p.c_str(), &st) == 0;
 }
 
-std::string last_line(const std::string& s) {
-  std::string t = s;
-  while (!t.empty() && (t.back() == '\n' || t.back() == ' ')) t.pop_back();
-  size_t nl = t.rfind('\n');
-  std::string line = nl == std::string::npos ? t : t.substr(nl + 1);
-  if (line.size() > 300) line = line.substr(0, 300);
-  return line;
-}
-
 // A library adapter's cell registers it too (its path and version).
 void add_library_args(const AdapterInfo& a, std::vector<std::string>* args) {
   if (a.preload.empty()) return;
@@ -186,6 +177,15 @@ void install_interrupt_handlers() {
   sigaction(SIGTERM, &sa, nullptr);
 }
 
+std::string last_line(const std::string& s) {
+  std::string t = s;
+  while (!t.empty() && (t.back() == '\n' || t.back() == ' ')) t.pop_back();
+  size_t nl = t.rfind('\n');
+  std::string line = nl == std::string::npos ? t : t.substr(nl + 1);
+  if (line.size() > 300) line = line.substr(0, 300);
+  return line;
+}
+
 std::string fixed(double v, int prec) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.*f", prec, v);
@@ -277,6 +277,14 @@ std::map<std::string, std::string> execute_cell(const Cell& cell, const CellRun&
   return row;
 }
 
+std::map<std::string, std::string> describe_adapter(const AdapterInfo& a, std::string* err) {
+  std::vector<std::string> args = {cell_binary(a), "--describe", a.name};
+  add_library_args(a, &args);
+  ChildOutcome o = run_child(args, 30, &g_interrupted, "", cell_env(a));
+  if (err != nullptr) *err = last_line(o.err);
+  return parse_cell_output(o.out);
+}
+
 std::map<std::string, std::string> describe_allocators(const std::vector<std::string>& names) {
   std::map<std::string, std::string> versions;
   for (const std::string& name : names) {
@@ -285,10 +293,7 @@ std::map<std::string, std::string> describe_allocators(const std::vector<std::st
       versions[name] = !a.preload.empty() && !file_exists(a.preload) ? "not installed" : "not built";
       continue;
     }
-    std::vector<std::string> args = {cell_binary(a), "--describe", name};
-    add_library_args(a, &args);
-    ChildOutcome o = run_child(args, 30, &g_interrupted, "", cell_env(a));
-    auto kv = parse_cell_output(o.out);
+    std::map<std::string, std::string> kv = describe_adapter(a);
     std::string v = kv.count("version") ? kv["version"] : "unknown";
     if (!kv["verify"].empty()) v += " (verify failed: " + kv["verify"] + ")";
     versions[name] = v;
@@ -342,13 +347,11 @@ std::string prepare_library_adapters(const std::vector<std::string>& names) {
 #ifdef ALLOCBENCH_SANITIZER_BUILD
     continue;  // Its cells are skipped (execute_cell).
 #endif
-    std::vector<std::string> args = {cell_binary(a), "--describe", name};
-    add_library_args(a, &args);
-    ChildOutcome o = run_child(args, 30, &g_interrupted, "", cell_env(a));
-    std::map<std::string, std::string> kv = parse_cell_output(o.out);
+    std::string err;
+    std::map<std::string, std::string> kv = describe_adapter(a, &err);
     if (kv.count("verify") == 0) {
       return "--allocator-lib " + name + ": a process preloading " + a.preload +
-             " does not start" + (o.err.empty() ? "" : ": " + last_line(o.err));
+             " does not start" + (err.empty() ? "" : ": " + err);
     }
     if (!kv["verify"].empty()) {
       return "--allocator-lib " + name + ": " + a.preload +

@@ -47,6 +47,13 @@ std::map<std::string, std::string> parse_cell_output(const std::string& out);
 // "_alloc_time_share" and "_free_time_share", see CellResult).
 std::map<std::string, std::string> execute_cell(const Cell& cell, const CellRun& run);
 
+// What the cell binary of `a` says about it (`--describe`): "version",
+// "verify" (empty when it passed) and "malloc_library" (the file defining
+// malloc there). Empty when the cell gave no answer; *err (if given) gets the
+// last line it wrote to stderr.
+std::map<std::string, std::string> describe_adapter(const AdapterInfo& a,
+                                                    std::string* err = nullptr);
+
 // The version each allocator's cell binary reports (`--describe`), or why
 // there is none ("not built", "verify failed: ...").
 std::map<std::string, std::string> describe_allocators(const std::vector<std::string>& names);
@@ -57,6 +64,9 @@ std::map<std::string, std::string> describe_allocators(const std::vector<std::st
 // --allocator-lib must really provide malloc when preloaded: its --describe
 // child's verify() must pass. Returns "" or the usage error naming it.
 std::string prepare_library_adapters(const std::vector<std::string>& names);
+
+// The last non-empty line of `s` (at most 300 characters), for an error column.
+std::string last_line(const std::string& s);
 
 // `v` with `prec` digits after the point.
 std::string fixed(double v, int prec);

@@ -4,11 +4,14 @@
 //   allocbench_cell --adapter A --workload W --profile P --threads T --ops N
 //                   --seed S [--warmup K] [--lat-sample R] [--min-time SECONDS]
 //                   [--max-replays N] [--lat-out FILE]
-//   allocbench_cell --describe A     (prints the adapter's version and verify())
+//   allocbench_cell --describe A     (prints the adapter's version, verify() and
+//                                     the file that defines malloc in this process)
 //   ... [--allocator-lib NAME=PATH@VERSION]   (a library adapter, run under LD_PRELOAD)
 //
 // The protocol is internal to allocbench (runner/cell_exec.cpp), but the
 // command line is read like allocbench's own (runner/cli_options.h).
+#include <dlfcn.h>
+
 #include <cstdio>
 #include <string>
 
@@ -53,7 +56,16 @@ void declare(CLI::App* app, CellConfig* c, std::string* describe) {
   });
 }
 
-// --describe: the adapter's version and verify() result.
+// The path of the object that defines `malloc` in this process (dladdr), or
+// "" when the dynamic linker cannot tell. `allocbench exec` preloads it.
+std::string malloc_library() {
+  void* sym = dlsym(RTLD_DEFAULT, "malloc");
+  Dl_info info;
+  if (sym == nullptr || dladdr(sym, &info) == 0 || info.dli_fname == nullptr) return "";
+  return info.dli_fname;
+}
+
+// --describe: the adapter's version, verify() result and malloc's library.
 int describe_adapter(const std::string& name) {
   const AdapterInfo* info = find_adapter(name);
   if (info == nullptr) {
@@ -64,7 +76,8 @@ int describe_adapter(const std::string& name) {
     return 2;
   }
   auto a = make_adapter(*info);
-  std::printf("@ab version=%s\n@ab verify=%s\n", a->version().c_str(), a->verify().c_str());
+  std::printf("@ab version=%s\n@ab verify=%s\n@ab malloc_library=%s\n", a->version().c_str(),
+              a->verify().c_str(), malloc_library().c_str());
   return 0;
 }
 

@@ -1,7 +1,7 @@
 // allocbench: the benchmark runner CLI. See `allocbench --help` and README.md.
 // This file wires the command line (CLI11): the commands `list`, `run`,
-// `record` and `trace-info`, the single-run form (no command), --help and
-// --version.
+// `exec`, `record` and `trace-info`, the single-run form (no command), --help
+// and --version.
 #include <fmt/core.h>
 
 #include <map>
@@ -15,6 +15,7 @@
 #include "runner/cli_options.h"
 #include "runner/cli_util.h"
 #include "runner/context.h"
+#include "runner/exec_command.h"
 #include "runner/record_command.h"
 #include "runner/run_command.h"
 #include "runner/run_options.h"
@@ -101,15 +102,24 @@ struct Cli {
   std::shared_ptr<HelpFormatter> help = std::make_shared<HelpFormatter>();
   CLI::App* list = nullptr;
   CLI::App* run = nullptr;
+  CLI::App* exec = nullptr;
   CLI::App* record = nullptr;
   CLI::App* trace_info = nullptr;
   CLI::App* help_command = nullptr;  // `allocbench help`, as --help.
   SingleArgs single;
   RunArgs run_args;
+  ExecArgs exec_args;
   RecordArgs record_args;
   TraceInfoArgs trace_info_args;
   std::vector<std::string> program;  // record: what follows `--`.
 };
+
+const char* const kExecFooter =
+    "The program runs under LD_PRELOAD of each allocator's library (glibc: none), forked by\n"
+    "allocbench_exec; its stdout and stderr are kept in DIR/exec/. See docs/exec.md.\n"
+    "\n"
+    "Exit status: 0 when every run was made (failed runs are rows with their status), 2 on\n"
+    "bad usage (or DIR in use), 1 on an I/O error, 130 when interrupted.\n";
 
 void declare(Cli* cli) {
   CLI::App& app = cli->app;
@@ -137,6 +147,13 @@ void declare(Cli* cli) {
   cli->run->allow_extras()->group("Commands");
   cli->run->footer(std::string(kRunFooter) + kExitStatus);
   add_run_options(cli->run, &cli->run_args);
+  cli->exec = app.add_subcommand(
+      "exec",
+      "run a real program once per allocator per repetition under LD_PRELOAD, in a\n"
+      "shuffled order, writing DIR/results.csv, DIR/timeline.csv and DIR/context.json");
+  cli->exec->allow_extras()->group("Commands");
+  cli->exec->footer(kExecFooter);
+  add_exec_options(cli->exec, &cli->exec_args);
   cli->record = app.add_subcommand("record",
                                    "run PROGRAM under the allocation recorder, writing its trace "
                                    "to FILE");
@@ -151,10 +168,12 @@ void declare(Cli* cli) {
   cli->help_command = app.add_subcommand("help")->group("");
   cli->help_command->allow_extras();
   cli->help->set_usage(&app, "usage: allocbench list\n" + continued(kRunUsage) +
-                                 continued(kRecordUsage) + continued(kTraceInfoUsage) +
-                                 kSingleUsage + "       allocbench --version\n");
+                                 continued(kExecUsage) + continued(kRecordUsage) +
+                                 continued(kTraceInfoUsage) + kSingleUsage +
+                                 "       allocbench --version\n");
   cli->help->set_usage(cli->list, "usage: allocbench list\n");
   cli->help->set_usage(cli->run, kRunUsage);
+  cli->help->set_usage(cli->exec, kExecUsage);
   cli->help->set_usage(cli->record, kRecordUsage);
   cli->help->set_usage(cli->trace_info, kTraceInfoUsage);
 }
@@ -164,7 +183,7 @@ std::string usage_problem(Cli& cli, int argc, char** argv) {
   const std::vector<std::string> extras = cli.app.remaining();
   if (!extras.empty() && argc > 1 && extras.front() == argv[1] && extras.front()[0] != '-') {
     return "unknown command '" + extras.front() +
-           "'; choose from {list,run,record,trace-info} or see --help";
+           "'; choose from {list,run,exec,record,trace-info} or see --help";
   }
   std::string err = extras_problem(cli.app);
   if (!err.empty()) return err;
@@ -185,6 +204,7 @@ std::string usage_problem(Cli& cli, int argc, char** argv) {
     if (!(err = extras_problem(*cli.trace_info)).empty()) return err;
     if (cli.trace_info_args.file.empty()) return "trace-info needs a FILE";
   }
+  if (*cli.exec) return finish_exec_options(*cli.exec, &cli.exec_args);
   return "";
 }
 
@@ -195,15 +215,16 @@ int run_main(int argc, char** argv) {
     fmt::print(stderr, "{}", cli.app.help());
     return kExitUsage;
   }
-  // record: what follows the first `--` is the program, never allocbench's.
+  // exec's and record's program comes after the first `--`, untouched by CLI11.
   int parsed = argc;
-  if (std::string(argv[1]) == "record") {
+  const std::string command = argv[1];
+  if (command == "record" || command == "exec") {
     for (int i = 2; i < argc; ++i) {
-      if (std::string(argv[i]) == "--") {
-        cli.program.assign(argv + i + 1, argv + argc);
-        parsed = i;
-        break;
-      }
+      if (std::string(argv[i]) != "--") continue;
+      (command == "exec" ? cli.exec_args.program : cli.program).assign(argv + i + 1, argv + argc);
+      parsed = i;
+      if (command == "exec") argc = i;  // Its command line gets " -- PROGRAM" appended.
+      break;
     }
   }
   try {
@@ -228,6 +249,11 @@ int run_main(int argc, char** argv) {
   if (*cli.trace_info) return cmd_trace_info(cli.trace_info_args);
   std::string command_line;
   for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);
+  if (*cli.exec) {
+    command_line += " --";
+    for (const std::string& a : cli.exec_args.program) command_line += " " + a;
+    return cmd_exec(cli.exec_args, command_line);
+  }
   if (*cli.run) {
     // Nothing may come before "run" (the single-run options are refused with it).
     int at = 1;

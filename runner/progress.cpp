@@ -30,7 +30,8 @@ void Progress::cell_done(const Cell& cell, const std::map<std::string, std::stri
   double eta = elapsed / static_cast<double>(ran_) * static_cast<double>(todo_ - ran_);
   std::string detail;
   if (status == "ok") {
-    detail = " " + at("mops") + " Mops/s";
+    // Rows of `allocbench exec` have no operations, only times.
+    detail = at("mops").empty() ? " " + at("wall_s") + " s" : " " + at("mops") + " Mops/s";
   } else if (!at("error").empty() && !tty_) {
     detail = " (" + at("error") + ")";
   }

@@ -1,14 +1,12 @@
 #include "runner/run_command.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <map>
 #include <set>
 
@@ -24,15 +22,12 @@
 #include "runner/progress.h"
 #include "runner/results.h"
 #include "runner/resume.h"
+#include "runner/run_dir.h"
 #include "runner/run_files.h"
 #include "runner/run_options.h"
 
 namespace allocbench {
 namespace {
-
-// Returned by the steps of cmd_run to mean "go on" (any other value is the
-// exit status).
-constexpr int kContinue = -1;
 
 // A run in progress: its settings, where it writes, and the directory lock.
 struct RunState {
@@ -43,34 +38,6 @@ struct RunState {
   BuildIdentity build;
   int lock_fd = -1;  // flock on DIR/.allocbench.lock, held until the process exits.
 };
-
-bool file_exists(const std::string& p) {
-  std::error_code ec;
-  return std::filesystem::exists(p, ec);
-}
-
-bool is_dir(const std::string& p) {
-  std::error_code ec;
-  return std::filesystem::is_directory(p, ec);
-}
-
-std::string parent_dir(const std::string& p) {
-  std::string s = p;
-  while (s.size() > 1 && s.back() == '/') s.pop_back();
-  size_t slash = s.rfind('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return s.substr(0, slash);
-}
-
-// Locks `dir` into *fd; a lock held by another run is a usage error.
-int lock_dir(const std::string& dir, int* fd) {
-  std::string err;
-  bool busy = false;
-  *fd = lock_out_dir(dir, &err, &busy);
-  if (*fd >= 0) return kContinue;
-  return busy ? usage_error(err) : io_error(err);
-}
 
 // --no-aslr: re-executes this runner with ASLR off (personality
 // ADDR_NO_RANDOMIZE is inherited by the cells). Returns kContinue when
@@ -125,56 +92,14 @@ int prepare_resume(const std::vector<std::string>& raw_args, RunState* s) {
   return reexec_without_aslr(s->c, raw_args);
 }
 
-// --force: moves the run in DIR to DIR.prev (replacing an older one there).
-int move_to_prev(RunState* s) {
-  std::string dir = s->dir;
-  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();  // "out/" -> "out.prev"
-  const std::string prev = dir + ".prev";
-  if (is_dir(prev)) {
-    int prev_fd = -1;
-    std::string err;
-    bool busy = false;
-    prev_fd = lock_out_dir(prev, &err, &busy);
-    if (prev_fd < 0) return busy ? usage_error("cannot --force: " + err) : io_error(err);
-    close(prev_fd);
-  }
-  std::error_code ec;
-  std::filesystem::remove_all(prev, ec);
-  if (ec) return io_error("cannot remove " + prev + ": " + ec.message());
-  std::filesystem::rename(dir, prev, ec);
-  if (ec) return io_error("cannot move " + dir + " to " + prev + ": " + ec.message());
-  close(s->lock_fd);  // It locked what is now DIR.prev.
-  s->lock_fd = -1;
-  return kContinue;
-}
-
 // A new run in DIR: refuses a DIR that holds a run unless --force, creates
 // and locks DIR, and writes run.json.
 int prepare_fresh(const std::vector<std::string>& raw_args, RunState* s) {
   if (int rc = reexec_without_aslr(s->c, raw_args); rc != kContinue) return rc;
   const std::string& dir = s->dir;
-  std::string parent = parent_dir(dir);
-  if (!is_dir(parent)) {
-    return usage_error("output directory's parent '" + parent + "' does not exist");
-  }
-  // Lock an existing directory before looking at what it holds, so that
-  // two runs cannot both find it free, and --force cannot move a live run.
-  if (is_dir(dir)) {
-    if (int rc = lock_dir(dir, &s->lock_fd); rc != kContinue) return rc;
-  }
-  if (file_exists(s->csv_path) || file_exists(dir + "/run.json")) {
-    if (!s->c.force) {
-      return usage_error(dir + " already holds a run; use --resume to continue it or --force " +
-                         "to start over (the old run is moved to " + dir + ".prev)");
-    }
-    if (int rc = move_to_prev(s); rc != kContinue) return rc;
-  }
-  if (!is_dir(dir) && mkdir(dir.c_str(), 0755) != 0) {
-    return io_error("cannot create " + dir + ": " + strerror(errno));
-  }
-  if (s->lock_fd < 0) {
-    if (int rc = lock_dir(dir, &s->lock_fd); rc != kContinue) return rc;
-  }
+  const std::string refusal = dir + " already holds a run; use --resume to continue it or " +
+                              "--force to start over (the old run is moved to " + dir + ".prev)";
+  if (int rc = prepare_run_dir(dir, s->c.force, refusal, &s->lock_fd); rc != kContinue) return rc;
   s->run_id = make_run_id();
   // Store the arguments without --force so a resume never moves results away.
   std::vector<std::string> stored;
@@ -242,21 +167,6 @@ int write_run_context(const RunState& s, const std::string& command_line) {
   }
   std::string err = write_context(path, ctx);
   return err.empty() ? kContinue : io_error(err);
-}
-
-// Opens results.csv for appending (writing its header into a new file).
-int open_results(const std::string& csv_path, int* fd) {
-  *fd = open(csv_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (*fd < 0) return io_error("cannot open " + csv_path + ": " + strerror(errno));
-  struct stat st;
-  if (fstat(*fd, &st) == 0 && st.st_size == 0) {
-    std::string err = write_all_durably(*fd, csv_header(), csv_path);
-    if (!err.empty()) {
-      close(*fd);
-      return io_error(err);
-    }
-  }
-  return kContinue;
 }
 
 CellRun cell_run_of(const RunState& s) {

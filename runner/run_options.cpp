@@ -31,6 +31,51 @@ double default_timeout(std::string* err) {
   return static_cast<double>(t);
 }
 
+void add_allocator_options(CLI::App* app, RunArgs* a, const std::string& allocators_help) {
+  add_valued(app, "--allocators", "A,B|all", allocators_help,
+             [a](const std::string& v) { a->allocators = v; });
+  app->add_option(
+         "--allocator-lib",
+         [a](const CLI::results_t& r) {
+           for (const std::string& v : r) {
+             if (v.empty()) fail_usage("--allocator-lib needs a value");
+             a->libs.push_back(v);
+           }
+           return true;
+         },
+         "an allocator that is only a shared library, run under LD_PRELOAD\n"
+         "(repeatable); its version is VERSION, else the Debian package's")
+      ->option_text("NAME=PATH[@VERSION]")
+      ->expected(0, 1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  add_valued(app, "--allocator-conf", "FILE",
+             "library allocators, one `NAME PATH[@VERSION]` per line (# comments)",
+             [a](const std::string& v) { a->lib_conf = v; });
+}
+
+void add_repetition_options(CLI::App* app, RunConfig* c, const std::string& reps_help,
+                            const std::string& seed_help) {
+  add_valued(app, "--reps", "N", reps_help + " (1..10000, default 1)", [c](const std::string& v) {
+    c->reps = static_cast<uint32_t>(number_in("--reps", v, 1, kMaxReps));
+  });
+  add_valued(app, "--seed", "S", seed_help,
+             [c](const std::string& v) { c->seed = number_in("--seed", v, 0, UINT64_MAX); });
+}
+
+void add_timeout_option(CLI::App* app, RunConfig* c, const std::string& what) {
+  app->preparse_callback([c](size_t) {
+    std::string err;
+    c->timeout_s = default_timeout(&err);
+    if (!err.empty()) fail_usage(err);
+  });
+  add_valued(app, "--timeout", "SECONDS",
+             what + " in whole seconds, 1..604800\n(default: $BENCH_TIMEOUT or 1200)",
+             [c](const std::string& v) {
+               c->timeout_s =
+                   static_cast<double>(number_in("--timeout", v, 1, kMaxTimeout, " seconds"));
+             });
+}
+
 namespace {
 
 // "1,2,4": thread counts, each 1..kMaxThreads, repeats merged.
@@ -63,38 +108,15 @@ std::vector<int> cpu_list(const std::string& v) {
 
 void add_matrix_options(CLI::App* app, RunArgs* a) {
   RunConfig* c = &a->config;
-  add_valued(app, "--allocators", "A,B|all",
-             "adapters to run (`allocbench list`; default all but the test\n"
-             "ones); the `null` calibration is added unless --no-calibrate",
-             [a](const std::string& v) { a->allocators = v; });
-  app->add_option(
-         "--allocator-lib",
-         [a](const CLI::results_t& r) {
-           for (const std::string& v : r) {
-             if (v.empty()) fail_usage("--allocator-lib needs a value");
-             a->libs.push_back(v);
-           }
-           return true;
-         },
-         "an allocator that is only a shared library, run under LD_PRELOAD\n"
-         "(repeatable); its version is VERSION, else the Debian package's")
-      ->option_text("NAME=PATH[@VERSION]")
-      ->expected(0, 1)
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  add_valued(app, "--allocator-conf", "FILE",
-             "library allocators, one `NAME PATH[@VERSION]` per line (# comments)",
-             [a](const std::string& v) { a->lib_conf = v; });
+  add_allocator_options(app, a,
+                        "adapters to run (`allocbench list`; default all but the test\n"
+                        "ones); the `null` calibration is added unless --no-calibrate");
   add_valued(app, "--workloads", "W[:P],...|all",
              "workloads, each with all its profiles or one (W:P);\ndefault all",
              [a](const std::string& v) { a->workloads = v; });
   add_valued(app, "--threads", "LIST", "thread counts, each 1..1024 (repeated values are merged)",
              [c](const std::string& v) { c->threads = thread_list(v); });
-  add_valued(app, "--reps", "N", "repetitions of every cell (1..10000, default 1)",
-             [c](const std::string& v) {
-               c->reps = static_cast<uint32_t>(number_in("--reps", v, 1, kMaxReps));
-             });
-  add_valued(app, "--seed", "S", "seed of every trace (default 1)",
-             [c](const std::string& v) { c->seed = number_in("--seed", v, 0, UINT64_MAX); });
+  add_repetition_options(app, c, "repetitions of every cell", "seed of every trace (default 1)");
   add_valued(app, "--ops", "N", "operations per thread (1..1000000000, default 100000)",
              [c](const std::string& v) { c->ops = number_in("--ops", v, 1, kMaxOps); });
   add_valued(app, "--order", "{sequential,shuffled}",
@@ -128,12 +150,7 @@ void add_cell_options(CLI::App* app, RunConfig* c) {
                  fail_usage("malformed number for --min-time: '" + v + "'");
                }
              });
-  add_valued(app, "--timeout", "SECONDS",
-             "per-cell limit in whole seconds, 1..604800\n(default: $BENCH_TIMEOUT or 1200)",
-             [c](const std::string& v) {
-               c->timeout_s =
-                   static_cast<double>(number_in("--timeout", v, 1, kMaxTimeout, " seconds"));
-             });
+  add_timeout_option(app, c, "per-cell limit");
   add_valued(app, "--pin", "CPUS",
              "run the runner and every cell on these CPUs (sched_setaffinity)",
              [c](const std::string& v) { c->pin = cpu_list(v); });
@@ -164,11 +181,6 @@ void add_output_options(CLI::App* app, RunConfig* c) {
 }  // namespace
 
 void add_run_options(CLI::App* app, RunArgs* a) {
-  app->preparse_callback([a](size_t) {
-    std::string err;
-    a->config.timeout_s = default_timeout(&err);
-    if (!err.empty()) fail_usage(err);
-  });
   add_matrix_options(app, a);
   add_cell_options(app, &a->config);
   add_output_options(app, &a->config);

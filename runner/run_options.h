@@ -31,6 +31,15 @@ struct RunArgs {
 // --allocator-lib. Returns "" or the error (naming the file and line).
 std::string register_libraries(const RunArgs& args);
 
+// The options `allocbench exec` shares with run, declared on `app`:
+// --allocators (with its help text), --allocator-lib and --allocator-conf;
+// --reps and --seed; --timeout (`what` the limit applies to, with
+// BENCH_TIMEOUT as its default, read before the parse).
+void add_allocator_options(CLI::App* app, RunArgs* a, const std::string& allocators_help);
+void add_repetition_options(CLI::App* app, RunConfig* c, const std::string& reps_help,
+                            const std::string& seed_help);
+void add_timeout_option(CLI::App* app, RunConfig* c, const std::string& what);
+
 // Declares run's options on `app`, each checked as it is parsed (a bad value
 // ends the parse with its message). BENCH_TIMEOUT is checked first.
 void add_run_options(CLI::App* app, RunArgs* args);

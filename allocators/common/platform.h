@@ -73,6 +73,11 @@ size_t resident_bytes();
 // Peak resident set size (VmHWM) in bytes, or 0 if unavailable.
 size_t peak_resident_bytes();
 
+// Resident set size (VmRSS of /proc/PID/status) of process `pid` in bytes,
+// or 0 when it is gone or a zombie (which has no memory left). Does not
+// allocate.
+size_t process_resident_bytes(int pid);
+
 // Resets the peak-RSS mark to the current RSS (writes "5" to
 // /proc/self/clear_refs). Returns 0 or an errno value.
 int reset_peak_resident();
@@ -83,6 +88,12 @@ uint64_t now_ns();
 // Wall-clock time (CLOCK_REALTIME) in nanoseconds since the Unix epoch.
 // Async-signal-safe.
 uint64_t wall_clock_ns();
+
+// Sleeps until now_ns() reaches `deadline` (clock_nanosleep with
+// TIMER_ABSTIME on CLOCK_MONOTONIC, resumed after signals): a periodic loop
+// that sleeps to absolute deadlines does not drift by its own work. Returns
+// at once for a deadline in the past.
+void sleep_until_ns(uint64_t deadline);
 
 // A cycle counter for timing single operations. On x86-64 it is the TSC read
 // with rdtscp and then lfence (rdtscp waits for earlier instructions; the

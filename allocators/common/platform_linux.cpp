@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <cstring>
 
 #include "allocators/common/platform.h"
@@ -37,10 +38,10 @@ ssize_t read_small_file(const char* path, char* buf, size_t cap) {
   return total;
 }
 
-// Parses "Key:   123 kB" from /proc/self/status.
-size_t status_field_bytes(const char* key) {
+// Parses "Key:   123 kB" from a /proc/PID/status file (`path`).
+size_t status_field_bytes(const char* key, const char* path = "/proc/self/status") {
   char buf[4096];
-  if (read_small_file("/proc/self/status", buf, sizeof buf) <= 0) return 0;
+  if (read_small_file(path, buf, sizeof buf) <= 0) return 0;
   const char* p = strstr(buf, key);
   if (p == nullptr) return 0;
   p += strlen(key);
@@ -173,6 +174,12 @@ size_t resident_bytes() {
 
 size_t peak_resident_bytes() { return status_field_bytes("VmHWM"); }
 
+size_t process_resident_bytes(int pid) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/status", pid);
+  return status_field_bytes("VmRSS", path);
+}
+
 int reset_peak_resident() {
   int fd = open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC);
   if (fd < 0) return errno;
@@ -185,6 +192,14 @@ int reset_peak_resident() {
 uint64_t now_ns() { return clock_ns(CLOCK_MONOTONIC); }
 
 uint64_t wall_clock_ns() { return clock_ns(CLOCK_REALTIME); }
+
+void sleep_until_ns(uint64_t deadline) {
+  struct timespec ts;
+  ts.tv_sec = static_cast<time_t>(deadline / 1000000000ull);
+  ts.tv_nsec = static_cast<long>(deadline % 1000000000ull);
+  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
+  }
+}
 
 int die_with_parent(int parent) {
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) return errno;

@@ -44,6 +44,11 @@ METRICS = [c for c in COLUMNS if c not in TEXT_COLUMNS and c not in SETTING_COLU
 # (the peak-RSS reset failed; the reason is in `error`).
 REQUIRED_ON_OK = ("wall_s", "mops", "ns_per_op")
 
+# Rows of `allocbench exec` (a real program, workload "exec:NAME") count no
+# operations: an ok one needs only its wall time.
+EXEC_PREFIX = "exec:"
+REQUIRED_ON_OK_EXEC = ("wall_s",)
+
 
 class SchemaError(ValueError):
     """The file is not an allocbench results.csv this version can read."""
@@ -97,7 +102,8 @@ def load_results(path):
     Raises SchemaError naming the problem when the file is missing, empty,
     has other columns, another schema version (a schema 1 file is named as
     such), an unknown status, a non-numeric value in a
-    numeric column, or an ok row without wall_s, mops or ns_per_op. Empty
+    numeric column, or an ok row without wall_s, mops or ns_per_op (an
+    `allocbench exec` row, workload exec:NAME, needs only wall_s). Empty
     numeric fields become NaN.
     """
     try:
@@ -129,10 +135,12 @@ def load_results(path):
                               f"{df[col].iloc[row]!r} is not a number")
         df[col] = numeric
     ok = df[df["status"] == "ok"]
-    for col in REQUIRED_ON_OK:
-        if ok[col].isna().any():
-            row = ok[ok[col].isna()].index[0]
-            raise SchemaError(f"{path}: row {row + 2} has status ok but no {col}")
+    is_exec = ok["workload"].str.startswith(EXEC_PREFIX)
+    for rows, required in ((ok[~is_exec], REQUIRED_ON_OK), (ok[is_exec], REQUIRED_ON_OK_EXEC)):
+        for col in required:
+            if rows[col].isna().any():
+                row = rows[rows[col].isna()].index[0]
+                raise SchemaError(f"{path}: row {row + 2} has status ok but no {col}")
     return df
 
 

@@ -462,11 +462,12 @@ def results_section(df, baseline, allocators):
 
 
 def figure_caption(name):
-    """plot.CAPTIONS[name] when the plot module has one, else a title made
-    from the file name."""
-    captions = getattr(plot, "CAPTIONS", {}) or {}
-    if captions.get(name):
-        return captions[name]
+    """The plot module's caption of the figure (plot.caption: its own entry
+    in plot.CAPTIONS, else its prefix's), without its final period, else a
+    title made from the file name."""
+    text = plot.caption(name)
+    if text:
+        return text.rstrip().rstrip(".")
     stem = os.path.splitext(name)[0].replace("_", " ")
     return stem[:1].upper() + stem[1:]
 

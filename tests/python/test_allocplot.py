@@ -134,6 +134,19 @@ class LoadTest(TempDir):
                 load_results(self.write_frame(raw))
             self.assertIn(f"row 2 has status ok but no {col}", str(ctx.exception))
 
+    def test_ok_exec_row_needs_only_wall_s(self):
+        raw = raw_fixture()
+        raw.loc[0, "workload"] = "exec:python3"
+        for col in ("mops", "ns_per_op", "lat_p50_ns", "total_ops", "trace_hash"):
+            raw.loc[0, col] = ""
+        df = load_results(self.write_frame(raw))
+        self.assertEqual(df.loc[0, "status"], "ok")
+        self.assertTrue(pd.isna(df.loc[0, "mops"]))
+        raw.loc[0, "wall_s"] = ""
+        with self.assertRaises(SchemaError) as ctx:
+            load_results(self.write_frame(raw))
+        self.assertIn("row 2 has status ok but no wall_s", str(ctx.exception))
+
     def test_missing_column_is_refused_by_name(self):
         with open(FIXTURE) as f:
             lines = f.read().splitlines()

@@ -25,17 +25,9 @@ PRELOADS = {
     "mimalloc": "/usr/lib/x86_64-linux-gnu/libmimalloc.so.2",
 }
 
-PY_CHURN = r"""
-import random
-random.seed(7)
-total = 0
-for round in range(6):
-    d = {i: [str(i)] * (i % 7) for i in range(150000)}
-    l = [list(range(i % 50)) for i in range(60000)]
-    total += sum(len(v) for v in d.values()) + sum(map(len, l))
-    del d, l
-print(total)
-"""
+# The dict and list churn of `make bench_realprog` (scripts/realprog.sh), run as `python3 -c`.
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "realprog_dicts.py")) as _f:
+    PY_CHURN = _f.read()
 
 
 def programs(work, source):

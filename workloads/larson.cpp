@@ -16,7 +16,7 @@
 // handed. That costs T times the thread's own draws, before the clock.
 //
 // `default`: 10-500 B, 1000 slots, K = 10 x 1000 replacements a round.
-// `small`: 8-16 B, the same shape. K shrinks (down to about the slot count)
+// `small`: 8-16 B, the same shape. K shrinks (down to 3/4 of the slot count)
 // when the op budget would leave fewer than 4 rounds, so short runs still
 // hand arrays over; the budget's last ops are replacements without a handoff.
 #include <algorithm>

@@ -29,7 +29,7 @@ enum class OpKind : uint8_t {
   kToggle = 7,   // Shared slot `slot` (all threads): take and free its block if it holds
                  // one, otherwise allocate `size` bytes and publish the block there.
   kWrite = 8,    // Write the first 8 bytes of slots[slot]'s block `size` times (a load and a
-                 // store each, each write depending on the last); the block has >= 8 bytes.
+                 // store each); the block has at least 8 bytes.
 };
 
 // One operation, 16 bytes.

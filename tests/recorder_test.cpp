@@ -314,9 +314,7 @@ TEST(Recorder, Python) {
       "t = threading.Thread(target=lambda: sorted(str(x) for x in range(30000)))\n"
       "t.start(); t.join()\n"
       "print(len(json.dumps(d)), sum(map(len, d.values())))\n";
-  const std::string dir = temp_dir();
-  std::ofstream(dir + "/s.py") << script;
-  Recording rec = same_with_recorder("python", "/usr/bin/python3 " + dir + "/s.py");
+  Recording rec = same_with_recorder("python", "/usr/bin/python3 -c '" + script + "'");
   EXPECT_NE(rec.run.out, "");
   Info i = trace_info(rec.files.at(0));
   EXPECT_GE(i.counts["threads"], 2u);

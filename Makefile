@@ -28,8 +28,11 @@ BENCH_ALLOCATORS ?= all
 BENCH_WORKLOADS  ?= all
 BENCH_THREADS    ?= $(shell seq -s, 1 $$(( 2 * $(CORES) )))
 RESULTS          ?= $(firstword $(wildcard results/bench/results.csv) results/smoke/results.csv)
+# `make report`: the run directory of RESULTS, written to REPORT (report.md, figures/).
+REPORT           ?= report
+REPORT_BASELINE  ?= glibc
 
-.PHONY: all build setup test bench_smoke bench bench_resume plots tables microbench \
+.PHONY: all build setup test bench_smoke bench bench_resume plots tables report microbench \
         bench_detailed bench_sizes bench_realprog \
         sanitize sanitize_asan sanitize_tsan clean
 
@@ -74,6 +77,9 @@ plots:
 
 tables:
 	$(ALLOCPLOT) table $(RESULTS) --metric ns_per_op --baseline glibc
+
+report:
+	$(ALLOCPLOT) report $(patsubst %/,%,$(dir $(RESULTS))) --out $(REPORT) --baseline $(REPORT_BASELINE)
 
 microbench: build
 	@mkdir -p results/micro

@@ -120,7 +120,20 @@ struct AdapterInfo {
   CallPath call_path = CallPath::kVirtual;
   uint32_t spin_multiplier = 0;  // kCalibration only: each allocation also spins this many
                                  // times ALLOCBENCH_SPIN_NS (default 400) ns (test adapters).
+  // An allocator that exists only as a shared library: its cells run in
+  // allocbench_cell under LD_PRELOAD of this path (empty for the others).
+  std::string preload = std::string();
+  // Its version (dpkg, or NAME=PATH@VERSION); "" until known.
+  std::string preload_version = std::string();
+  const char* preload_package = "";  // The Debian package that ships it (built-in ones).
+  // Used instead of `create` when set (adapters that need their entry).
+  std::unique_ptr<Adapter> (*create_for)(const AdapterInfo&) = nullptr;
 };
+
+// A new instance of the adapter `info` describes.
+inline std::unique_ptr<Adapter> make_adapter(const AdapterInfo& info) {
+  return info.create_for != nullptr ? info.create_for(info) : info.create();
+}
 
 // The explicit list of adapters (adapters/registry.cpp), in listing order.
 // Test-only adapters are included only when ALLOCBENCH_TEST_ADAPTERS=1.
@@ -128,6 +141,20 @@ const std::vector<AdapterInfo>& adapter_registry();
 
 // Looks an adapter up by name; nullptr if unknown.
 const AdapterInfo* find_adapter(const std::string& name);
+
+// Registers an allocator that exists only as a shared library, from
+// `NAME=PATH` or `NAME=PATH@VERSION` (--allocator-lib): a malloc-family
+// adapter whose cells run under LD_PRELOAD of PATH. Naming a built-in library
+// adapter (tbbmalloc, scudo) with its own path only sets its version.
+// Returns "" or why the spec is refused. Not thread-safe: call before any
+// lookup is kept.
+std::string register_library_adapter(const std::string& spec);
+
+// Sets the version of a library adapter (resolved by the runner).
+void set_library_version(const std::string& name, const std::string& version);
+
+// The NAME=PATH@VERSION spec that registers `info` again in another process.
+std::string library_spec(const AdapterInfo& info);
 
 }  // namespace allocbench
 

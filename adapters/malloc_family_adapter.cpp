@@ -14,6 +14,7 @@
 #include <string>
 
 #include "adapters/adapter.h"
+#include "allocators/common/platform.h"
 
 namespace allocbench {
 namespace {
@@ -64,6 +65,10 @@ std::string system_allocator_version(const std::string& name) {
 class MallocFamilyAdapter : public Adapter {
  public:
   MallocFamilyAdapter(const char* name, const char* library) : name_(name), library_(library) {}
+  // A library adapter (--allocator-lib, tbbmalloc, scudo): malloc must come
+  // from exactly `library` (a path), and `version` is what the runner found.
+  MallocFamilyAdapter(const char* name, const char* library, std::string version)
+      : name_(name), library_(library), version_(std::move(version)), exact_path_(true) {}
 
   // Whether plain malloc of `size` bytes meets `alignment`. malloc guarantees
   // 16-byte alignment only for blocks of at least 16 bytes (tcmalloc and
@@ -95,7 +100,8 @@ class MallocFamilyAdapter : public Adapter {
       return "cannot tell which library defines malloc";
     }
     if (served_by_sanitizer(info.dli_fname)) return "";
-    if (std::strstr(info.dli_fname, library_) == nullptr) {
+    if (exact_path_ ? !platform::same_file(info.dli_fname, library_)
+                    : std::strstr(info.dli_fname, library_) == nullptr) {
       return std::string("adapter '") + name_ + "' expects malloc from " + library_ +
              " but this process gets it from " + info.dli_fname;
     }
@@ -103,6 +109,7 @@ class MallocFamilyAdapter : public Adapter {
   }
 
   std::string version() const override {
+    if (exact_path_) return version_.empty() ? "unknown" : version_;
     std::string v = system_allocator_version(name_);
 #ifdef ALLOCBENCH_SANITIZER_BUILD
     if (std::strcmp(name_, "glibc") == 0) v += " (sanitizer build: malloc is the sanitizer's)";
@@ -113,6 +120,8 @@ class MallocFamilyAdapter : public Adapter {
  private:
   const char* name_;
   const char* library_;  // Substring of the path of the object that must define malloc.
+  std::string version_;  // Library adapters: the version the runner found.
+  bool exact_path_ = false;  // library_ is the exact file (library adapters).
 
   // A sanitizer build replaces the C library's malloc with the sanitizer's:
   // the glibc adapter then runs on it (the build is for checking the
@@ -144,6 +153,10 @@ std::unique_ptr<Adapter> create_mimalloc_adapter() {
 }
 std::unique_ptr<Adapter> create_inhouse_adapter() {
   return std::make_unique<MallocFamilyAdapter>("inhouse", "inhouse/liballoc");
+}
+std::unique_ptr<Adapter> create_library_adapter(const AdapterInfo& info) {
+  return std::make_unique<MallocFamilyAdapter>(info.name, info.preload.c_str(),
+                                               info.preload_version);
 }
 std::unique_ptr<Adapter> create_inhouse_baseline_adapter() {
   return std::make_unique<MallocFamilyAdapter>("inhouse_baseline", "baseline/liballoc");

@@ -1,10 +1,18 @@
 // The explicit list of adapters. To add one: write adapters/<name>_adapter.cpp
 // with a factory function, declare the factory below and add one line to the
 // table. See README "Adding an adapter".
+#include <glob.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 
 #include "adapters/adapter.h"
+#include "allocators/common/platform.h"
 
 namespace allocbench {
 
@@ -18,6 +26,7 @@ std::unique_ptr<Adapter> create_pmr_monotonic_adapter();
 std::unique_ptr<Adapter> create_pmr_unsync_pool_adapter();
 std::unique_ptr<Adapter> create_pmr_sync_pool_adapter();
 std::unique_ptr<Adapter> create_null_adapter();
+std::unique_ptr<Adapter> create_library_adapter(const AdapterInfo& info);
 std::unique_ptr<Adapter> create_test_crash_adapter();
 std::unique_ptr<Adapter> create_test_hang_adapter();
 std::unique_ptr<Adapter> create_test_oom_adapter();
@@ -46,6 +55,34 @@ constexpr Capabilities kPerThread{Threading::kPerThreadInstance};
 constexpr Capabilities kPerThreadResetOnly{Threading::kPerThreadInstance, SIZE_MAX, 0, false};
 constexpr Capabilities kNull{Threading::kShared, size_t{8} << 20, 0, true, 1u << 16, false};
 
+// Room for --allocator-lib entries: the registry never reallocates, so
+// pointers into it stay valid.
+constexpr size_t kMaxLibraryAdapters = 64;
+
+// LLVM's Scudo (Debian libclang-rt-14-dev): the first installed standalone
+// build, else the path of the Debian 12 package (its cells then say it is missing).
+std::string scudo_path() {
+  glob_t g;
+  std::string path = "/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.scudo_standalone-x86_64.so";
+  if (glob("/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.scudo_standalone-x86_64.so", 0,
+           nullptr, &g) == 0 && g.gl_pathc > 0) {
+    path = g.gl_pathv[0];
+  }
+  globfree(&g);
+  return path;
+}
+
+// A malloc-family adapter whose cells run under LD_PRELOAD of `path`.
+AdapterInfo library_entry(const char* name, const char* family, const char* description,
+                          std::string path, const char* package) {
+  AdapterInfo a{name,         family, "", description, kMalloc, nullptr, false,
+                CallPath::kProcessMalloc};
+  a.preload = std::move(path);
+  a.preload_package = package;
+  a.create_for = create_library_adapter;
+  return a;
+}
+
 bool test_adapters_enabled() {
   const char* v = std::getenv("ALLOCBENCH_TEST_ADAPTERS");
   return v != nullptr && std::strcmp(v, "1") == 0;
@@ -61,6 +98,10 @@ std::vector<AdapterInfo> build_registry() {
        create_tcmalloc_adapter, false, CallPath::kProcessMalloc},
       {"mimalloc", "system", "mimalloc", "mimalloc (Debian libmimalloc)", kMalloc,
        create_mimalloc_adapter, false, CallPath::kProcessMalloc},
+      library_entry("tbbmalloc", "system", "oneTBB tbbmalloc through libtbbmalloc_proxy (LD_PRELOAD)",
+                    "/usr/lib/x86_64-linux-gnu/libtbbmalloc_proxy.so.2", "libtbbmalloc2"),
+      library_entry("scudo", "system", "LLVM Scudo, standalone (LD_PRELOAD)", scudo_path(),
+                    "libclang-rt-14-dev"),
       {"inhouse", "inhouse", "inhouse", "liballoc, the in-house drop-in malloc (allocators/inhouse)",
        kMalloc, create_inhouse_adapter, false, CallPath::kProcessMalloc},
 #ifdef ALLOCBENCH_INHOUSE_BASELINE
@@ -120,21 +161,88 @@ std::vector<AdapterInfo> build_registry() {
        "calibration blocks plus a spin of 2 x ALLOCBENCH_SPIN_NS ns per allocation",
        kNull, create_null_adapter, true, CallPath::kCalibration, 2},
   };
-  if (!test_adapters_enabled()) {
-    std::vector<AdapterInfo> kept;
-    for (const AdapterInfo& a : all) {
-      if (!a.test_only) kept.push_back(a);
-    }
-    return kept;
+  std::vector<AdapterInfo> kept;
+  kept.reserve(all.size() + kMaxLibraryAdapters);
+  for (const AdapterInfo& a : all) {
+    if (!a.test_only || test_adapters_enabled()) kept.push_back(a);
   }
-  return all;
+  return kept;
+}
+
+std::vector<AdapterInfo>& registry() {
+  static std::vector<AdapterInfo> r = build_registry();
+  return r;
+}
+
+AdapterInfo* find_mutable(const std::string& name) {
+  for (AdapterInfo& a : registry()) {
+    if (name == a.name) return &a;
+  }
+  return nullptr;
+}
+
+bool valid_name(const std::string& name) {
+  if (name.empty() || name.size() > 32 || !(name[0] >= 'a' && name[0] <= 'z')) return false;
+  for (char ch : name) {
+    if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_')) return false;
+  }
+  return true;
 }
 
 }  // namespace
 
-const std::vector<AdapterInfo>& adapter_registry() {
-  static const std::vector<AdapterInfo> registry = build_registry();
-  return registry;
+const std::vector<AdapterInfo>& adapter_registry() { return registry(); }
+
+std::string register_library_adapter(const std::string& spec) {
+  const size_t eq = spec.find('=');
+  const std::string name = spec.substr(0, eq);
+  if (eq == std::string::npos || !valid_name(name)) {
+    return "--allocator-lib takes NAME=PATH[@VERSION] with NAME of a-z, 0-9 and _ (at most 32, "
+           "starting with a letter), not '" + spec + "'";
+  }
+  std::string path = spec.substr(eq + 1), version;
+  const size_t at = path.rfind('@');
+  if (at != std::string::npos && path.find('/', at) == std::string::npos) {
+    version = path.substr(at + 1);
+    path.resize(at);
+  }
+  struct stat st;
+  if (path.empty() || stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    return "--allocator-lib " + name + ": no library file '" + path + "'";
+  }
+  if (path[0] != '/') {
+    char cwd[PATH_MAX];
+    if (getcwd(cwd, sizeof cwd) == nullptr) return "--allocator-lib " + name + ": cannot get cwd";
+    path = std::string(cwd) + "/" + path;
+  }
+  if (AdapterInfo* known = find_mutable(name)) {
+    if (known->preload.empty() || !platform::same_file(known->preload.c_str(), path.c_str())) {
+      return "--allocator-lib " + name + ": '" + name +
+             "' is already an allocator (`allocbench list`); choose another name";
+    }
+    if (!version.empty()) known->preload_version = version;
+    return "";
+  }
+  if (registry().size() == registry().capacity()) {
+    return "--allocator-lib: at most " + std::to_string(kMaxLibraryAdapters) + " libraries";
+  }
+  static std::deque<std::string> names;  // The entries' const char* fields point here.
+  names.push_back(name);
+  names.push_back(name + ": " + path + " (--allocator-lib, LD_PRELOAD)");
+  AdapterInfo a = library_entry(names[names.size() - 2].c_str(), "external",
+                                names.back().c_str(), path, "");
+  a.preload_version = version;
+  registry().push_back(a);
+  return "";
+}
+
+void set_library_version(const std::string& name, const std::string& version) {
+  if (AdapterInfo* a = find_mutable(name)) a->preload_version = version;
+}
+
+std::string library_spec(const AdapterInfo& info) {
+  return std::string(info.name) + "=" + info.preload +
+         (info.preload_version.empty() ? "" : "@" + info.preload_version);
 }
 
 }  // namespace allocbench

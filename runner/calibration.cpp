@@ -36,7 +36,7 @@ char* CalibrationPlanner::map_faulted(size_t bytes) {
 
 std::string CalibrationPlanner::plan_thread(const ThreadTrace& t, SlotEntry* slots,
                                             const uint64_t* shared_sizes, uint32_t shared_slots,
-                                            CalibrationPlan* plan) {
+                                            bool channel_mix, CalibrationPlan* plan) {
   const std::string no_memory = "cannot map the calibration's blocks";
   if (t.toggles > 0) {
     // One block per shared slot this thread toggles.
@@ -59,25 +59,6 @@ std::string CalibrationPlanner::plan_thread(const ThreadTrace& t, SlotEntry* slo
     arrays_.push_back(std::move(table));
     return "";
   }
-  if (t.pushes > 0) {
-    // A ring of blocks, handed out in allocation order.
-    uint64_t largest = 16;
-    size_t align = 16, count = 0;
-    for (const Op& op : t.ops) {
-      if (!allocates(op.kind)) continue;
-      largest = std::max(largest, op.size);
-      align = std::max(align, size_t{1} << op.align_log2);
-      ++count;
-    }
-    const size_t stride = round_up(largest, std::max<size_t>(align, 64));
-    char* base = map_faulted(stride * kRingBlocks);
-    if (base == nullptr) return no_memory;
-    MappedArray<void*> stream(count + 1);
-    for (size_t k = 0; k < count; ++k) stream.push_back(base + (k % kRingBlocks) * stride);
-    plan->stream = stream.data();
-    arrays_.push_back(std::move(stream));
-    return "";
-  }
   // One block per slot, as large and as aligned as the slot's largest request.
   MappedArray<uint64_t> largest, align;
   largest.resize_zeroed(t.slot_count + 1);
@@ -98,6 +79,64 @@ std::string CalibrationPlanner::plan_thread(const ThreadTrace& t, SlotEntry* slo
   char* base = map_faulted(total);
   if (base == nullptr) return no_memory;
   for (uint32_t s = 0; s < t.slot_count; ++s) slots[s].ptr = base + offset[s];
+  return channel_mix ? plan_stream(t, slots, plan) : "";
+}
+
+// A channel mix's replay takes every kAlloc's block from plan->stream, in
+// order: the slot's own block when the thread frees it itself (LIFO reuse, as
+// in local traces), the next block of a ring when it is handed to another
+// thread. The ring holds more blocks than the thread can have in flight
+// (Channel::kCapacity + a consumer's burst) and 4 times its most live blocks
+// at once (larson hands whole arrays, whose blocks live on in the next threads
+// for a few handoffs), so blocks in flight stay distinct.
+std::string CalibrationPlanner::plan_stream(const ThreadTrace& t, const SlotEntry* slots,
+                                            CalibrationPlan* plan) {
+  MappedArray<uint8_t> pushed;  // Per kAlloc, in order: 1 if the block is handed over.
+  MappedArray<uint8_t> ends_pushed;
+  ends_pushed.resize_zeroed(t.slot_count + 1);
+  uint64_t largest = 16, live = 0, peak_live = 0, allocs = 0;
+  size_t align = 16;
+  for (size_t i = t.ops.size(); i-- > 0;) {
+    const Op& op = t.ops[i];
+    if (op.kind == OpKind::kPush) ends_pushed[op.slot] = 1;
+    if (op.kind == OpKind::kFree) ends_pushed[op.slot] = 0;
+    if (op.kind == OpKind::kAlloc) {
+      pushed.push_back(ends_pushed[op.slot]);
+      ++allocs;
+    }
+    if (allocates(op.kind)) {
+      largest = std::max(largest, op.size);
+      align = std::max(align, size_t{1} << op.align_log2);
+    }
+  }
+  size_t ring_blocks = 0;
+  for (const Op& op : t.ops) {
+    if (op.kind == OpKind::kAlloc || op.kind == OpKind::kCalloc || op.kind == OpKind::kPop) {
+      peak_live = std::max(peak_live, ++live);
+    } else if (op.kind == OpKind::kFree || op.kind == OpKind::kPush) {
+      --live;
+    }
+  }
+  for (uint8_t p : pushed) ring_blocks += p;
+  char* ring = nullptr;
+  const size_t ring_size = std::max<size_t>(kRingBlocks, 4 * peak_live);
+  const size_t stride = round_up(largest, std::max<size_t>(align, 64));
+  if (ring_blocks > 0) {
+    ring = map_faulted(stride * ring_size);
+    if (ring == nullptr) return "cannot map the calibration's blocks";
+  }
+  MappedArray<void*> stream(allocs + 1);
+  size_t next_ring = 0, k = allocs;  // `pushed` is in reverse order.
+  for (const Op& op : t.ops) {
+    if (op.kind != OpKind::kAlloc) continue;
+    if (pushed[--k] != 0) {
+      stream.push_back(ring + (next_ring++ % ring_size) * stride);
+    } else {
+      stream.push_back(slots[op.slot].ptr);
+    }
+  }
+  plan->stream = stream.data();
+  arrays_.push_back(std::move(stream));
   return "";
 }
 

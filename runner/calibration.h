@@ -8,10 +8,14 @@
 //     request that slot ever holds. The trace builder reuses the most recently
 //     freed slot first, so the calibration reuses memory in LIFO order, like a
 //     free list.
-//   - Traces that hand blocks to another thread (kPush): a ring of 2048 blocks
-//     per producer, more than a channel and a consumer's burst can hold, so
+//   - Channel mixes (some thread hands blocks to another, kPush): each
+//     allocation gets, in order, its slot's block as above when this thread
+//     frees it itself, or the next block of a ring when it is handed over. The
+//     ring (per thread) holds at least 2048 blocks, more than a channel and a
+//     consumer's burst can hold, and 4 times the thread's most live blocks, so
 //     blocks in flight stay distinct.
 //   - Shared-slot traces (kToggle): one block per (thread, shared slot).
+// kWrite needs nothing of its own: every planned block has at least 16 bytes.
 #ifndef ALLOCBENCH_RUNNER_CALIBRATION_H_
 #define ALLOCBENCH_RUNNER_CALIBRATION_H_
 
@@ -35,17 +39,20 @@ class CalibrationPlanner {
   CalibrationPlanner& operator=(const CalibrationPlanner&) = delete;
   ~CalibrationPlanner();
 
-  // Plans thread `t`'s blocks: fills slots[].ptr (local traces) and `plan`.
-  // `shared_sizes` has `shared_slots` entries (kToggle traces). Returns an
-  // empty string or why the memory could not be mapped.
+  // Plans thread `t`'s blocks: fills slots[].ptr and `plan`. `shared_sizes`
+  // has `shared_slots` entries (kToggle traces); `channel_mix`: the cell
+  // replays a channel mix, whose allocations take their blocks from
+  // plan->stream. Returns an empty string or why the memory could not be
+  // mapped.
   std::string plan_thread(const ThreadTrace& t, SlotEntry* slots, const uint64_t* shared_sizes,
-                          uint32_t shared_slots, CalibrationPlan* plan);
+                          uint32_t shared_slots, bool channel_mix, CalibrationPlan* plan);
 
   // Bytes mapped and faulted in for all threads.
   size_t bytes() const { return bytes_; }
 
  private:
   char* map_faulted(size_t bytes);
+  std::string plan_stream(const ThreadTrace& t, const SlotEntry* slots, CalibrationPlan* plan);
 
   struct Mapping {
     void* base;

@@ -190,176 +190,261 @@ void time_shares(const std::vector<double>& ns, const std::vector<uint8_t>& kind
   r->free_time_share = free_ns / all_ns;
 }
 
-}  // namespace
 
-CellResult run_cell(const CellConfig& c) {
-  CellResult r;
-  const AdapterInfo* info = find_adapter(c.adapter);
-  const Workload* w = find_workload(c.workload);
-  if (info == nullptr || w == nullptr || !has_profile(*w, c.profile) || c.threads == 0) {
-    return fail("error", "invalid cell configuration");
+// A mapping of whole pages, unmapped when it goes out of scope.
+struct PageMapping {
+  void* p = nullptr;
+  size_t n = 0;
+  PageMapping() = default;
+  PageMapping(const PageMapping&) = delete;
+  PageMapping& operator=(const PageMapping&) = delete;
+  ~PageMapping() {
+    if (p != nullptr) platform::unmap_pages(p, n);
   }
-  std::unique_ptr<Adapter> adapter = info->create();
-  r.adapter_version = adapter->version();
-  std::string bad = adapter->verify();
-  if (!bad.empty()) return fail("error", bad);
-  std::string skip = skip_reason(info->caps, w->requirements(c.profile), c.threads);
-  if (!skip.empty()) return fail("skipped", skip);
-  const bool calibration = info->call_path == CallPath::kCalibration;
-  const WorkloadRequirements req = w->requirements(c.profile);
+};
 
-  // Traces first, before the clock, in OS-mapped memory.
-  std::vector<Worker> workers(c.threads);
-  std::vector<uint64_t> hashes(c.threads);
-  unsigned mix = 0;
-  bool any_toggle = false, any_other = false;
-  uint64_t max_trace_peak = 0;
-  for (uint32_t i = 0; i < c.threads; ++i) {
-    TraceParams p{c.profile, c.seed, i, c.threads, c.ops};
-    Worker& wk = workers[i];
-    wk.trace = generate_trace(*w, p);
-    if (c.lat_sample > 0) {
-      wk.lat.reserve(2 * (c.ops / c.lat_sample) + 64);
-      wk.lat_kind.reserve(2 * (c.ops / c.lat_sample) + 64);
+// One cell, step by step: traces, replay loops, shared tables, calibration,
+// worker threads, the timed rounds, then the figures. Each step that can fail
+// returns false with the result set to the failure.
+class CellRun {
+ public:
+  explicit CellRun(const CellConfig& c) : c_(c) {}
+  CellResult run();
+
+ private:
+  bool fail_with(const std::string& status, const std::string& why) {
+    r_ = fail(status, why);
+    return false;
+  }
+  bool check_config();
+  bool generate_traces();
+  bool select_loops();
+  bool map_tables();
+  void time_spin();
+  bool plan_calibration();
+  void prepare_threads();
+  void worker_main(uint32_t i);
+  void start_workers();
+  bool any_failed() const;
+  void drain_shared();
+  uint64_t run_round(Round kind);
+  void reset_peak_rss();
+  void run_timed_rounds();
+  void collect_usage();
+  void collect_live_bytes();
+  void finish_workers();
+  bool collect_phases_and_failures();
+  void collect_latency();
+  void write_latency_file(const std::vector<double>& all);
+
+  const CellConfig& c_;
+  CellResult r_;
+  const AdapterInfo* info_ = nullptr;
+  const Workload* w_ = nullptr;
+  std::unique_ptr<Adapter> adapter_;
+  bool calibration_ = false;
+  WorkloadRequirements req_;
+  std::vector<Worker> workers_;
+  unsigned mix_ = 0;
+  bool any_toggle_ = false;
+  bool count_live_ = false;
+  uint64_t max_trace_peak_ = 0;
+  ReplayFn fast_ = nullptr, sampled_ = nullptr;
+  PageMapping channels_map_, shared_map_, live_map_;
+  std::atomic<void*>* shared_slots_ = nullptr;
+  LiveCounter* live_ = nullptr;
+  MappedArray<uint64_t> shared_sizes_;
+  std::atomic<bool> abort_{false};
+  ReplayShared shared_;
+  CalibrationPlanner planner_;
+  uint64_t spin_ticks_ = 0;
+  Gate gate_;
+  std::vector<std::thread> threads_;
+  uint32_t round_ = 0;
+  uint64_t rate_n0_ = 0, rate_c0_ = 0;  // Start of the cycle-counter rate span.
+};
+
+CellResult CellRun::run() {
+  if (!check_config() || !generate_traces() || !select_loops() || !map_tables()) return r_;
+  if (info_->spin_multiplier > 0) time_spin();
+  if (calibration_ && !plan_calibration()) return r_;
+  if (req_.shared_slots != 0) adapter_->thread_init();  // The main thread frees leftovers.
+  prepare_threads();
+  start_workers();
+  reset_peak_rss();
+  for (uint32_t k = 0; k < c_.warmup && !any_failed(); ++k) run_round(Round::kWarmup);
+  run_timed_rounds();
+  collect_usage();
+  collect_live_bytes();
+  // The latency round: the same trace again, about one op in lat_sample timed.
+  if (c_.lat_sample > 0 && !any_failed()) run_round(Round::kLatency);
+  finish_workers();
+  if (!collect_phases_and_failures()) return r_;
+  collect_latency();
+  return r_;
+}
+
+bool CellRun::check_config() {
+  info_ = find_adapter(c_.adapter);
+  w_ = find_workload(c_.workload);
+  if (info_ == nullptr || w_ == nullptr || !has_profile(*w_, c_.profile) || c_.threads == 0) {
+    return fail_with("error", "invalid cell configuration");
+  }
+  adapter_ = make_adapter(*info_);
+  r_.adapter_version = adapter_->version();
+  std::string bad = adapter_->verify();
+  if (!bad.empty()) return fail_with("error", bad);
+  std::string skip = skip_reason(info_->caps, w_->requirements(c_.profile), c_.threads);
+  if (!skip.empty()) return fail_with("skipped", skip);
+  calibration_ = info_->call_path == CallPath::kCalibration;
+  req_ = w_->requirements(c_.profile);
+  return true;
+}
+
+// Traces first, before the clock, in OS-mapped memory.
+bool CellRun::generate_traces() {
+  workers_ = std::vector<Worker>(c_.threads);
+  std::vector<uint64_t> hashes(c_.threads);
+  bool any_other = false;
+  for (uint32_t i = 0; i < c_.threads; ++i) {
+    TraceParams p{c_.profile, c_.seed, i, c_.threads, c_.ops};
+    Worker& wk = workers_[i];
+    wk.trace = generate_trace(*w_, p);
+    if (c_.lat_sample > 0) {
+      wk.lat.reserve(2 * (c_.ops / c_.lat_sample) + 64);
+      wk.lat_kind.reserve(2 * (c_.ops / c_.lat_sample) + 64);
     }
     hashes[i] = wk.trace.hash;
-    max_trace_peak = std::max(max_trace_peak, wk.trace.peak_live_bytes);
-    r.total_ops += wk.trace.ops.size();
-    r.allocs += wk.trace.allocs;
-    r.frees += wk.trace.frees;
-    r.reallocs += wk.trace.reallocs;
-    if (wk.trace.toggles > 0) any_toggle = true;
+    max_trace_peak_ = std::max(max_trace_peak_, wk.trace.peak_live_bytes);
+    r_.total_ops += wk.trace.ops.size();
+    r_.allocs += wk.trace.allocs;
+    r_.frees += wk.trace.frees;
+    r_.reallocs += wk.trace.reallocs;
+    if (wk.trace.toggles > 0) any_toggle_ = true;
     if (wk.trace.ops.size() > wk.trace.toggles) any_other = true;
-    mix |= detail::trace_mix(wk.trace);
+    mix_ |= detail::trace_mix(wk.trace);
   }
-  r.trace_hash = combine_trace_hashes(hashes.data(), hashes.size());
-  if (any_toggle && any_other) {
-    return fail("error", "the traces mix kToggle with other ops, which no replay loop handles");
+  r_.trace_hash = combine_trace_hashes(hashes.data(), hashes.size());
+  if (any_toggle_ && any_other) {
+    return fail_with("error", "the traces mix kToggle with other ops, which no replay loop handles");
   }
+  return true;
+}
+
+// The slot tables and the replay loops the traces' mix needs.
+bool CellRun::select_loops() {
   // The slot table the mix uses: 8 bytes a slot for plain mixes, else 16. The
   // calibration plans into the 16-byte table and copies for a plain mix.
-  const bool plain = (mix & (detail::kMixGeneral | detail::kMixChannel | detail::kMixToggle)) == 0;
-  for (Worker& wk : workers) {
-    if (!plain || calibration) wk.slots.resize_zeroed(wk.trace.slot_count + 1);
+  const bool plain =
+      (mix_ & (detail::kMixGeneral | detail::kMixChannel | detail::kMixToggle)) == 0;
+  for (Worker& wk : workers_) {
+    if (!plain || calibration_) wk.slots.resize_zeroed(wk.trace.slot_count + 1);
     if (plain) wk.plain_slots.resize_zeroed(wk.trace.slot_count + 1);
   }
   // Live bytes are exact from the trace for one thread; otherwise counted at replay.
-  const bool count_live = c.threads > 1 || any_toggle;
-  if (count_live) mix |= detail::kMixLive;
-  const ReplayFn fast = detail::select_replay(info->call_path, info->spin_multiplier > 0, mix,
-                                              false);
-  const ReplayFn sampled = detail::select_replay(info->call_path, info->spin_multiplier > 0,
-                                                 mix, true);
-  if (fast == nullptr || sampled == nullptr) return fail("error", "no replay loop for this mix");
+  count_live_ = c_.threads > 1 || any_toggle_;
+  if (count_live_) mix_ |= detail::kMixLive;
+  const bool spin = info_->spin_multiplier > 0;
+  fast_ = detail::select_replay(info_->call_path, spin, mix_, false);
+  sampled_ = detail::select_replay(info_->call_path, spin, mix_, true);
+  if (fast_ == nullptr || sampled_ == nullptr) return fail_with("error", "no replay loop for this mix");
+  return true;
+}
 
-  // Channels for producer/consumer workloads, in OS-mapped memory.
+// The channels, the shared slot table and the live-byte counters, in
+// OS-mapped memory.
+bool CellRun::map_tables() {
   uint32_t channel_count = 1;
-  for (const Worker& wk : workers) {
+  for (const Worker& wk : workers_) {
     for (const Op& op : wk.trace.ops) {
       if ((op.kind == OpKind::kPush || op.kind == OpKind::kPop) && op.channel >= channel_count) {
         channel_count = op.channel + 1u;
       }
     }
   }
-  const size_t channel_bytes = sizeof(Channel) * channel_count;
-  Channel* channels = static_cast<Channel*>(platform::map_pages(channel_bytes));
-  if (channels == nullptr) return fail("error", "cannot map channels");
+  channels_map_.n = sizeof(Channel) * channel_count;
+  channels_map_.p = platform::map_pages(channels_map_.n);
+  auto* channels = static_cast<Channel*>(channels_map_.p);
+  if (channels == nullptr) return fail_with("error", "cannot map channels");
   for (uint32_t i = 0; i < channel_count; ++i) new (&channels[i]) Channel{};
-  struct Unmap {
-    void* p;
-    size_t n;
-    ~Unmap() { platform::unmap_pages(p, n); }
-  } unmap_channels{channels, channel_bytes};
-  std::atomic<bool> abort{false};
 
   // The shared slot table of kToggle workloads, and the size each slot holds
   // (a function of the slot, so any thread can free any slot's block).
-  const size_t shared_bytes = sizeof(std::atomic<void*>) * (req.shared_slots + 1);
-  auto* shared_slots = static_cast<std::atomic<void*>*>(platform::map_pages(shared_bytes));
-  if (shared_slots == nullptr) return fail("error", "cannot map the shared slot table");
-  for (uint32_t i = 0; i <= req.shared_slots; ++i) {
-    new (&shared_slots[i]) std::atomic<void*>{nullptr};
+  shared_map_.n = sizeof(std::atomic<void*>) * (req_.shared_slots + 1);
+  shared_map_.p = platform::map_pages(shared_map_.n);
+  shared_slots_ = static_cast<std::atomic<void*>*>(shared_map_.p);
+  if (shared_slots_ == nullptr) return fail_with("error", "cannot map the shared slot table");
+  for (uint32_t i = 0; i <= req_.shared_slots; ++i) {
+    new (&shared_slots_[i]) std::atomic<void*>{nullptr};
   }
-  Unmap unmap_shared{shared_slots, shared_bytes};
-  MappedArray<uint64_t> shared_sizes;
-  shared_sizes.resize_zeroed(req.shared_slots + 1);
-  for (const Worker& wk : workers) {
+  shared_sizes_.resize_zeroed(req_.shared_slots + 1);
+  for (const Worker& wk : workers_) {
     for (const Op& op : wk.trace.ops) {
-      if (op.kind == OpKind::kToggle && op.slot < req.shared_slots) {
-        shared_sizes[op.slot] = op.size;
+      if (op.kind == OpKind::kToggle && op.slot < req_.shared_slots) {
+        shared_sizes_[op.slot] = op.size;
       }
     }
   }
   // Live-byte counters: one per worker, then the main thread's (leftover frees).
-  const size_t live_bytes = (sizeof(LiveCounter) * (c.threads + 1) + platform::page_size() - 1) &
-                            ~(platform::page_size() - 1);
-  auto* live = static_cast<LiveCounter*>(platform::map_aligned(live_bytes, platform::page_size()));
-  if (live == nullptr) return fail("error", "cannot map the live counters");
-  for (uint32_t i = 0; i <= c.threads; ++i) new (&live[i]) LiveCounter{};
-  Unmap unmap_live{live, live_bytes};
-  LiveCounter& main_live = live[c.threads];
+  const size_t page = platform::page_size();
+  live_map_.n = (sizeof(LiveCounter) * (c_.threads + 1) + page - 1) & ~(page - 1);
+  live_map_.p = platform::map_aligned(live_map_.n, page);
+  live_ = static_cast<LiveCounter*>(live_map_.p);
+  if (live_ == nullptr) return fail_with("error", "cannot map the live counters");
+  for (uint32_t i = 0; i <= c_.threads; ++i) new (&live_[i]) LiveCounter{};
+  shared_.channels = channels;
+  shared_.abort = &abort_;
+  shared_.shared_slots = shared_slots_;
+  shared_.live = live_;
+  shared_.live_count = c_.threads + 1;
+  return true;
+}
 
-  // The calibration's blocks, planned and faulted in before the baseline.
-  CalibrationPlanner planner;
-  uint64_t spin_ticks = 0;
-  if (info->spin_multiplier > 0) {
-    // The known cost: a spin of ALLOCBENCH_SPIN_NS (default 400) x multiplier ns per
-    // allocation, timed here in-process without the harness (the fastest of 15
-    // rounds: preemption only adds time) and reported in adapter_version.
-    uint64_t spin_ns = 400;
-    const char* env = std::getenv("ALLOCBENCH_SPIN_NS");
-    if (env != nullptr && !parse_spin(env, &spin_ns)) spin_ns = 400;
-    const uint64_t n0 = platform::now_ns(), c0 = platform::read_cycles();
-    while (platform::now_ns() - n0 < 2 * kMinRateSpanNs) {
-    }
-    const double rate = static_cast<double>(platform::read_cycles() - c0) /
-                        static_cast<double>(platform::now_ns() - n0);
-    spin_ticks = static_cast<uint64_t>(spin_ns * info->spin_multiplier * rate + 0.5);
-    constexpr int kCalls = 20000;
-    std::vector<double> per_call;
-    for (int round = 0; round < 15; ++round) {
-      const uint64_t t0 = platform::now_ns();
-      for (int k = 0; k < kCalls; ++k) detail::spin_cycles(spin_ticks);
-      per_call.push_back(static_cast<double>(platform::now_ns() - t0) / kCalls);
-    }
-    std::sort(per_call.begin(), per_call.end());
-    char buf[128];
-    std::snprintf(buf, sizeof buf, "spin %llu ns: %.3f ns per allocation in-process",
-                  static_cast<unsigned long long>(spin_ns * info->spin_multiplier), per_call[0]);
-    r.adapter_version = buf;
+// The calibration's known cost: a spin of ALLOCBENCH_SPIN_NS (default 400) x
+// multiplier ns per allocation, timed here in-process without the harness
+// (the fastest of 15 rounds: preemption only adds time) and reported in
+// adapter_version.
+void CellRun::time_spin() {
+  uint64_t spin_ns = 400;
+  const char* env = std::getenv("ALLOCBENCH_SPIN_NS");
+  if (env != nullptr && !parse_spin(env, &spin_ns)) spin_ns = 400;
+  const uint64_t n0 = platform::now_ns(), c0 = platform::read_cycles();
+  while (platform::now_ns() - n0 < 2 * kMinRateSpanNs) {
   }
-  if (calibration) {
-    for (Worker& wk : workers) {
-      std::string err = planner.plan_thread(wk.trace, wk.slots.data(), shared_sizes.data(),
-                                            req.shared_slots, &wk.plan);
-      if (!err.empty()) return fail("error", err);
-      wk.plan.spin_ticks = spin_ticks;
-      for (size_t k = 0; k < wk.plain_slots.size(); ++k) wk.plain_slots[k] = wk.slots[k].ptr;
-    }
+  const double rate = static_cast<double>(platform::read_cycles() - c0) /
+                      static_cast<double>(platform::now_ns() - n0);
+  spin_ticks_ = static_cast<uint64_t>(spin_ns * info_->spin_multiplier * rate + 0.5);
+  constexpr int kCalls = 20000;
+  std::vector<double> per_call;
+  for (int round = 0; round < 15; ++round) {
+    const uint64_t t0 = platform::now_ns();
+    for (int k = 0; k < kCalls; ++k) detail::spin_cycles(spin_ticks_);
+    per_call.push_back(static_cast<double>(platform::now_ns() - t0) / kCalls);
   }
+  std::sort(per_call.begin(), per_call.end());
+  char buf[128];
+  std::snprintf(buf, sizeof buf, "spin %llu ns: %.3f ns per allocation in-process",
+                static_cast<unsigned long long>(spin_ns * info_->spin_multiplier), per_call[0]);
+  r_.adapter_version = buf;
+}
 
-  // Frees what the toggles left in the table (between rounds and at the end).
-  auto drain_shared = [&] {
-    int64_t freed = 0;
-    for (uint32_t i = 0; i < req.shared_slots; ++i) {
-      void* p = shared_slots[i].exchange(nullptr);
-      if (p == nullptr) continue;
-      if (!calibration) adapter->deallocate(p, shared_sizes[i], 16);
-      freed += static_cast<int64_t>(shared_sizes[i]);
-    }
-    main_live.bytes.fetch_sub(freed, std::memory_order_relaxed);
-  };
-  if (req.shared_slots != 0) adapter->thread_init();  // The main thread frees leftovers.
-  ReplayShared shared;
-  shared.channels = channels;
-  shared.abort = &abort;
-  shared.shared_slots = shared_slots;
-  shared.live = live;
-  shared.live_count = c.threads + 1;
+// The calibration's blocks, planned and faulted in before the baseline.
+bool CellRun::plan_calibration() {
+  for (Worker& wk : workers_) {
+    std::string err =
+        planner_.plan_thread(wk.trace, wk.slots.data(), shared_sizes_.data(), req_.shared_slots,
+                             (mix_ & detail::kMixChannel) != 0, &wk.plan);
+    if (!err.empty()) return fail_with("error", err);
+    wk.plan.spin_ticks = spin_ticks_;
+    for (size_t k = 0; k < wk.plain_slots.size(); ++k) wk.plain_slots[k] = wk.slots[k].ptr;
+  }
+  return true;
+}
 
-  for (uint32_t i = 0; i < c.threads; ++i) {
-    ThreadReplay& t = workers[i].state;
-    Worker& wk = workers[i];
+void CellRun::prepare_threads() {
+  for (uint32_t i = 0; i < c_.threads; ++i) {
+    Worker& wk = workers_[i];
+    ThreadReplay& t = wk.state;
     t.n = wk.trace.ops.size();
     for (size_t k = 0; k < t.n; ++k) {
       if (wk.trace.ops[k].kind == OpKind::kPhase) wk.phases.push_back(k);
@@ -371,211 +456,256 @@ CellResult run_cell(const CellConfig& c) {
     t.ops = wk.trace.ops.data();
     t.phases = wk.phases.data();
     t.phase_count = wk.phases.size();
-    t.slots = workers[i].slots.data();
-    t.plain_slots = workers[i].plain_slots.data();
+    t.slots = wk.slots.data();
+    t.plain_slots = wk.plain_slots.data();
     t.index = i;
-    t.reset_at_phase = !info->caps.individual_free;
-    t.live_mask = c.threads == 1 ? 0 : 63;  // One thread: every op, so the peak is exact.
-    t.sample_every = c.lat_sample;
-    t.sample_rng = mix64(c.seed ^ (uint64_t{i} << 32));
+    t.reset_at_phase = !info_->caps.individual_free;
+    t.live_mask = c_.threads == 1 ? 0 : 63;  // One thread: every op, so the peak is exact.
+    t.sample_every = c_.lat_sample;
+    t.sample_rng = mix64(c_.seed ^ (uint64_t{i} << 32));
   }
+}
 
-  Gate gate;
-  std::vector<std::thread> threads;
-  threads.reserve(c.threads);
-  for (uint32_t i = 0; i < c.threads; ++i) {
-    threads.emplace_back([&, i] {
-      Worker& me = workers[i];
-      const CallContext ctx{adapter.get(), &me.plan};
-      bool first_timed = true;
-      adapter->thread_init();
-      gate.arrive();  // Ready.
-      for (uint32_t round = 1;; ++round) {
-        const Round kind = gate.wait_start(round);
-        if (kind == Round::kExit) break;
-        ThreadReplay& t = me.state;
-        if (!t.failed) {  // A failed thread only keeps the rounds in step.
-          t.toggle_allocs = t.toggle_frees = 0;
-          t.phase_rss = kind == Round::kTimed && first_timed && i == 0 && req.record_phase_rss
-                            ? &me.phase_rss
-                            : nullptr;
-          if (kind == Round::kLatency) {
-            me.timer_ticks = timer_cost_ticks();
-            t.lat = &me.lat;
-            t.lat_kind = &me.lat_kind;
-            sampled(ctx, t, shared);
-          } else if (kind == Round::kTimed) {
-            // Per-thread usage around the replay alone: not the gate's spinning,
-            // not the main thread's frees of toggle leftovers between replays.
-            rusage before, after;
-            getrusage(RUSAGE_THREAD, &before);
-            const uint64_t cpu0 = thread_cpu_ns();
-            fast(ctx, t, shared);
-            me.timed_cpu_ns += thread_cpu_ns() - cpu0;
-            getrusage(RUSAGE_THREAD, &after);
-            add_usage(&me.timed_usage, before, after);
-          } else {
-            fast(ctx, t, shared);
-          }
-          if (kind == Round::kTimed) {
-            first_timed = false;
-            me.timed_toggle_allocs += t.toggle_allocs;
-            me.timed_toggle_frees += t.toggle_frees;
-          }
-        }
-        me.end_ns = platform::now_ns();
-        gate.arrive();
+// Worker thread i: one replay per released round until kExit.
+void CellRun::worker_main(uint32_t i) {
+  Worker& me = workers_[i];
+  const CallContext ctx{adapter_.get(), &me.plan};
+  bool first_timed = true;
+  adapter_->thread_init();
+  gate_.arrive();  // Ready.
+  for (uint32_t round = 1;; ++round) {
+    const Round kind = gate_.wait_start(round);
+    if (kind == Round::kExit) break;
+    ThreadReplay& t = me.state;
+    if (!t.failed) {  // A failed thread only keeps the rounds in step.
+      t.toggle_allocs = t.toggle_frees = 0;
+      t.phase_rss = kind == Round::kTimed && first_timed && i == 0 && req_.record_phase_rss
+                        ? &me.phase_rss
+                        : nullptr;
+      if (kind == Round::kLatency) {
+        me.timer_ticks = timer_cost_ticks();
+        t.lat = &me.lat;
+        t.lat_kind = &me.lat_kind;
+        sampled_(ctx, t, shared_);
+      } else if (kind == Round::kTimed) {
+        // Per-thread usage around the replay alone: not the gate's spinning,
+        // not the main thread's frees of toggle leftovers between replays.
+        rusage before, after;
+        getrusage(RUSAGE_THREAD, &before);
+        const uint64_t cpu0 = thread_cpu_ns();
+        fast_(ctx, t, shared_);
+        me.timed_cpu_ns += thread_cpu_ns() - cpu0;
+        getrusage(RUSAGE_THREAD, &after);
+        add_usage(&me.timed_usage, before, after);
+        first_timed = false;
+        me.timed_toggle_allocs += t.toggle_allocs;
+        me.timed_toggle_frees += t.toggle_frees;
+      } else {
+        fast_(ctx, t, shared_);
       }
-      adapter->thread_exit();
-    });
-  }
-  gate.wait_arrivals(c.threads);
-  uint32_t round = 0;
-  auto any_failed = [&] {
-    for (const Worker& wk : workers) {
-      if (wk.state.failed) return true;
     }
-    return false;
-  };
-  // Runs one round on every worker; returns its wall time (release to the
-  // last thread's end).
-  auto run_round = [&](Round kind) -> uint64_t {
-    ++round;
-    const uint64_t t0 = platform::now_ns();
-    gate.release(round, kind);
-    gate.wait_arrivals(c.threads * (round + 1));
-    uint64_t t_end = 0;
-    for (const Worker& wk : workers) t_end = std::max(t_end, wk.end_ns);
-    drain_shared();
-    return t_end > t0 ? t_end - t0 : 1;
-  };
+    me.end_ns = platform::now_ns();
+    gate_.arrive();
+  }
+  adapter_->thread_exit();
+}
 
-  r.baseline_rss_bytes = platform::resident_bytes();
+void CellRun::start_workers() {
+  threads_.reserve(c_.threads);
+  for (uint32_t i = 0; i < c_.threads; ++i) threads_.emplace_back([this, i] { worker_main(i); });
+  gate_.wait_arrivals(c_.threads);
+}
+
+bool CellRun::any_failed() const {
+  for (const Worker& wk : workers_) {
+    if (wk.state.failed) return true;
+  }
+  return false;
+}
+
+// Frees what the toggles left in the table (between rounds and at the end).
+void CellRun::drain_shared() {
+  int64_t freed = 0;
+  for (uint32_t i = 0; i < req_.shared_slots; ++i) {
+    void* p = shared_slots_[i].exchange(nullptr);
+    if (p == nullptr) continue;
+    if (!calibration_) adapter_->deallocate(p, shared_sizes_[i], 16);
+    freed += static_cast<int64_t>(shared_sizes_[i]);
+  }
+  live_[c_.threads].bytes.fetch_sub(freed, std::memory_order_relaxed);
+}
+
+// Runs one round on every worker; returns its wall time (release to the last
+// thread's end).
+uint64_t CellRun::run_round(Round kind) {
+  ++round_;
+  const uint64_t t0 = platform::now_ns();
+  gate_.release(round_, kind);
+  gate_.wait_arrivals(c_.threads * (round_ + 1));
+  uint64_t t_end = 0;
+  for (const Worker& wk : workers_) t_end = std::max(t_end, wk.end_ns);
+  drain_shared();
+  return t_end > t0 ? t_end - t0 : 1;
+}
+
+void CellRun::reset_peak_rss() {
+  r_.baseline_rss_bytes = platform::resident_bytes();
   int reset_err = platform::reset_peak_resident();
   if (test_fault("ALLOCBENCH_FAULT_RSS_RESET")) reset_err = EACCES;  // Runner tests only.
   if (reset_err != 0) {
-    r.memory_valid = false;
-    r.note = std::string("the peak-RSS reset failed (") + std::strerror(reset_err) +
-             "), so the memory columns are empty";
-  } else if (calibration) {
-    r.memory_valid = false;
-    r.note = "calibration: its blocks are faulted in before the baseline, no memory figures";
+    r_.memory_valid = false;
+    r_.note = std::string("the peak-RSS reset failed (") + std::strerror(reset_err) +
+              "), so the memory columns are empty";
+  } else if (calibration_) {
+    r_.memory_valid = false;
+    r_.note = "calibration: its blocks are faulted in before the baseline, no memory figures";
   }
-  for (uint32_t k = 0; k < c.warmup && !any_failed(); ++k) run_round(Round::kWarmup);
+}
 
-  // Timed replays until their sum reaches min_time (at least one).
-  const uint64_t rate_n0 = platform::now_ns(), rate_c0 = platform::read_cycles();
-  const uint64_t min_time_ns = static_cast<uint64_t>(c.min_time_s * 1e9);
-  while (!any_failed() && r.replays < std::max<uint32_t>(c.max_replays, 1) &&
-         (r.replays == 0 || r.wall_ns < min_time_ns)) {
-    r.wall_ns += run_round(Round::kTimed);
-    ++r.replays;
+// Timed replays until their sum reaches min_time (at least one), then the
+// RSS and the cycle-counter rate.
+void CellRun::run_timed_rounds() {
+  rate_n0_ = platform::now_ns();
+  rate_c0_ = platform::read_cycles();
+  const uint64_t min_time_ns = static_cast<uint64_t>(c_.min_time_s * 1e9);
+  while (!any_failed() && r_.replays < std::max<uint32_t>(c_.max_replays, 1) &&
+         (r_.replays == 0 || r_.wall_ns < min_time_ns)) {
+    r_.wall_ns += run_round(Round::kTimed);
+    ++r_.replays;
   }
-  rusage ru1{}, ru0{};  // The workers' timed usage, summed (ru0 stays zero).
-  for (const Worker& wk : workers) add_usage(&ru1, ru0, wk.timed_usage);
-  r.peak_rss_bytes = platform::peak_resident_bytes();
-  r.final_rss_bytes = platform::resident_bytes();
-  while (platform::now_ns() - rate_n0 < kMinRateSpanNs) {
+  r_.peak_rss_bytes = platform::peak_resident_bytes();
+  r_.final_rss_bytes = platform::resident_bytes();
+  while (platform::now_ns() - rate_n0_ < kMinRateSpanNs) {
   }
-  r.ticks_per_ns = static_cast<double>(platform::read_cycles() - rate_c0) /
-                   static_cast<double>(platform::now_ns() - rate_n0);
-  const double replays = r.replays > 0 ? r.replays : 1;
-  r.minflt = static_cast<uint64_t>((ru1.ru_minflt - ru0.ru_minflt) / replays + 0.5);
-  r.majflt = static_cast<uint64_t>((ru1.ru_majflt - ru0.ru_majflt) / replays + 0.5);
-  r.nvcsw = static_cast<uint64_t>((ru1.ru_nvcsw - ru0.ru_nvcsw) / replays + 0.5);
-  r.nivcsw = static_cast<uint64_t>((ru1.ru_nivcsw - ru0.ru_nivcsw) / replays + 0.5);
+  r_.ticks_per_ns = static_cast<double>(platform::read_cycles() - rate_c0_) /
+                    static_cast<double>(platform::now_ns() - rate_n0_);
+}
+
+// Faults, context switches and CPU time per timed replay, from the workers'
+// timed usage.
+void CellRun::collect_usage() {
+  rusage ru{}, zero{};
+  for (const Worker& wk : workers_) add_usage(&ru, zero, wk.timed_usage);
+  const double replays = r_.replays > 0 ? r_.replays : 1;
+  r_.minflt = static_cast<uint64_t>(ru.ru_minflt / replays + 0.5);
+  r_.majflt = static_cast<uint64_t>(ru.ru_majflt / replays + 0.5);
+  r_.nvcsw = static_cast<uint64_t>(ru.ru_nvcsw / replays + 0.5);
+  r_.nivcsw = static_cast<uint64_t>(ru.ru_nivcsw / replays + 0.5);
   // CPU time: the precise per-thread clocks, split into user and system in the
   // proportion rusage's (tick-sampled) times give for each thread.
   double user_s = 0, sys_s = 0;
-  for (const Worker& wk : workers) {
+  for (const Worker& wk : workers_) {
     const double cpu = static_cast<double>(wk.timed_cpu_ns) / 1e9;
     const double u = tv_seconds(wk.timed_usage.ru_utime), k = tv_seconds(wk.timed_usage.ru_stime);
     const double user_share = u + k > 0 ? u / (u + k) : 1.0;
     user_s += cpu * user_share;
     sys_s += cpu * (1 - user_share);
   }
-  r.user_s = user_s / replays;
-  r.sys_s = sys_s / replays;
+  r_.user_s = user_s / replays;
+  r_.sys_s = sys_s / replays;
+}
 
-  // Peak live bytes: exact from the trace for one thread, else counted.
+// Peak live bytes: exact from the trace for one thread, else counted; and the
+// toggles' allocations and frees, decided at replay.
+void CellRun::collect_live_bytes() {
   int64_t counted_peak = 0;
-  for (const Worker& wk : workers) counted_peak = std::max(counted_peak, wk.state.peak_live);
-  if (!count_live) {
-    r.peak_live_bytes = workers[0].trace.peak_live_bytes;
-    r.peak_live_method = "trace";
+  for (const Worker& wk : workers_) counted_peak = std::max(counted_peak, wk.state.peak_live);
+  if (!count_live_) {
+    r_.peak_live_bytes = workers_[0].trace.peak_live_bytes;
+    r_.peak_live_method = "trace";
   } else {
-    r.peak_live_bytes = static_cast<uint64_t>(std::max<int64_t>(counted_peak, 0));
-    if (!any_toggle && mix == (mix & ~detail::kMixChannel)) {
+    r_.peak_live_bytes = static_cast<uint64_t>(std::max<int64_t>(counted_peak, 0));
+    if (!any_toggle_ && mix_ == (mix_ & ~detail::kMixChannel)) {
       // Independent threads: the sum is never below the largest single trace's peak.
-      r.peak_live_bytes = std::max(r.peak_live_bytes, max_trace_peak);
+      r_.peak_live_bytes = std::max(r_.peak_live_bytes, max_trace_peak_);
     }
-    r.peak_live_method = c.threads == 1 ? "replay" : "sampled";
+    r_.peak_live_method = c_.threads == 1 ? "replay" : "sampled";
   }
-  if (any_toggle) {
-    r.allocs = r.frees = 0;
-    for (const Worker& wk : workers) {
-      r.allocs += wk.timed_toggle_allocs;
-      r.frees += wk.timed_toggle_frees;
+  if (any_toggle_) {
+    const double replays = r_.replays > 0 ? r_.replays : 1;
+    uint64_t allocs = 0, frees = 0;
+    for (const Worker& wk : workers_) {
+      allocs += wk.timed_toggle_allocs;
+      frees += wk.timed_toggle_frees;
     }
-    r.allocs = static_cast<uint64_t>(r.allocs / replays + 0.5);
-    r.frees = static_cast<uint64_t>(r.frees / replays + 0.5);
+    r_.allocs = static_cast<uint64_t>(allocs / replays + 0.5);
+    r_.frees = static_cast<uint64_t>(frees / replays + 0.5);
   }
+}
 
-  // The latency round: the same trace again, about one op in lat_sample timed.
-  if (c.lat_sample > 0 && !any_failed()) run_round(Round::kLatency);
-  gate.release(++round, Round::kExit);  // Workers leave without arriving.
-  for (std::thread& t : threads) t.join();
-  if (req.shared_slots != 0) adapter->thread_exit();
-  for (uint64_t v : workers[0].phase_rss) {
-    if (!r.phase_rss.empty()) r.phase_rss += ';';
-    r.phase_rss += std::to_string(v);
+void CellRun::finish_workers() {
+  gate_.release(++round_, Round::kExit);  // Workers leave without arriving.
+  for (std::thread& t : threads_) t.join();
+  if (req_.shared_slots != 0) adapter_->thread_exit();
+}
+
+// The phase RSS of thread 0; false (the result set to oom) when a worker's
+// allocation returned null.
+bool CellRun::collect_phases_and_failures() {
+  for (uint64_t v : workers_[0].phase_rss) {
+    if (!r_.phase_rss.empty()) r_.phase_rss += ';';
+    r_.phase_rss += std::to_string(v);
   }
-
-  for (const Worker& wk : workers) {
+  for (const Worker& wk : workers_) {
     if (wk.state.failed && !wk.state.aborted) {
-      return fail("oom",
-                  "allocation of " + std::to_string(wk.state.fail_size) + " bytes returned null");
+      return fail_with("oom", "allocation of " + std::to_string(wk.state.fail_size) +
+                                  " bytes returned null");
     }
   }
+  return true;
+}
 
-  // Latency: cycles less the timer's own cost, in ns, all threads merged.
+// Latency: cycles less the timer's own cost, in ns, all threads merged.
+void CellRun::collect_latency() {
   std::vector<double> all;
   std::vector<uint8_t> kinds;  // The OpKind of each entry of `all`.
   double timer_sum = 0;
-  for (const Worker& wk : workers) {
+  for (const Worker& wk : workers_) {
     const double timer = static_cast<double>(wk.timer_ticks);
     timer_sum += timer;
     for (size_t i = 0; i < wk.lat.size(); ++i) {
-      all.push_back((static_cast<double>(wk.lat[i]) - timer) / r.ticks_per_ns);
+      all.push_back((static_cast<double>(wk.lat[i]) - timer) / r_.ticks_per_ns);
       kinds.push_back(wk.lat_kind[i]);
     }
   }
-  time_shares(all, kinds, &r);
-  r.timer_ns = timer_sum / c.threads / r.ticks_per_ns;
-  if (!c.lat_out.empty() && !all.empty()) {
-    // At most kLatencyFileMax samples: every k-th, in thread order.
-    const size_t step = (all.size() + kLatencyFileMax - 1) / kLatencyFileMax;
-    std::vector<float> keep;
-    for (size_t i = 0; i < all.size(); i += step) keep.push_back(static_cast<float>(all[i]));
-    FILE* f = std::fopen(c.lat_out.c_str(), "wb");
-    bool written = f != nullptr && std::fwrite(keep.data(), sizeof(float), keep.size(), f) ==
-                                       keep.size();
-    if (f != nullptr && std::fclose(f) != 0) written = false;
-    if (!written) {
-      r.note += std::string(r.note.empty() ? "" : "; ") + "cannot write " + c.lat_out;
-      std::remove(c.lat_out.c_str());
-    }
+  time_shares(all, kinds, &r_);
+  // The percentiles and the file describe allocator calls: kWrite ops (the
+  // workload's own writes, hundreds of cycles each) count in the shares only.
+  size_t kept = 0;
+  for (size_t i = 0; i < all.size(); ++i) {
+    if (static_cast<OpKind>(kinds[i]) != OpKind::kWrite) all[kept++] = all[i];
   }
+  all.resize(kept);
+  r_.timer_ns = timer_sum / c_.threads / r_.ticks_per_ns;
+  if (!c_.lat_out.empty() && !all.empty()) write_latency_file(all);
   std::sort(all.begin(), all.end());
   auto clamp0 = [](double v) { return v < 0 ? 0.0 : v; };
-  r.lat_samples = all.size();
-  r.lat_p50_ns = clamp0(percentile(all, 0.50));
-  r.lat_p90_ns = clamp0(percentile(all, 0.90));
-  r.lat_p99_ns = clamp0(percentile(all, 0.99));
-  r.lat_p999_ns = clamp0(percentile(all, 0.999));
-  r.lat_max_ns = all.empty() ? 0 : clamp0(all.back());
-  return r;
+  r_.lat_samples = all.size();
+  r_.lat_p50_ns = clamp0(percentile(all, 0.50));
+  r_.lat_p90_ns = clamp0(percentile(all, 0.90));
+  r_.lat_p99_ns = clamp0(percentile(all, 0.99));
+  r_.lat_p999_ns = clamp0(percentile(all, 0.999));
+  r_.lat_max_ns = all.empty() ? 0 : clamp0(all.back());
 }
+
+// At most kLatencyFileMax samples: every k-th, in thread order.
+void CellRun::write_latency_file(const std::vector<double>& all) {
+  const size_t step = (all.size() + kLatencyFileMax - 1) / kLatencyFileMax;
+  std::vector<float> keep;
+  for (size_t i = 0; i < all.size(); i += step) keep.push_back(static_cast<float>(all[i]));
+  FILE* f = std::fopen(c_.lat_out.c_str(), "wb");
+  bool written =
+      f != nullptr && std::fwrite(keep.data(), sizeof(float), keep.size(), f) == keep.size();
+  if (f != nullptr && std::fclose(f) != 0) written = false;
+  if (!written) {
+    r_.note += std::string(r_.note.empty() ? "" : "; ") + "cannot write " + c_.lat_out;
+    std::remove(c_.lat_out.c_str());
+  }
+}
+
+}  // namespace
+
+CellResult run_cell(const CellConfig& c) { return CellRun(c).run(); }
 
 namespace {
 

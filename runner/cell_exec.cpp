@@ -1,6 +1,7 @@
 #include "runner/cell_exec.h"
 
 #include <libgen.h>
+#include <limits.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -39,6 +40,34 @@ std::string last_line(const std::string& s) {
   return line;
 }
 
+// A library adapter's cell registers it too (its path and version).
+void add_library_args(const AdapterInfo& a, std::vector<std::string>* args) {
+  if (a.preload.empty()) return;
+  args->push_back("--allocator-lib");
+  args->push_back(library_spec(a));
+}
+
+// The environment a cell of `a` adds: LD_PRELOAD of a library adapter's library.
+std::vector<std::string> cell_env(const AdapterInfo& a) {
+  if (a.preload.empty()) return {};
+  return {"LD_PRELOAD=" + a.preload};
+}
+
+// Why a cell of `a` cannot start ("" when it can): its binary or its
+// preloaded library is missing.
+std::string cell_missing(const AdapterInfo& a) {
+  const std::string bin = cell_binary(a);
+  if (!file_exists(bin)) {
+    return "cell binary " + bin + " was not built (is the allocator's library installed?)";
+  }
+  if (!a.preload.empty() && !file_exists(a.preload)) {
+    std::string pkg = a.preload_package;
+    return "library " + a.preload + " is not installed" +
+           (pkg.empty() ? "" : " (Debian package " + pkg + "; run scripts/setup.sh)");
+  }
+  return "";
+}
+
 std::vector<std::string> cell_args(const AdapterInfo& a, const Cell& cell, const CellRun& run) {
   std::vector<std::string> args = {cell_binary(a),
                                    "--adapter",
@@ -63,6 +92,7 @@ std::vector<std::string> cell_args(const AdapterInfo& a, const Cell& cell, const
     args.push_back("--lat-out");
     args.push_back(run.run_dir + "/" + latency_file(cell));
   }
+  add_library_args(a, &args);
   return args;
 }
 
@@ -204,13 +234,21 @@ std::map<std::string, std::string> execute_cell(const Cell& cell, const CellRun&
     row["error"] = skip;
     return row;
   }
-  std::string bin = cell_binary(*a);
-  if (!file_exists(bin)) {
-    row["status"] = "error";
-    row["error"] = "cell binary " + bin + " was not built (is the allocator's library installed?)";
+#ifdef ALLOCBENCH_SANITIZER_BUILD
+  if (!a->preload.empty()) {
+    row["status"] = "skipped";
+    row["error"] = "sanitizer build: a preloaded library cannot come before the sanitizer's runtime";
     return row;
   }
-  ChildOutcome o = run_child(cell_args(*a, cell, run), run.timeout_s, &g_interrupted, run.pid_file);
+#endif
+  const std::string missing = cell_missing(*a);
+  if (!missing.empty()) {
+    row["status"] = "error";
+    row["error"] = missing;
+    return row;
+  }
+  ChildOutcome o = run_child(cell_args(*a, cell, run), run.timeout_s, &g_interrupted, run.pid_file,
+                             cell_env(*a));
   row["cell_s"] = fixed(o.seconds, 3);
   if (outcome_failure(o, run.timeout_s, &row)) return row;
   std::map<std::string, std::string> kv = parse_cell_output(o.out);
@@ -242,18 +280,82 @@ std::map<std::string, std::string> execute_cell(const Cell& cell, const CellRun&
 std::map<std::string, std::string> describe_allocators(const std::vector<std::string>& names) {
   std::map<std::string, std::string> versions;
   for (const std::string& name : names) {
-    std::string bin = cell_binary(*find_adapter(name));
-    if (!file_exists(bin)) {
-      versions[name] = "not built";
+    const AdapterInfo& a = *find_adapter(name);
+    if (!cell_missing(a).empty()) {
+      versions[name] = !a.preload.empty() && !file_exists(a.preload) ? "not installed" : "not built";
       continue;
     }
-    ChildOutcome o = run_child({bin, "--describe", name}, 30, &g_interrupted);
+    std::vector<std::string> args = {cell_binary(a), "--describe", name};
+    add_library_args(a, &args);
+    ChildOutcome o = run_child(args, 30, &g_interrupted, "", cell_env(a));
     auto kv = parse_cell_output(o.out);
     std::string v = kv.count("version") ? kv["version"] : "unknown";
     if (!kv["verify"].empty()) v += " (verify failed: " + kv["verify"] + ")";
     versions[name] = v;
   }
   return versions;
+}
+
+namespace {
+
+// The first line a short command prints (stdout), or "" when it fails.
+std::string first_line_of(const std::vector<std::string>& argv) {
+  ChildOutcome o = run_child(argv, 30, &g_interrupted);
+  if (!o.started || o.exit_code != 0) return "";
+  return o.out.substr(0, o.out.find('\n'));
+}
+
+// "PACKAGE VERSION" of the Debian package that owns `path` (as given, its
+// target, or either without the merged /usr prefix), or "".
+std::string package_version(const std::string& path) {
+  std::vector<std::string> names = {path};
+  char real[PATH_MAX];
+  if (realpath(path.c_str(), real) != nullptr) names.push_back(real);
+  for (size_t i = 0, n = names.size(); i < n; ++i) {
+    if (names[i].rfind("/usr/", 0) == 0) names.push_back(names[i].substr(4));
+  }
+  std::string owner;
+  for (size_t i = 0; i < names.size() && owner.empty(); ++i) {
+    owner = first_line_of({"/usr/bin/dpkg-query", "-S", names[i]});
+  }
+  const size_t colon = owner.find(": ");
+  if (colon == std::string::npos) return "";
+  std::string pkg = owner.substr(0, colon);
+  const std::string version = first_line_of({"/usr/bin/dpkg-query", "-W", "-f=${Version}", pkg});
+  if (version.empty()) return "";
+  const size_t arch = pkg.find(':');
+  if (arch != std::string::npos) pkg.resize(arch);
+  return pkg + " " + version;
+}
+
+}  // namespace
+
+std::string prepare_library_adapters(const std::vector<std::string>& names) {
+  for (const std::string& name : names) {
+    const AdapterInfo& a = *find_adapter(name);
+    if (a.preload.empty()) continue;
+    if (a.preload_version.empty() && file_exists(a.preload)) {
+      const std::string v = package_version(a.preload);
+      set_library_version(name, v.empty() ? "unknown (not from a Debian package)" : v);
+    }
+    if (std::strcmp(a.family, "external") != 0) continue;  // Built-in: its cells report.
+#ifdef ALLOCBENCH_SANITIZER_BUILD
+    continue;  // Its cells are skipped (execute_cell).
+#endif
+    std::vector<std::string> args = {cell_binary(a), "--describe", name};
+    add_library_args(a, &args);
+    ChildOutcome o = run_child(args, 30, &g_interrupted, "", cell_env(a));
+    std::map<std::string, std::string> kv = parse_cell_output(o.out);
+    if (kv.count("verify") == 0) {
+      return "--allocator-lib " + name + ": a process preloading " + a.preload +
+             " does not start" + (o.err.empty() ? "" : ": " + last_line(o.err));
+    }
+    if (!kv["verify"].empty()) {
+      return "--allocator-lib " + name + ": " + a.preload +
+             " does not provide malloc when preloaded (" + kv["verify"] + ")";
+    }
+  }
+  return "";
 }
 
 }  // namespace allocbench

@@ -51,6 +51,13 @@ std::map<std::string, std::string> execute_cell(const Cell& cell, const CellRun&
 // there is none ("not built", "verify failed: ...").
 std::map<std::string, std::string> describe_allocators(const std::vector<std::string>& names);
 
+// Readies the library adapters among `names` (tbbmalloc, scudo, and those of
+// --allocator-lib): each gets its version (NAME=PATH@VERSION, else the
+// Debian package that owns the file, else "unknown"), and one given with
+// --allocator-lib must really provide malloc when preloaded: its --describe
+// child's verify() must pass. Returns "" or the usage error naming it.
+std::string prepare_library_adapters(const std::vector<std::string>& names);
+
 // `v` with `prec` digits after the point.
 std::string fixed(double v, int prec);
 

@@ -5,6 +5,7 @@
 //                   --seed S [--warmup K] [--lat-sample R] [--min-time SECONDS]
 //                   [--max-replays N] [--lat-out FILE]
 //   allocbench_cell --describe A     (prints the adapter's version and verify())
+//   ... [--allocator-lib NAME=PATH@VERSION]   (a library adapter, run under LD_PRELOAD)
 //
 // The protocol is internal to allocbench (runner/cell_exec.cpp), but the
 // command line is read like allocbench's own (runner/cli_options.h).
@@ -35,6 +36,11 @@ void declare(CLI::App* app, CellConfig* c, std::string* describe) {
   text("--profile", &c->profile);
   text("--describe", describe);
   text("--lat-out", &c->lat_out);
+  // A library adapter's NAME=PATH@VERSION (runner/cell_exec.cpp), registered here too.
+  add_valued(app, "--allocator-lib", "NAME=PATH[@VERSION]", "", [](const std::string& v) {
+    const std::string err = register_library_adapter(v);
+    if (!err.empty()) fail_usage(err);
+  });
   add_number(app, "--threads", &c->threads);
   add_number(app, "--ops", &c->ops, 0, UINT64_MAX);
   add_number(app, "--seed", &c->seed, 0, UINT64_MAX);
@@ -57,7 +63,7 @@ int describe_adapter(const std::string& name) {
                  join(names, ",").c_str());
     return 2;
   }
-  auto a = info->create();
+  auto a = make_adapter(*info);
   std::printf("@ab version=%s\n@ab verify=%s\n", a->version().c_str(), a->verify().c_str());
   return 0;
 }

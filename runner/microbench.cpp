@@ -25,7 +25,7 @@ namespace allocbench {
 namespace {
 
 void pair_benchmark(benchmark::State& state, const AdapterInfo* info, size_t size) {
-  std::unique_ptr<Adapter> a = info->create();
+  std::unique_ptr<Adapter> a = make_adapter(*info);
   a->thread_init();
   int64_t since_reset = 0;
   for (auto _ : state) {

@@ -26,8 +26,11 @@ struct ChildOutcome {
 // against a parent that died first). If `pid_file` is not empty, the child's
 // pid (= its process group) is written there while it runs, so a later run
 // can kill a child that outlived its runner anyway (kill_recorded_child).
+// `env` entries (NAME=VALUE) are set in the child's environment, replacing
+// any variable of the same name (e.g. LD_PRELOAD of a library adapter).
 ChildOutcome run_child(const std::vector<std::string>& argv, double timeout_s,
-                       const volatile int* interrupt, const std::string& pid_file = "");
+                       const volatile int* interrupt, const std::string& pid_file = "",
+                       const std::vector<std::string>& env = {});
 
 // Kills the process group recorded in `pid_file` by run_child if it still is
 // an allocbench cell, and removes the file. Returns a message for the user

@@ -189,177 +189,238 @@ AB_INLINE void sample_live(ThreadReplay& t, const ReplayShared& sh, int64_t live
   if (sum > *peak) *peak = sum;
 }
 
-template <class Calls, unsigned kMix, bool kSampled>
-void replay_loop(Calls& calls, ThreadReplay& t, const ReplayShared& sh) {
-  constexpr bool kGeneral = (kMix & kMixGeneral) != 0;
-  constexpr bool kChannel = (kMix & kMixChannel) != 0;
-  constexpr bool kToggle = (kMix & kMixToggle) != 0;
-  constexpr bool kLive = (kMix & kMixLive) != 0;
+// One op of replay_loop for the mix kMix: the loop's body, split by kind and
+// force-inlined, so each mix's loop compiles to one function as before. The
+// object lives on the loop's stack and never escapes, so `live` stays in a
+// register.
+template <class Calls, unsigned kMix>
+struct Step {
+  static constexpr bool kGeneral = (kMix & kMixGeneral) != 0;
+  static constexpr bool kChannel = (kMix & kMixChannel) != 0;
+  static constexpr bool kToggle = (kMix & kMixToggle) != 0;
+  static constexpr bool kLive = (kMix & kMixLive) != 0;
+  static constexpr bool kWrite = (kMix & kMixWrite) != 0;
+  // Plain mixes keep only the pointer per slot (8 bytes: index scaling, half the lines).
+  static constexpr bool kPlain = !kGeneral && !kChannel && !kToggle;
   // Plain mixes know whether every block is 1 B-4 KiB (no kMixLarge).
-  constexpr bool kSmallBlocks = (kMix & (kMixGeneral | kMixChannel | kMixToggle | kMixLarge)) == 0;
-  auto touch_block = [](void* p, uint64_t size) __attribute__((always_inline)) {
+  static constexpr bool kSmallBlocks = kPlain && (kMix & kMixLarge) == 0;
+
+  Calls& calls;
+  ThreadReplay& t;
+  const ReplayShared& sh;
+  SlotEntry* const slots;
+  void** const plain_slots;
+  int64_t live;  // This thread's live bytes (kLive mixes).
+
+  static AB_INLINE void touch_block(void* p, uint64_t size) {
     if constexpr (kSmallBlocks) {
       touch_small(p, size);
     } else {
       touch(p, size);
     }
-  };
-  const Op* const ops = t.ops;
-  const size_t n = t.n;
-  SlotEntry* const slots = t.slots;
-  // Plain mixes keep only the pointer per slot (8 bytes: index scaling, half the lines).
-  constexpr bool kPlain = !kGeneral && !kChannel && !kToggle;
-  void** const plain_slots = t.plain_slots;
-  int64_t live = t.live;
-  int64_t peak = t.peak_live;
-  const uint64_t live_mask = t.live_mask;
+  }
+  AB_INLINE void add_live(int64_t d) {
+    if constexpr (kLive) live += d;
+  }
 
-  // One op. Returns false when an allocation failed or the run was aborted.
-  auto step = [&](const Op& op) __attribute__((always_inline)) -> bool {
+  // Returns false when an allocation failed or the run was aborted.
+  AB_INLINE bool operator()(const Op& op) {
     if constexpr (kToggle) {
-      std::atomic<void*>& cell = sh.shared_slots[op.slot];
-      void* old = cell.exchange(nullptr, std::memory_order_acq_rel);
-      if (old != nullptr) {
-        calls.release(old, op);
-        ++t.toggle_frees;
-        live -= static_cast<int64_t>(op.size);
-        return true;
-      }
-      void* p = calls.toggle_alloc(op, t.index);
-      if (__builtin_expect(p == nullptr, 0)) return false;
-      touch(p, op.size);
-      ++t.toggle_allocs;
-      live += static_cast<int64_t>(op.size);
-      void* expected = nullptr;
-      if (!cell.compare_exchange_strong(expected, p, std::memory_order_acq_rel)) {
-        calls.release(p, op);  // Another thread filled the slot first.
-        ++t.toggle_frees;
-        live -= static_cast<int64_t>(op.size);
-      }
-      return true;
+      return toggle(op);
     } else if constexpr (kPlain) {
-      void*& s = plain_slots[op.slot];
-      if (op.kind == OpKind::kAlloc) {
-        void* p = calls.alloc_plain(op, s);
-        if (__builtin_expect(p == nullptr, 0) && op.size != 0) return false;
-        touch_block(p, op.size);
-        s = p;
-        if constexpr (kLive) live += static_cast<int64_t>(op.size);
-        return true;
-      }
-      calls.release(s, op);  // The generators emit only kAlloc and kFree here.
-      if constexpr (kLive) live -= static_cast<int64_t>(op.size);
-      return true;
+      return plain(op);
     } else {
-      SlotEntry& s = slots[op.slot];
-      if (op.kind == OpKind::kAlloc) {
-        void* p;
-        if constexpr (kChannel) {
-          p = calls.channel_alloc(op, s);
-        } else if constexpr (kGeneral) {
-          p = calls.alloc_general(op, s);
-        } else {
-          p = calls.alloc(op, s);
-        }
-        if (__builtin_expect(p == nullptr, 0) && op.size != 0) return false;
-        touch_block(p, op.size);
-        s.ptr = p;
-        if constexpr (kGeneral) s.aux = op.size;
-        if constexpr (kLive) live += static_cast<int64_t>(op.size);
-        return true;
-      }
-      if (!kGeneral || op.kind == OpKind::kFree) {  // Plain mix: alloc or free only.
-        calls.release(s.ptr, op);
-        if constexpr (kLive) live -= static_cast<int64_t>(op.size);
-        return true;
-      }
-      if constexpr (kGeneral) {
-        switch (op.kind) {
-          case OpKind::kRealloc: {
-            void* p = calls.resize(op, s);
-            if (__builtin_expect(p == nullptr, 0) && op.size != 0) return false;
-            touch(p, op.size);
-            if constexpr (kLive) {
-              live += static_cast<int64_t>(op.size) - static_cast<int64_t>(s.aux);
-            }
-            s.ptr = p;
-            s.aux = op.size;
-            return true;
-          }
-          case OpKind::kCalloc: {
-            void* p = calls.alloc_zeroed(op, s);
-            if (__builtin_expect(p == nullptr, 0) && op.size != 0) return false;
-            touch(p, op.size);
-            s.ptr = p;
-            s.aux = op.size;
-            if constexpr (kLive) live += static_cast<int64_t>(op.size);
-            return true;
-          }
-          default:
-            break;
-        }
-      }
-      if constexpr (kChannel) {
-        if (op.kind == OpKind::kPush) {
-          Channel& ch = sh.channels[op.channel];
-          const uint64_t tail = ch.tail.load(std::memory_order_relaxed);
-          if (!wait_for(sh, [&] {
-                return tail - ch.head.load(std::memory_order_acquire) < Channel::kCapacity;
-              })) {
-            return false;
-          }
-          ch.ring[tail % Channel::kCapacity] = s;
-          ch.tail.store(tail + 1, std::memory_order_release);
-          return true;
-        }
-        if (op.kind == OpKind::kPop) {
-          Channel& ch = sh.channels[op.channel];
-          const uint64_t head = ch.head.load(std::memory_order_relaxed);
-          if (!wait_for(sh, [&] { return ch.tail.load(std::memory_order_acquire) != head; })) {
-            return false;
-          }
-          s = ch.ring[head % Channel::kCapacity];
-          ch.head.store(head + 1, std::memory_order_release);
-          return true;
-        }
-      }
-      return true;  // kPhase never reaches here (segments), and no other kind exists.
+      return slotted(op, slots[op.slot]);
     }
-  };
+  }
 
-  uint64_t rng = t.sample_rng | 1;
-  auto next_gap = [&]() -> size_t {
+  // kToggle: take and free the shared slot's block, or publish a new one.
+  AB_INLINE bool toggle(const Op& op) {
+    std::atomic<void*>& cell = sh.shared_slots[op.slot];
+    void* old = cell.exchange(nullptr, std::memory_order_acq_rel);
+    if (old != nullptr) {
+      calls.release(old, op);
+      ++t.toggle_frees;
+      live -= static_cast<int64_t>(op.size);
+      return true;
+    }
+    void* p = calls.toggle_alloc(op, t.index);
+    if (__builtin_expect(p == nullptr, 0)) return false;
+    touch(p, op.size);
+    ++t.toggle_allocs;
+    live += static_cast<int64_t>(op.size);
+    void* expected = nullptr;
+    if (!cell.compare_exchange_strong(expected, p, std::memory_order_acq_rel)) {
+      calls.release(p, op);  // Another thread filled the slot first.
+      ++t.toggle_frees;
+      live -= static_cast<int64_t>(op.size);
+    }
+    return true;
+  }
+
+  // Plain mixes: the generators emit only kAlloc and kFree (and kWrite in kMixWrite).
+  AB_INLINE bool plain(const Op& op) {
+    void*& s = plain_slots[op.slot];
+    if (op.kind == OpKind::kAlloc) {
+      void* p = calls.alloc_plain(op, s);
+      if (__builtin_expect(p == nullptr, 0) && op.size != 0) return false;
+      touch_block(p, op.size);
+      s = p;
+      add_live(static_cast<int64_t>(op.size));
+      return true;
+    }
+    if constexpr (kWrite) {
+      if (op.kind == OpKind::kWrite) {
+        write_repeatedly(s, op.size);
+        return true;
+      }
+    }
+    calls.release(s, op);
+    add_live(-static_cast<int64_t>(op.size));
+    return true;
+  }
+
+  // Mixes with a 16-byte slot entry: general and channel.
+  AB_INLINE bool slotted(const Op& op, SlotEntry& s) {
+    if (op.kind == OpKind::kAlloc) {
+      void* p;
+      if constexpr (kChannel) {
+        p = calls.channel_alloc(op, s);
+      } else if constexpr (kGeneral) {
+        p = calls.alloc_general(op, s);
+      } else {
+        p = calls.alloc(op, s);
+      }
+      if (__builtin_expect(p == nullptr, 0) && op.size != 0) return false;
+      touch_block(p, op.size);
+      s.ptr = p;
+      if constexpr (kGeneral) s.aux = op.size;
+      add_live(static_cast<int64_t>(op.size));
+      return true;
+    }
+    if constexpr (kWrite) {
+      if (op.kind == OpKind::kWrite) {
+        write_repeatedly(s.ptr, op.size);
+        return true;
+      }
+    }
+    if (!kGeneral || op.kind == OpKind::kFree) {  // Plain mix: alloc or free only.
+      calls.release(s.ptr, op);
+      add_live(-static_cast<int64_t>(op.size));
+      return true;
+    }
+    if constexpr (kGeneral) {
+      if (op.kind == OpKind::kRealloc) return resize(op, s);
+      if (op.kind == OpKind::kCalloc) return zeroed(op, s);
+    }
+    if constexpr (kChannel) {
+      if (op.kind == OpKind::kPush) return push(op, s);
+      if (op.kind == OpKind::kPop) return pop(op, s);
+    }
+    return true;  // kPhase never reaches here (segments), and no other kind exists.
+  }
+
+  AB_INLINE bool resize(const Op& op, SlotEntry& s) {
+    void* p = calls.resize(op, s);
+    if (__builtin_expect(p == nullptr, 0) && op.size != 0) return false;
+    touch(p, op.size);
+    add_live(static_cast<int64_t>(op.size) - static_cast<int64_t>(s.aux));
+    s.ptr = p;
+    s.aux = op.size;
+    return true;
+  }
+
+  AB_INLINE bool zeroed(const Op& op, SlotEntry& s) {
+    void* p = calls.alloc_zeroed(op, s);
+    if (__builtin_expect(p == nullptr, 0) && op.size != 0) return false;
+    touch(p, op.size);
+    s.ptr = p;
+    s.aux = op.size;
+    add_live(static_cast<int64_t>(op.size));
+    return true;
+  }
+
+  AB_INLINE bool push(const Op& op, const SlotEntry& s) {
+    Channel& ch = sh.channels[op.channel];
+    const uint64_t tail = ch.tail.load(std::memory_order_relaxed);
+    if (!wait_for(sh, [&] {
+          return tail - ch.head.load(std::memory_order_acquire) < Channel::kCapacity;
+        })) {
+      return false;
+    }
+    ch.ring[tail % Channel::kCapacity] = s;
+    ch.tail.store(tail + 1, std::memory_order_release);
+    return true;
+  }
+
+  AB_INLINE bool pop(const Op& op, SlotEntry& s) {
+    Channel& ch = sh.channels[op.channel];
+    const uint64_t head = ch.head.load(std::memory_order_relaxed);
+    if (!wait_for(sh, [&] { return ch.tail.load(std::memory_order_acquire) != head; })) {
+      return false;
+    }
+    s = ch.ring[head % Channel::kCapacity];
+    ch.head.store(head + 1, std::memory_order_release);
+    return true;
+  }
+
+  // The prefetch of the slot kPrefetchAhead ops ahead (the trace is padded,
+  // so it needs no bound check).
+  AB_INLINE void prefetch(const Op* p) const {
+    const uint32_t slot = p[kPrefetchAhead].slot;
+    if constexpr (kToggle) {
+      __builtin_prefetch(&sh.shared_slots[slot], 1);
+    } else if constexpr (kPlain) {
+      __builtin_prefetch(&plain_slots[slot], 1);
+    } else {
+      __builtin_prefetch(&slots[slot], 1);
+    }
+  }
+};
+
+// Which ops the latency round times: gaps drawn uniformly from
+// 1..2*sample_every-1 (mean sample_every) by a xorshift seeded per thread.
+struct Sampler {
+  uint64_t rng;
+  uint64_t every;
+  const Op* next = nullptr;
+
+  AB_INLINE size_t gap() {
     rng ^= rng << 13;
     rng ^= rng >> 7;
     rng ^= rng << 17;
-    return 1 + static_cast<size_t>(rng % (2ull * t.sample_every - 1));
-  };
-  const Op* next_sample = nullptr;
-  if constexpr (kSampled) {
-    next_sample = t.sample_every > 0 ? ops + next_gap() - 1 : ops + n;
+    return 1 + static_cast<size_t>(rng % (2ull * every - 1));
   }
+};
+
+template <class Calls, unsigned kMix, bool kSampled>
+void replay_loop(Calls& calls, ThreadReplay& t, const ReplayShared& sh) {
+  using S = Step<Calls, kMix>;
+  S step{calls, t, sh, t.slots, t.plain_slots, t.live};
+  const Op* const ops = t.ops;
+  const Op* const end = ops + t.n;
+  int64_t peak = t.peak_live;
+  const uint64_t live_mask = t.live_mask;
   uint64_t live_countdown = live_mask + 1;
+  Sampler sample{t.sample_rng | 1, t.sample_every};
+  if constexpr (kSampled) sample.next = t.sample_every > 0 ? ops + sample.gap() - 1 : end;
 
   // One op, with the latency sample and the live-byte sample around it.
   auto one = [&](const Op* p) __attribute__((always_inline)) -> bool {
     bool ok;
-    if constexpr (kSampled) {
-      if (__builtin_expect(p == next_sample, 0)) {
-        const uint64_t c0 = platform::read_cycles();
-        ok = step(*p);
-        const uint64_t d = platform::read_cycles() - c0;
-        t.lat->push_back(d > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(d));
-        if (t.lat_kind != nullptr) t.lat_kind->push_back(static_cast<uint8_t>(p->kind));
-        next_sample = p + next_gap();
-      } else {
-        ok = step(*p);
-      }
+    if (kSampled && __builtin_expect(p == sample.next, 0)) {
+      const uint64_t c0 = platform::read_cycles();
+      ok = step(*p);
+      const uint64_t d = platform::read_cycles() - c0;
+      t.lat->push_back(d > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(d));
+      if (t.lat_kind != nullptr) t.lat_kind->push_back(static_cast<uint8_t>(p->kind));
+      sample.next = p + sample.gap();
     } else {
       ok = step(*p);
     }
-    if constexpr (kLive) {
+    if constexpr (S::kLive) {
       if (--live_countdown == 0) {
-        sample_live(t, sh, live, &peak);
+        sample_live(t, sh, step.live, &peak);
         live_countdown = live_mask + 1;
       }
     }
@@ -367,24 +428,13 @@ void replay_loop(Calls& calls, ThreadReplay& t, const ReplayShared& sh) {
   };
 
   // Segments between phase boundaries: the inner loop never sees a kPhase.
-  // The trace is padded with kPrefetchAhead ops, so the prefetch needs no
-  // bound check.
   const Op* p = ops;
-  const Op* const end = ops + n;
   size_t phase = 0;
   bool ok = true;
   for (;;) {
     const Op* seg_end = phase < t.phase_count ? ops + t.phases[phase] : end;
     for (; p != seg_end; ++p) {
-      if constexpr (kToggle) {
-        __builtin_prefetch(&sh.shared_slots[p[kPrefetchAhead].slot], 1);
-      } else {
-        if constexpr (kPlain) {
-          __builtin_prefetch(&plain_slots[p[kPrefetchAhead].slot], 1);
-        } else {
-          __builtin_prefetch(&slots[p[kPrefetchAhead].slot], 1);
-        }
-      }
+      step.prefetch(p);
       if (__builtin_expect(!one(p), 0)) {
         ok = false;
         break;
@@ -393,15 +443,15 @@ void replay_loop(Calls& calls, ThreadReplay& t, const ReplayShared& sh) {
     if (!ok || p == end) break;
     on_phase(calls, t);
     if constexpr (kSampled) {
-      if (next_sample == p) next_sample = p + 1;  // Sample the op after the boundary.
+      if (sample.next == p) sample.next = p + 1;  // Sample the op after the boundary.
     }
     ++p;
     ++phase;
   }
-  if constexpr (kLive) sample_live(t, sh, live, &peak);
-  t.live = live;
+  if constexpr (S::kLive) sample_live(t, sh, step.live, &peak);
+  t.live = step.live;
   t.peak_live = peak;
-  t.sample_rng = rng;
+  t.sample_rng = sample.rng;
   if (!ok) {
     t.failed = true;
     t.fail_size = p->size;
@@ -415,32 +465,32 @@ void replay_entry(const CallContext& c, ThreadReplay& t, const ReplayShared& sh)
   replay_loop<Calls, kMix, kSampled>(calls, t, sh);
 }
 
+// The mixes a replay loop is compiled for, one list (by_mix finds nothing for
+// any other): those of the workloads' traces, with kMixLive where they run on
+// several threads. The last four are larson on one thread (a channel to
+// itself), cache_thrash, and cache_scratch on one thread and on several.
+template <unsigned... kMixes>
+struct MixList {};
+using CompiledMixes =
+    MixList<0, kMixLive, kMixLarge, kMixLarge | kMixLive, kMixGeneral, kMixGeneral | kMixLive,
+            kMixGeneral | kMixChannel | kMixLive, kMixToggle | kMixLive, kMixGeneral | kMixChannel,
+            kMixWrite, kMixWrite | kMixLive, kMixGeneral | kMixChannel | kMixWrite | kMixLive>;
+
+template <class Calls, bool kSampled, unsigned... kMixes>
+ReplayFn compiled(unsigned mix, MixList<kMixes...>) {
+  ReplayFn fn = nullptr;
+  (void)((mix == kMixes && (fn = replay_entry<Calls, kMixes, kSampled>) != nullptr) || ...);
+  return fn;
+}
+
 template <class Calls, bool kSampled>
 ReplayFn by_mix(unsigned mix) {
-  switch (mix) {
-    case 0:
-      return replay_entry<Calls, 0, kSampled>;
-    case kMixLive:
-      return replay_entry<Calls, kMixLive, kSampled>;
-    case kMixLarge:
-      return replay_entry<Calls, kMixLarge, kSampled>;
-    case kMixLarge | kMixLive:
-      return replay_entry<Calls, kMixLarge | kMixLive, kSampled>;
-    case kMixGeneral:
-      return replay_entry<Calls, kMixGeneral, kSampled>;
-    case kMixGeneral | kMixLive:
-      return replay_entry<Calls, kMixGeneral | kMixLive, kSampled>;
-    case kMixGeneral | kMixChannel | kMixLive:
-      return replay_entry<Calls, kMixGeneral | kMixChannel | kMixLive, kSampled>;
-    case kMixToggle | kMixLive:
-      return replay_entry<Calls, kMixToggle | kMixLive, kSampled>;
-    default:
-      // kMixLarge matters only to plain mixes; the others always check sizes.
-      if ((mix & kMixLarge) != 0 && mix != kMixLarge && mix != (kMixLarge | kMixLive)) {
-        return by_mix<Calls, kSampled>(mix & ~static_cast<unsigned>(kMixLarge));
-      }
-      return nullptr;
+  if (ReplayFn fn = compiled<Calls, kSampled>(mix, CompiledMixes{})) return fn;
+  // kMixLarge matters only to plain mixes; the others always check sizes.
+  if ((mix & kMixLarge) != 0 && (mix & (kMixGeneral | kMixChannel | kMixToggle)) != 0) {
+    return by_mix<Calls, kSampled>(mix & ~static_cast<unsigned>(kMixLarge));
   }
+  return nullptr;
 }
 
 template <class Calls>
@@ -464,7 +514,7 @@ ReplayFn select_replay(CallPath path, bool spin, unsigned mix, bool sampled) {
 }
 
 unsigned trace_mix(const ThreadTrace& trace) {
-  bool toggles = false, general = false, channel = false, large = false;
+  bool toggles = false, general = false, channel = false, large = false, writes = false;
   for (const Op& op : trace.ops) {
     switch (op.kind) {
       case OpKind::kAlloc:
@@ -485,12 +535,16 @@ unsigned trace_mix(const ThreadTrace& trace) {
       case OpKind::kToggle:
         toggles = true;
         break;
+      case OpKind::kWrite:
+        writes = true;
+        break;
     }
   }
   const unsigned size_bit = large ? static_cast<unsigned>(kMixLarge) : 0u;
-  if (toggles) return kMixToggle | size_bit;
-  if (channel) return kMixGeneral | kMixChannel | size_bit;
-  return (general ? static_cast<unsigned>(kMixGeneral) : 0u) | size_bit;
+  const unsigned write_bit = writes ? static_cast<unsigned>(kMixWrite) : 0u;
+  if (toggles) return kMixToggle | size_bit | write_bit;
+  if (channel) return kMixGeneral | kMixChannel | size_bit | write_bit;
+  return (general ? static_cast<unsigned>(kMixGeneral) : 0u) | size_bit | write_bit;
 }
 
 }  // namespace detail

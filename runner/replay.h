@@ -4,7 +4,7 @@
 // The loop is a template over how the allocator is called (`Calls`) and over
 // the op mix the trace contains (`kMix`), so a trace of plain allocations and
 // frees compiles to a loop with only those two branches and the phase check:
-// no toggle, channel, realloc or alignment branches. Each allocator request is
+// no toggle, channel, write, realloc or alignment branches. Each allocator request is
 // one call that is not inlined (docs/csv_schema.md, "Call cost"):
 //   - MallocCalls: malloc/free/calloc/realloc/posix_memalign through the PLT,
 //     exactly as a C program calls them;
@@ -12,7 +12,7 @@
 //   - CalibrationCalls: the `null` calibration, one direct noipa call that
 //     returns a distinct pre-faulted block planned from the trace.
 // Everything else per op (the trace read, the slot read and write, touch(),
-// the prefetch, live-byte counting where needed) is the same for every
+// the prefetch, kWrite's writes, live-byte counting where needed) is the same for every
 // allocator, so the calibration's time is the harness's own cost.
 #ifndef ALLOCBENCH_RUNNER_REPLAY_H_
 #define ALLOCBENCH_RUNNER_REPLAY_H_
@@ -57,6 +57,7 @@ enum : unsigned {
   kMixLive = 8,     // Count live bytes at replay and sample their sum over threads.
   kMixLarge = 16,   // Some request exceeds 4 KiB (touch() loops over pages); without it,
                     // touch() is two stores with no branch (plain mixes only).
+  kMixWrite = 32,   // kWrite: repeated writes to a live block (plain or channel mixes).
 };
 // Without flags: kAlloc (natural alignment), kFree and kPhase only.
 
@@ -99,8 +100,8 @@ struct ThreadReplay {
 
 // A calibration thread's plan: where each of its allocations goes.
 struct CalibrationPlan {
-  void* const* stream = nullptr;         // Traces with kPush: the address of each allocation in
-                                         // order (a ring, so blocks in flight stay distinct).
+  void* const* stream = nullptr;         // Channel mixes: the block of each kAlloc in order
+                                         // (blocks handed over come from a ring; calibration.h).
   void* const* toggle_region = nullptr;  // kToggle traces: this thread's block per shared slot.
   uint64_t spin_ticks = 0;               // Test adapters: spin_cycles() ticks per allocation.
 };
@@ -134,6 +135,15 @@ void spin_cycles(uint64_t ticks);
 // needed): 8 bytes always, 16 bytes from 16 bytes up (natural_alignment()).
 inline bool malloc_aligned_enough(uint64_t size, size_t alignment) {
   return alignment <= 8 || (alignment <= alignof(std::max_align_t) && size >= alignment);
+}
+
+// kWrite: `count` writes to the block's first 8 bytes, each a load and a
+// store that depends on the previous write (about 5 cycles a write while the
+// line stays in this core's cache; a cache-line transfer each when another
+// core writes the same line).
+inline void write_repeatedly(void* p, uint64_t count) {
+  volatile uint64_t* w = static_cast<volatile uint64_t*>(p);
+  for (uint64_t k = 0; k < count; ++k) *w = *w + 1;
 }
 
 // Writes the first byte, one byte in every 4 KiB page and the last byte, so

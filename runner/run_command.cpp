@@ -337,8 +337,13 @@ int cmd_run(const RunConfig& config, const std::vector<std::string>& raw_args,
   s.dir = s.c.out;
   s.csv_path = s.dir + "/results.csv";
   s.build = build_identity(exe_dir());
+  // Library adapters are checked before a fresh run creates anything.
+  std::string err = s.c.resume ? "" : prepare_library_adapters(s.c.allocators);
+  if (!err.empty()) return usage_error(err);
   int rc = s.c.resume ? prepare_resume(raw_args, &s) : prepare_fresh(raw_args, &s);
   if (rc != kContinue) return rc;
+  err = s.c.resume ? prepare_library_adapters(s.c.allocators) : "";
+  if (!err.empty()) return usage_error(err);
   const std::vector<Cell> plan = build_plan(s.c);
   std::set<std::string> done;
   if ((rc = load_done_rows(s, plan, &done)) != kContinue) return rc;

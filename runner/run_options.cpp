@@ -1,7 +1,10 @@
 #include "runner/run_options.h"
 
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 
+#include "adapters/adapter.h"
 #include "runner/cli_options.h"
 #include "runner/cli_util.h"
 
@@ -12,6 +15,7 @@ const char* const kRunUsage =
     "                      [--threads 1,2] [--reps N] [--seed S] [--ops N] [--warmup N]\n"
     "                      [--order sequential|shuffled] [--lat-sample N] [--timeout SECONDS]\n"
     "                      [--min-time SECONDS] [--no-calibrate] [--pin CPUS] [--no-aslr]\n"
+    "                      [--allocator-lib NAME=PATH[@VERSION]]... [--allocator-conf FILE]\n"
     "                      [--strict] [--force] --out DIR\n"
     "       allocbench run --resume [--allow-rebuild] [--strict] [--timeout SECONDS] --out DIR\n";
 
@@ -63,6 +67,23 @@ void add_matrix_options(CLI::App* app, RunArgs* a) {
              "adapters to run (`allocbench list`; default all but the test\n"
              "ones); the `null` calibration is added unless --no-calibrate",
              [a](const std::string& v) { a->allocators = v; });
+  app->add_option(
+         "--allocator-lib",
+         [a](const CLI::results_t& r) {
+           for (const std::string& v : r) {
+             if (v.empty()) fail_usage("--allocator-lib needs a value");
+             a->libs.push_back(v);
+           }
+           return true;
+         },
+         "an allocator that is only a shared library, run under LD_PRELOAD\n"
+         "(repeatable); its version is VERSION, else the Debian package's")
+      ->option_text("NAME=PATH[@VERSION]")
+      ->expected(0, 1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  add_valued(app, "--allocator-conf", "FILE",
+             "library allocators, one `NAME PATH[@VERSION]` per line (# comments)",
+             [a](const std::string& v) { a->lib_conf = v; });
   add_valued(app, "--workloads", "W[:P],...|all",
              "workloads, each with all its profiles or one (W:P);\ndefault all",
              [a](const std::string& v) { a->workloads = v; });
@@ -153,12 +174,43 @@ void add_run_options(CLI::App* app, RunArgs* a) {
   add_output_options(app, &a->config);
 }
 
+std::string register_libraries(const RunArgs& args) {
+  std::vector<std::string> specs;
+  if (!args.lib_conf.empty()) {
+    std::ifstream in(args.lib_conf);
+    if (!in) return "--allocator-conf: cannot read " + args.lib_conf;
+    std::string line;
+    for (int n = 1; std::getline(in, line); ++n) {
+      const size_t hash = line.find('#');
+      if (hash != std::string::npos) line.resize(hash);
+      std::istringstream fields(line);
+      std::string name, path, extra;
+      if (!(fields >> name)) continue;
+      if (!(fields >> path) || (fields >> extra)) {
+        return args.lib_conf + ":" + std::to_string(n) +
+               ": expected `NAME PATH[@VERSION]`, not '" + line + "'";
+      }
+      const std::string err = register_library_adapter(name + "=" + path);
+      if (!err.empty()) return args.lib_conf + ":" + std::to_string(n) + ": " + err;
+    }
+  }
+  for (const std::string& spec : args.libs) {
+    const std::string err = register_library_adapter(spec);
+    if (!err.empty()) return err;
+  }
+  return "";
+}
+
 std::string finish_run_options(const CLI::App& app, RunArgs* a) {
   std::string err = extras_problem(app);
   if (!err.empty()) return err;
   RunConfig* c = &a->config;
   if (c->out.empty()) return "run needs --out DIR";
-  if (!c->resume) return resolve_matrix(a->allocators, a->workloads, c);
+  if (!c->resume) {
+    err = register_libraries(*a);
+    if (!err.empty()) return err;
+    return resolve_matrix(a->allocators, a->workloads, c);
+  }
   // The matrix comes from DIR/run.json.
   for (const CLI::Option* o : app.get_options()) {
     const std::string name = o->get_name();

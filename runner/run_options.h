@@ -22,7 +22,14 @@ struct RunArgs {
   RunConfig config;
   std::string allocators = "all";  // --allocators, as given.
   std::string workloads = "all";   // --workloads, as given.
+  std::vector<std::string> libs;   // --allocator-lib NAME=PATH[@VERSION], in order.
+  std::string lib_conf;            // --allocator-conf FILE, or "".
 };
+
+// Registers the library adapters of --allocator-conf FILE (lines `NAME
+// PATH[@VERSION]`; blank lines and # comments skipped), then of each
+// --allocator-lib. Returns "" or the error (naming the file and line).
+std::string register_libraries(const RunArgs& args);
 
 // Declares run's options on `app`, each checked as it is parsed (a bad value
 // ends the parse with its message). BENCH_TIMEOUT is checked first.

@@ -5,7 +5,7 @@
 set -eu
 
 PACKAGES="g++ cmake make pkg-config git
-libjemalloc-dev libgoogle-perftools-dev libmimalloc-dev
+libjemalloc-dev libgoogle-perftools-dev libmimalloc-dev libtbbmalloc2 libclang-rt-14-dev
 libbenchmark-dev libgtest-dev libgmock-dev
 libcli11-dev nlohmann-json3-dev libfmt-dev
 python3 python3-pandas python3-matplotlib python3-numpy python3-scipy

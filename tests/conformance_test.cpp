@@ -1,6 +1,7 @@
 // The conformance suite, run against every adapter that lives in this cell
 // (this executable is linked like allocbench_cell_<ALLOCBENCH_CELL_NAME>, so
 // the malloc replacements are tested in the process they are measured in).
+#include <dlfcn.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -33,10 +34,32 @@
 namespace allocbench {
 namespace {
 
+// Whether this process's malloc comes from `path`.
+bool malloc_from(const std::string& path) {
+  Dl_info info;
+  void* sym = dlsym(RTLD_DEFAULT, "malloc");
+  return sym != nullptr && dladdr(sym, &info) != 0 && info.dli_fname != nullptr &&
+         platform::same_file(info.dli_fname, path.c_str());
+}
+
+// The adapters this executable tests: those of its cell, and a library
+// adapter (tbbmalloc, scudo) when the default cell's suite runs under
+// LD_PRELOAD of its library (the conformance_<library> tests).
+bool tested_here(const AdapterInfo& a) {
+  if (a.test_only) return false;
+  if (!a.preload.empty()) return std::strcmp(ALLOCBENCH_CELL_NAME, "") == 0 && malloc_from(a.preload);
+  if (std::strcmp(a.cell, ALLOCBENCH_CELL_NAME) != 0) return false;
+  // Under a preloaded library the glibc-cell adapters are not what they say.
+  for (const AdapterInfo& b : adapter_registry()) {
+    if (!b.preload.empty() && malloc_from(b.preload)) return false;
+  }
+  return true;
+}
+
 std::vector<const AdapterInfo*> cell_adapters() {
   std::vector<const AdapterInfo*> out;
   for (const AdapterInfo& a : adapter_registry()) {
-    if (std::strcmp(a.cell, ALLOCBENCH_CELL_NAME) == 0 && !a.test_only) out.push_back(&a);
+    if (tested_here(a)) out.push_back(&a);
   }
   return out;
 }
@@ -69,7 +92,7 @@ class Conformance : public ::testing::TestWithParam<const AdapterInfo*> {
  protected:
   void SetUp() override {
     info_ = GetParam();
-    adapter_ = info_->create();
+    adapter_ = make_adapter(*info_);
     adapter_->thread_init();
   }
   void TearDown() override {
@@ -379,7 +402,7 @@ TEST_P(Conformance, ConcurrentUseAndCrossThreadFrees) {
 TEST(ConformanceSuite, CoversEveryAdapterOfThisCell) {
   std::vector<std::string> expected;
   for (const AdapterInfo& a : adapter_registry()) {
-    if (std::strcmp(a.cell, ALLOCBENCH_CELL_NAME) == 0 && !a.test_only) expected.push_back(a.name);
+    if (tested_here(a)) expected.push_back(a.name);
   }
   ASSERT_GT(expected.size(), 0u) << "no adapter lives in cell '" << ALLOCBENCH_CELL_NAME << "'";
   // Instantiated tests by adapter, from gtest's own registry ("Name/adapter").
@@ -404,6 +427,21 @@ TEST(ConformanceSuite, CoversEveryAdapterOfThisCell) {
   }
 }
 
+// `exe` (a shell command listing a conformance executable's tests) runs
+// the suite for `adapter`.
+void expect_listed(const std::string& exe, const char* adapter) {
+  FILE* f = popen(exe.c_str(), "r");
+  ASSERT_NE(f, nullptr) << exe;
+  std::string listing;
+  char buf[4096];
+  for (size_t n; (n = fread(buf, 1, sizeof buf, f)) > 0;) listing.append(buf, n);
+  EXPECT_EQ(pclose(f), 0) << exe;
+  EXPECT_NE(listing.find("\n  ConcurrentUseAndCrossThreadFrees/" + std::string(adapter) + " "),
+            std::string::npos)
+      << exe << " does not test this adapter:\n"
+      << listing;
+}
+
 // Across cells, checked once by the default cell's executable: every adapter
 // the runner can run (its cell binary is built) is in the test list of its
 // cell's conformance executable.
@@ -413,6 +451,18 @@ TEST(ConformanceSuite, EveryRunnableAdapterIsCovered) {
   for (const AdapterInfo& a : adapter_registry()) {
     if (a.test_only) continue;
     SCOPED_TRACE(a.name);
+    if (!a.preload.empty()) {
+      // Run by the default cell's executable under LD_PRELOAD of the library.
+      if (access(a.preload.c_str(), R_OK) != 0) continue;  // Not installed: its cells say so.
+#ifdef ALLOCBENCH_SANITIZER_BUILD
+      continue;  // A sanitizer's runtime must come first: no preloaded library runs.
+#endif
+      ++runnable;
+      expect_listed("LD_PRELOAD=" + a.preload + " " + ALLOCBENCH_CONFORMANCE_DIR +
+                        "/conformance_glibc_cell --gtest_list_tests",
+                    a.name);
+      continue;
+    }
     const std::string cell = a.cell;
     const std::string cell_bin =
         std::string(ALLOCBENCH_CELL_DIR) + "/allocbench_cell" + (cell.empty() ? "" : "_" + cell);
@@ -422,18 +472,10 @@ TEST(ConformanceSuite, EveryRunnableAdapterIsCovered) {
       continue;
     }
     ++runnable;
-    const std::string exe = std::string(ALLOCBENCH_CONFORMANCE_DIR) + "/conformance_" +
+    const std::string exe = "env -u LD_PRELOAD " + std::string(ALLOCBENCH_CONFORMANCE_DIR) +
+                            "/conformance_" +
                             (cell.empty() ? "glibc_cell" : cell) + " --gtest_list_tests";
-    FILE* f = popen(exe.c_str(), "r");
-    ASSERT_NE(f, nullptr) << exe;
-    std::string listing;
-    char buf[4096];
-    for (size_t n; (n = fread(buf, 1, sizeof buf, f)) > 0;) listing.append(buf, n);
-    EXPECT_EQ(pclose(f), 0) << exe;
-    EXPECT_NE(listing.find("\n  ConcurrentUseAndCrossThreadFrees/" + std::string(a.name) + " "),
-              std::string::npos)
-        << exe << " does not test this adapter:\n"
-        << listing;
+    expect_listed(exe, a.name);
   }
   EXPECT_GT(runnable, 0u);
 }

@@ -406,6 +406,45 @@ TEST(Runner, PhaseRssAndSharedSlotCounts) {
   }
 }
 
+// The classic multi-threaded workloads run on a malloc, a shared in-process
+// adapter and the calibration (which every run adds), or are skipped for the
+// reason their requirements give: xmalloc pairs threads, a per-thread
+// instance cannot free another thread's blocks, a reset-only arena needs
+// phase boundaries (the cache tests have them).
+TEST(Runner, ClassicWorkloadsRunOrAreSkippedForTheirReason) {
+  std::string dir = temp_dir() + "/classic";
+  Result r = sh(bin() +
+                " run --allocators glibc,pool_tls,pmr_unsync_pool,arena --workloads "
+                "larson,xmalloc,cache_scratch,cache_thrash --threads 1,2 --ops 6000 --strict "
+                "--out " +
+                dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto rs = rows(dir + "/results.csv");
+  EXPECT_EQ(rs.size(), 5u * 7u * 2u) << "5 adapters (with null) x 7 profiles x 2 thread counts";
+  for (auto& row : rs) {
+    const std::string& a = row["allocator"];
+    const std::string& w = row["workload"];
+    const bool one = row["threads"] == "1";
+    SCOPED_TRACE(a + " " + w + ":" + row["profile"] + " t=" + row["threads"]);
+    std::string why;  // The expected reason to skip, or empty.
+    if (a == "arena" && (w == "larson" || w == "xmalloc")) {
+      why = "frees only by reset";
+    } else if (w == "xmalloc" && one) {
+      why = "needs an even thread count";
+    } else if ((a == "arena" || a == "pmr_unsync_pool") && !one && w != "cache_thrash") {
+      why = "per-thread instances";
+    }
+    if (!why.empty()) {
+      EXPECT_EQ(row["status"], "skipped");
+      EXPECT_NE(row["error"].find(why), std::string::npos) << row["error"];
+      continue;
+    }
+    ASSERT_EQ(row["status"], "ok") << row["error"];
+    EXPECT_GT(std::stod(row["ns_per_op"]), 0);
+    EXPECT_GT(std::stoull(row["frees"]), 0u);
+  }
+}
+
 TEST(Runner, RepeatedNamesAreMergedAndMinTimeRepeatsReplays) {
   std::string dir = temp_dir() + "/dups";
   Result r = sh(bin() +

@@ -13,7 +13,8 @@ for p in $list; do
     bad=1
   fi
 done
-for p in libcli11-dev nlohmann-json3-dev libfmt-dev libgtest-dev libjemalloc-dev python3-scipy; do
+for p in libcli11-dev nlohmann-json3-dev libfmt-dev libgtest-dev libjemalloc-dev python3-scipy \
+         libtbbmalloc2 libclang-rt-14-dev; do
   printf '%s\n' $list | grep -qx "$p" || { echo "scripts/setup.sh does not install $p"; bad=1; }
 done
 [ "$bad" = 0 ] && echo "setup packages: ok"

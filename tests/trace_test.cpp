@@ -2,10 +2,13 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <deque>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "runner/replay.h"
 #include "workloads/workload.h"
 
 namespace allocbench {
@@ -109,6 +112,13 @@ constexpr Golden kGolden[] = {
     {"size_ramp", "reversed", 0xef69dbc5f5ff4301ull},
     {"scatter_sizes", "default", 0xce9d85816205e01dull},
     {"sparse_sizes", "default", 0x5df428692e183df8ull},
+    {"larson", "default", 0x9146b052256f92ddull},
+    {"larson", "small", 0x854995b2a3acf613ull},
+    {"xmalloc", "default", 0xcbc8876bdc528fddull},
+    {"cache_scratch", "default", 0xf1f0224be3887ddeull},
+    {"cache_scratch", "long", 0x9007839304c6c2e8ull},
+    {"cache_thrash", "default", 0x648fdced1ae385e5ull},
+    {"cache_thrash", "long", 0xb59403b99c48f2a9ull},
 };
 
 uint64_t run_trace_hash(const Workload& w, const std::string& profile) {
@@ -175,6 +185,179 @@ TEST(Trace, CrossThreadPairsMatch) {
   }
 }
 
+// All threads' traces of one run.
+std::vector<ThreadTrace> run_traces(const Workload& w, const std::string& profile, uint32_t threads,
+                                    uint64_t ops) {
+  std::vector<ThreadTrace> out;
+  for (uint32_t t = 0; t < threads; ++t) {
+    out.push_back(generate_trace(w, TraceParams{profile, 5, t, threads, ops}));
+  }
+  return out;
+}
+
+// Plays the channel ops of a run's traces on one core, each thread as far as
+// it can go in turn (a push waits while its channel holds Channel::kCapacity
+// blocks, a pop while it is empty), and checks that every channel has one
+// producer and one consumer, that the consumer gets the producer's blocks in
+// order with their sizes, and that every thread reaches its end. Threads with
+// bounded FIFO channels end in the same state under every schedule, so the
+// replay cannot wait forever either.
+void expect_channels_complete(const std::vector<ThreadTrace>& traces) {
+  struct Sim {
+    int producer = -1, consumer = -1;
+    std::deque<uint64_t> sizes;  // Blocks in the channel.
+  };
+  std::map<uint16_t, Sim> channels;
+  std::vector<size_t> pc(traces.size(), 0);
+  for (bool moved = true; moved;) {
+    moved = false;
+    for (size_t t = 0; t < traces.size(); ++t) {
+      const int me = static_cast<int>(t);
+      for (; pc[t] < traces[t].ops.size(); ++pc[t], moved = true) {
+        const Op& op = traces[t].ops[pc[t]];
+        if (op.kind != OpKind::kPush && op.kind != OpKind::kPop) continue;
+        Sim& c = channels[op.channel];
+        int& side = op.kind == OpKind::kPush ? c.producer : c.consumer;
+        ASSERT_TRUE(side == -1 || side == me)
+            << "channel " << op.channel << " has two "
+            << (op.kind == OpKind::kPush ? "producers" : "consumers");
+        side = me;
+        if (op.kind == OpKind::kPush) {
+          if (c.sizes.size() >= detail::Channel::kCapacity) break;
+          c.sizes.push_back(op.size);
+        } else {
+          if (c.sizes.empty()) break;
+          ASSERT_EQ(c.sizes.front(), op.size) << "thread " << t << " pops another block";
+          c.sizes.pop_front();
+        }
+      }
+    }
+  }
+  for (size_t t = 0; t < traces.size(); ++t) {
+    EXPECT_EQ(pc[t], traces[t].ops.size()) << "thread " << t << " would wait forever";
+  }
+  for (const auto& [id, c] : channels) {
+    EXPECT_TRUE(c.sizes.empty()) << "channel " << id << " ends with blocks nobody takes";
+    EXPECT_NE(c.consumer, -1) << "channel " << id << " has no consumer";
+  }
+}
+
+TEST(Trace, ChannelTracesMatchBlockForBlockAndRunToTheEnd) {
+  for (const Case& c : all_cases()) {
+    const bool even = c.w->requirements(c.profile).even_threads;
+    for (uint32_t threads : {1u, 2u, 3u, 4u, 8u}) {
+      if (even && threads % 2 != 0) continue;
+      for (uint64_t ops : {101ull, 30000ull}) {
+        SCOPED_TRACE(std::string(c.w->name()) + "/" + c.profile + " T=" + std::to_string(threads) +
+                     " ops=" + std::to_string(ops));
+        expect_channels_complete(run_traces(*c.w, c.profile, threads, ops));
+      }
+    }
+  }
+}
+
+// larson: thread t hands its whole array to thread t+1 after every round, so
+// it frees blocks other threads allocated among its own.
+TEST(Trace, LarsonHandsWholeArraysToTheNextThread) {
+  const Workload* w = find_workload("larson");
+  ASSERT_NE(w, nullptr);
+  for (uint32_t threads : {1u, 3u}) {
+    std::vector<ThreadTrace> traces = run_traces(*w, "default", threads, 200000);
+    for (uint32_t t = 0; t < threads; ++t) {
+      SCOPED_TRACE("T=" + std::to_string(threads) + " thread " + std::to_string(t));
+      const ThreadTrace& tr = traces[t];
+      std::vector<char> received(tr.slot_count, 0);
+      uint64_t remote_frees = 0;
+      for (const Op& op : tr.ops) {
+        if (op.kind == OpKind::kPush) {
+          EXPECT_EQ(op.channel, t);
+        }
+        if (op.kind == OpKind::kPop) {
+          EXPECT_EQ(op.channel, (t + threads - 1) % threads);
+        }
+        if (op.kind == OpKind::kAlloc || op.kind == OpKind::kPop) {
+          received[op.slot] = op.kind == OpKind::kPop;
+        }
+        if (op.kind == OpKind::kFree && received[op.slot]) ++remote_frees;
+      }
+      EXPECT_EQ(tr.pushes, tr.pops);
+      EXPECT_EQ(tr.pushes % 1000, 0u) << "whole arrays of 1000 slots";
+      EXPECT_GE(tr.pushes, 4u * 1000u) << "at least 4 handoffs";
+      EXPECT_GT(remote_frees, tr.pops / 2) << "most received blocks are replaced";
+      EXPECT_GT(tr.frees, 10 * remote_frees) << "K = 10 x slots replacements a round";
+    }
+  }
+}
+
+// xmalloc: producers only allocate, consumers only free, one block at a time,
+// each consumer taking from every producer in turn.
+TEST(Trace, XmallocProducersOnlyAllocateConsumersOnlyFree) {
+  const Workload* w = find_workload("xmalloc");
+  ASSERT_NE(w, nullptr);
+  std::vector<ThreadTrace> traces = run_traces(*w, "default", 4, 10000);
+  for (uint32_t t = 0; t < 4; ++t) {
+    SCOPED_TRACE("thread " + std::to_string(t));
+    const ThreadTrace& tr = traces[t];
+    std::set<uint16_t> channels;
+    for (size_t i = 0; i < tr.ops.size(); ++i) {
+      const Op& op = tr.ops[i];
+      if (t % 2 == 0) {
+        ASSERT_EQ(op.kind, i % 2 == 0 ? OpKind::kAlloc : OpKind::kPush);
+      } else {
+        ASSERT_EQ(op.kind, i % 2 == 0 ? OpKind::kPop : OpKind::kFree);
+      }
+      if (op.kind == OpKind::kPush || op.kind == OpKind::kPop) channels.insert(op.channel);
+    }
+    EXPECT_EQ(tr.ops.size(), 10000u);
+    EXPECT_EQ(channels.size(), 2u) << "two producers, two consumers: each pair has a channel";
+  }
+}
+
+// cache_thrash and cache_scratch: every object is 8 bytes and written W times
+// between its allocation and its free; cache_scratch starts with thread 0
+// handing one object to every other thread, which frees it first.
+TEST(Trace, FalseSharingObjectsAreWrittenBetweenAllocAndFree) {
+  for (const char* name : {"cache_thrash", "cache_scratch"}) {
+    const Workload* w = find_workload(name);
+    ASSERT_NE(w, nullptr);
+    for (const char* profile : {"default", "long"}) {
+      const uint64_t writes = std::string(profile) == "long" ? 1000 : 100;
+      std::vector<ThreadTrace> traces = run_traces(*w, profile, 4, 6000);
+      for (uint32_t t = 0; t < 4; ++t) {
+        SCOPED_TRACE(std::string(name) + "/" + profile + " thread " + std::to_string(t));
+        const ThreadTrace& tr = traces[t];
+        size_t i = 0;
+        if (std::string(name) == "cache_scratch") {
+          if (t == 0) {
+            for (; i < 4; ++i) ASSERT_EQ(tr.ops[i].kind, OpKind::kAlloc);
+            for (uint16_t k = 1; k < 4; ++k, ++i) {
+              ASSERT_EQ(tr.ops[i].kind, OpKind::kPush);
+              EXPECT_EQ(tr.ops[i].channel, k);
+            }
+          } else {
+            ASSERT_EQ(tr.ops[i].kind, OpKind::kPop);
+            EXPECT_EQ(tr.ops[i++].channel, t);
+          }
+          ASSERT_EQ(tr.ops[i++].kind, OpKind::kFree) << "the handed object is freed first";
+        }
+        uint64_t objects = 0;
+        for (; i + 2 < tr.ops.size(); i += 3) {
+          if (tr.ops[i].kind == OpKind::kPhase) ++i;
+          ASSERT_EQ(tr.ops[i].kind, OpKind::kAlloc);
+          EXPECT_EQ(tr.ops[i].size, 8u);
+          ASSERT_EQ(tr.ops[i + 1].kind, OpKind::kWrite);
+          EXPECT_EQ(tr.ops[i + 1].size, writes);
+          EXPECT_EQ(tr.ops[i + 1].slot, tr.ops[i].slot);
+          ASSERT_EQ(tr.ops[i + 2].kind, OpKind::kFree);
+          ++objects;
+        }
+        EXPECT_EQ(tr.writes, objects);
+        EXPECT_GT(objects, 1900u);
+      }
+    }
+  }
+}
+
 TEST(Trace, InvariantsHold) {
   for (const Case& c : all_cases()) {
     for (uint64_t ops : {1ull, 2ull, 3ull, 101ull, 30000ull}) {
@@ -189,7 +372,7 @@ TEST(Trace, InvariantsHold) {
       std::vector<char> live(t.slot_count, 0);
       std::vector<uint64_t> size(t.slot_count, 0);
       uint64_t live_bytes = 0, peak = 0, live_count = 0;
-      uint64_t allocs = 0, frees = 0, pushes = 0, pops = 0;
+      uint64_t allocs = 0, frees = 0, pushes = 0, pops = 0, writes = 0;
       for (const Op& op : t.ops) {
         if (op.kind == OpKind::kToggle) {
           ASSERT_LT(op.slot, req.shared_slots);
@@ -244,6 +427,12 @@ TEST(Trace, InvariantsHold) {
             break;
           case OpKind::kToggle:
             break;
+          case OpKind::kWrite:
+            ASSERT_TRUE(live[op.slot]) << "write to a slot that is not live";
+            ASSERT_GE(size[op.slot], 8u) << "kWrite writes the block's first 8 bytes";
+            ASSERT_GT(op.size, 0u) << "a write op writes";
+            ++writes;
+            break;
         }
         if (live_bytes > peak) peak = live_bytes;
       }
@@ -252,6 +441,7 @@ TEST(Trace, InvariantsHold) {
       EXPECT_EQ(pushes, t.pushes);
       EXPECT_EQ(pops, t.pops);
       EXPECT_EQ(allocs, t.allocs);
+      EXPECT_EQ(writes, t.writes);
       EXPECT_EQ(peak, t.peak_live_bytes);
       if (req.resets_at_phases && ops >= 30000) {
         EXPECT_GT(t.phases, 0u);

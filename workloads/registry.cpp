@@ -17,6 +17,10 @@ const Workload* large_concurrency_workload();
 const Workload* size_ramp_workload();
 const Workload* scatter_sizes_workload();
 const Workload* sparse_sizes_workload();
+const Workload* larson_workload();
+const Workload* xmalloc_workload();
+const Workload* cache_scratch_workload();
+const Workload* cache_thrash_workload();
 
 const std::vector<const Workload*>& workload_registry() {
   static const std::vector<const Workload*> all = {
@@ -24,6 +28,8 @@ const std::vector<const Workload*>& workload_registry() {
       fixed_size_workload(),   fixed_size_calloc_workload(), contention_workload(),
       cross_thread_workload(), basic_concurrency_workload(), large_concurrency_workload(),
       size_ramp_workload(),    scatter_sizes_workload(),     sparse_sizes_workload(),
+      larson_workload(),       xmalloc_workload(),           cache_scratch_workload(),
+      cache_thrash_workload(),
   };
   return all;
 }

@@ -109,6 +109,11 @@ void TraceBuilder::toggle(uint32_t shared_slot, uint64_t size) {
   emit(OpKind::kToggle, size, shared_slot, 4);  // 16-byte alignment
 }
 
+void TraceBuilder::write(uint32_t slot, uint64_t count) {
+  ++trace_.writes;
+  emit(OpKind::kWrite, count, slot, 0);
+}
+
 void TraceBuilder::realloc(uint32_t slot, uint64_t new_size) {
   live_bytes_ = live_bytes_ - slot_size_[slot] + new_size;
   if (live_bytes_ > trace_.peak_live_bytes) trace_.peak_live_bytes = live_bytes_;

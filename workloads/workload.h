@@ -28,11 +28,13 @@ enum class OpKind : uint8_t {
   kPop = 6,      // slots[slot] = next block from channel `channel` (waits while empty).
   kToggle = 7,   // Shared slot `slot` (all threads): take and free its block if it holds
                  // one, otherwise allocate `size` bytes and publish the block there.
+  kWrite = 8,    // Write the first 8 bytes of slots[slot]'s block `size` times (a load and a
+                 // store each, each write depending on the last); the block has >= 8 bytes.
 };
 
 // One operation, 16 bytes.
 struct Op {
-  uint64_t size;  // Requested size (new size for kRealloc).
+  uint64_t size;  // Requested size (new size for kRealloc, number of writes for kWrite).
   uint32_t slot;  // Index in the thread's slot table.
   OpKind kind;
   uint8_t align_log2;  // log2 of the requested alignment.
@@ -66,6 +68,7 @@ struct ThreadTrace {
   uint64_t pushes = 0;           // kPush ops (blocks handed to another thread).
   uint64_t pops = 0;             // kPop ops (blocks received from another thread).
   uint64_t toggles = 0;          // kToggle ops (each an allocation or a free, decided at replay).
+  uint64_t writes = 0;           // kWrite ops.
   uint64_t hash = 0;             // FNV-1a of the ops (kind, size, slot, alignment).
 };
 
@@ -99,6 +102,8 @@ class TraceBuilder {
   uint32_t pop(uint64_t size, size_t alignment, uint16_t channel);
   // Emits a toggle of shared slot `shared_slot` with `size` (at least 8) bytes.
   void toggle(uint32_t shared_slot, uint64_t size);
+  // Emits `count` writes to the first 8 bytes of a live slot's block (of at least 8 bytes).
+  void write(uint32_t slot, uint64_t count);
 
   size_t live_count() const { return live_.size(); }
   // The i-th live slot (0 <= i < live_count()), in no particular order.
@@ -153,6 +158,15 @@ class Workload {
 // bytes: 16 (max_align_t) from 16 bytes up, 8 below (an object smaller than 16
 // bytes cannot need more; tcmalloc and mimalloc return 8-aligned small blocks).
 inline size_t natural_alignment(uint64_t size) { return size >= 16 ? 16 : 8; }
+
+// The requirements of a workload whose requests go up to `max_size` bytes,
+// each at its natural alignment; the caller adds the rest.
+inline WorkloadRequirements natural_requirements(uint64_t max_size) {
+  WorkloadRequirements r;
+  r.max_size = max_size;
+  r.max_alignment = natural_alignment(max_size);
+  return r;
+}
 
 // Generates one thread's trace: seeds the generator from (seed, workload,
 // profile, thread index), runs the workload and finishes the builder.

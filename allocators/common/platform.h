@@ -42,6 +42,10 @@ int unmap_pages(void* p, size_t bytes);
 // progress). Async-signal-safe; does not allocate.
 int write_fully(int fd, const void* buf, size_t n);
 
+// True when both paths name one existing file (same device and inode, so
+// through any symlink).
+bool same_file(const char* a, const char* b);
+
 // Makes a page-aligned range of a mapping inaccessible (PROT_NONE: any access
 // faults) or readable and writable again. Returns 0 or an errno value.
 int protect_pages(void* p, size_t bytes, bool accessible);

@@ -13,7 +13,9 @@ import sys
 
 from allocplot.load import SchemaError, check_metric, load_phases, load_results
 from allocplot.plot import PLOT_NAMES, plot_all
+from allocplot.report import write_report
 from allocplot.significance import compare_frames, compare_report, stats_table
+from allocplot.style import parse_formats
 from allocplot.stats import (check_complete, cv_markdown, markdown_table, phase_table,
                              select_rows, to_markdown)
 
@@ -41,17 +43,28 @@ def build_parser():
     p = argparse.ArgumentParser(prog="allocplot", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True, metavar="SUBCOMMAND")
-    pp = sub.add_parser("plot", help="write the standard PNGs (and latency_cdf.png when the "
-                        "run wrote latency files beside the csv); what cannot be drawn is "
+    pp = sub.add_parser("plot", help="write the standard PNGs, ratio heatmaps and the "
+                        "per-workload figures (docs/figures.md); what cannot be drawn is "
                         "named on stderr, one line each",
                         description="Write throughput_by_workload.png, scaling_rl_small.png, "
-                        "overhead_ratio.png and latency_cdf.png. A plot the file has no data "
-                        "for is skipped (and its old PNG removed), an allocator or workload "
-                        "without data is left out; each is named on stderr. Exit 0 when at "
-                        "least one plot was written.")
-    pp.add_argument("csv", help=CSV_HELP + "; latency files are read from its directory")
+                        "overhead_ratio.png, latency_cdf.png, heatmap_time.png, "
+                        "heatmap_memory.png and the per-workload figures (ratio_dots_*, "
+                        "scaling_*, latency_ladder_*, memory_timeline_*, time_vs_memory_*; "
+                        "docs/figures.md). A plot the file has no data for is skipped (and "
+                        "its old files removed), an allocator or workload without data is "
+                        "left out; each is named on stderr. Exit 0 when at least one plot "
+                        "was written.")
+    pp.add_argument("csv", help=CSV_HELP + "; latency files, phases.csv and context.json are "
+                    "read from its directory")
     pp.add_argument("--out", default="plots", metavar="DIR",
-                    help="directory for the PNGs, created if needed (default: plots)")
+                    help="directory for the figures, created if needed (default: plots)")
+    _filter_options(pp, "plot")
+    pp.add_argument("--baseline", default=None, metavar="ALLOCATOR",
+                    help="the allocator the heatmaps and dot plots divide by (default: "
+                    "glibc; always kept, even when --allocators leaves it out)")
+    pp.add_argument("--format", default="png", metavar="F,...",
+                    help="comma-separated formats: png (always written, 200 dpi), svg, pdf "
+                    "(default: png)")
     pt = sub.add_parser("table", help="print a markdown table of medians or ratios, each with "
                         "the allocator's spread over repetitions, under a caption line",
                         description="Print a caption line and a markdown table: one row per "
@@ -113,6 +126,23 @@ def build_parser():
     pp2.add_argument("--workload", default="size_ramp",
                      help="the workload whose phases to show, e.g. size_ramp, scatter_sizes, "
                      "sparse_sizes (default: size_ramp)")
+    pr = sub.add_parser("report", help="write a self-contained markdown report of one run "
+                        "(method, ratio tables with CIs, figures, failed cells) into a directory",
+                        description="Write DIR/report.md and its figures (DIR/figures/) from "
+                        "one run directory: the command and context of the run, the harness's "
+                        "own cost, tables of net time and net peak RSS as ratios to --baseline "
+                        "with 95% bootstrap CIs and significance marks, the standard plots, "
+                        "the cells that did not end ok with their reasons, and the command that "
+                        "regenerates the report.")
+    pr.add_argument("results_dir", metavar="RESULTS_DIR",
+                    help="a run directory written by allocbench run --out (results.csv, "
+                    "context.json, run.json, latency/)")
+    pr.add_argument("--out", default="report", metavar="DIR",
+                    help="directory for report.md and figures/, created if needed "
+                    "(default: report)")
+    pr.add_argument("--baseline", default="glibc", metavar="ALLOCATOR",
+                    help="the allocator the ratios are taken to (default: glibc)")
+    _filter_options(pr, "report", ordered=True)
     return p
 
 
@@ -131,12 +161,15 @@ def _run(args):
         return 0
     if args.cmd == "compare":
         return _compare(args)
+    if args.cmd == "report":
+        return _report(args)
     if args.cmd in ("table", "cv"):
         check_metric(args.metric)  # before reading the file: a typo needs no data
     df = load_results(args.csv)
     if args.cmd == "plot":
         results_dir = os.path.dirname(os.path.abspath(args.csv))
-        written, skipped = plot_all(df, args.out, results_dir)
+        df, baseline, formats = _plot_selection(df, args)
+        written, skipped = plot_all(df, args.out, results_dir, baseline, formats)
         for path in written:
             print(path)
         for msg in skipped:
@@ -172,6 +205,19 @@ def _run(args):
         print(f"check: ok rows for every cell of {args.allocators}")
     return 0
 
+
+def _plot_selection(df, args):
+    """(rows, baseline, formats) `plot` draws: the rows of --allocators (and
+    of the baseline, which the ratio figures need) and --workloads. Unknown
+    names and formats raise ValueError before any figure is drawn."""
+    formats = parse_formats(args.format)
+    allocs = _names(args.allocators)
+    baseline = args.baseline or "glibc"
+    if args.baseline:
+        select_rows(df, [args.baseline])
+    if allocs and baseline in set(df["allocator"]):
+        allocs = allocs + [baseline]
+    return select_rows(df, allocs, _names(args.workloads)), baseline, formats
 
 
 def _percent(text):
@@ -219,4 +265,14 @@ def _compare(args):
                   file=sys.stderr)
         if len(bad):
             return 1
+    return 0
+
+
+def _report(args):
+    try:
+        path, written, _ = write_report(args.results_dir, args.out, args.baseline,
+                                        _names(args.allocators), _names(args.workloads))
+    except OSError as e:
+        raise ValueError(f"{e.filename or args.out}: {e.strerror or e}")
+    print(f"{path} ({len(written)} figure{'s' if len(written) != 1 else ''})")
     return 0

@@ -1,4 +1,7 @@
 """Reading results.csv with a schema check (docs/csv_schema.md)."""
+import json
+import os
+
 import pandas as pd
 
 SCHEMA_VERSION = 2
@@ -159,3 +162,17 @@ def load_phases(path):
             raise SchemaError(f"{path}: row {row + 2}, column {col}: not a number")
         df[col] = num
     return df
+
+
+def load_context(results_dir):
+    """The run's context.json (machine, toolchain; docs/csv_schema.md) from
+    `results_dir` as a dict; {} when there is none or it is not JSON (the
+    figures then say the machine was not recorded)."""
+    if results_dir is None:
+        return {}
+    try:
+        with open(os.path.join(results_dir, "context.json")) as f:
+            context = json.load(f)
+    except (OSError, ValueError):
+        return {}
+    return context if isinstance(context, dict) else {}

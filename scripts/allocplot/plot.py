@@ -1,7 +1,9 @@
-"""The standard plots, from any results.csv (medians with min-max spread), and
-the latency CDF from the per-operation latency files beside it."""
+"""The standard plots, from any results.csv (medians with min-max spread),
+the latency CDF from the per-operation latency files beside it, and plot_all,
+which also writes the figures of figures.py. CAPTIONS holds a one-sentence
+caption per figure file."""
 import os
-import zlib
+from functools import partial
 
 import matplotlib
 
@@ -9,86 +11,25 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from allocplot.load import ok_rows  # noqa: E402
-from allocplot.stats import CALIBRATION, summarize  # noqa: E402
+from allocplot import figures  # noqa: E402
+from allocplot.load import load_context, load_phases, ok_rows  # noqa: E402
+from allocplot.stats import summarize  # noqa: E402
+# The style tables and allocator_style are re-exported: they were defined
+# here before style.py held them.
+from allocplot.style import (CALIBRATION_STYLES, EXCLUDE, FAMILY_STYLES,  # noqa: E402,F401
+                             FORMATS, INHOUSE_STYLES, LAT_FLOOR_NS, PMR_STYLES, SYSTEM_STYLES,
+                             NothingToPlot, allocator_order, allocator_style, allocator_styles,
+                             cell_label, end_labels, footer_text, n_text, output_paths,
+                             save_figure, wrap_lines)
 
 # The plots every complete run has (`allocplot check --plots` requires them).
 PLOT_NAMES = ["throughput_by_workload.png", "scaling_rl_small.png", "overhead_ratio.png"]
 # Written only when the run recorded latency files.
 OPTIONAL_PLOT_NAMES = ["latency_cdf.png"]
 
-# The calibration adapter is a reference line, not an allocator.
-EXCLUDE = {CALIBRATION}
-
-
-# Smallest latency drawn on the log axis (timer-subtracted samples can be <= 0).
-LAT_FLOOR_NS = 0.1
-
 OVERHEAD_NOTE = ("below 1.0: RSS is counted in whole pages and the kernel may not have "
                  "committed pages the allocator handed out but the workload has not touched, "
                  "so peak RSS can be smaller than the peak live bytes; see docs/csv_schema.md")
-
-
-class NothingToPlot(ValueError):
-    """The results have no data for a plot at all."""
-
-
-# One fixed colour and marker per allocator, the same in every figure and
-# whichever allocators a file holds: by family, then by name. System
-# allocators get strong colours and filled circles; in-house ones other
-# colours and other markers; the pmr baselines browns and diamonds; the
-# calibration grey crosses. A name not listed gets a stable colour from its
-# CRC (so it too keeps it across figures) and a dot.
-SYSTEM_STYLES = {
-    "glibc": ("#1f77b4", "o"), "jemalloc": ("#ff7f0e", "o"), "tcmalloc": ("#2ca02c", "o"),
-    "mimalloc": ("#d62728", "o"), "tbbmalloc": ("#9467bd", "o"), "scudo": ("#17becf", "o"),
-}
-PMR_STYLES = {
-    "pmr_monotonic": ("#8c564b", "D"), "pmr_unsync_pool": ("#c49c94", "D"),
-    "pmr_sync_pool": ("#5c3a2e", "D"),
-}
-CALIBRATION_STYLES = {"null": ("#9e9e9e", "x")}
-INHOUSE_STYLES = {
-    "inhouse": ("#e377c2", "s"), "inhouse_baseline": ("#f7b6d2", "s"),
-    "slab": ("#393b79", "^"), "pool": ("#6b6ecf", "^"), "arena": ("#9c9ede", "v"),
-    "pool_tls": ("#637939", "P"), "pool_sharded": ("#8ca252", "P"), "pool_lockfree": ("#b5cf6b", "P"),
-    "coalesce_arena": ("#8c6d31", "X"), "coalesce_arena_reclaim": ("#e7ba52", "X"),
-    "mempool_baseline": ("#00585e", "*"), "mempool_sharded": ("#2a9d8f", "*"),
-    "mempool_best_fit": ("#52b788", "h"), "mempool_fixed_size": ("#a8dadc", "h"),
-    "mempool_pool_based": ("#7b4173", "p"), "mempool_segregated": ("#a55194", "p"),
-}
-FAMILY_STYLES = (SYSTEM_STYLES, PMR_STYLES, CALIBRATION_STYLES, INHOUSE_STYLES)
-
-
-def allocator_style(name):
-    """(colour, marker) of allocator `name`: fixed, whatever else is plotted."""
-    for table in FAMILY_STYLES:
-        if name in table:
-            return table[name]
-    palette = plt.get_cmap("tab20b")
-    return (palette(zlib.crc32(name.encode()) % 20), ".")
-
-
-def allocator_order(names):
-    """`names` by family (system, pmr, calibration, in-house, others), then by
-    name: the order of bars and legends."""
-    def key(a):
-        for rank, table in enumerate(FAMILY_STYLES):
-            if a in table:
-                return (rank, a)
-        return (len(FAMILY_STYLES), a)
-    return sorted(set(names), key=key)
-
-
-def allocator_styles(df):
-    """{allocator: (colour, marker)} for every allocator in the file, in
-    allocator_order (see allocator_style: an allocator has the same style in
-    every figure)."""
-    return {a: allocator_style(a) for a in allocator_order(df["allocator"])}
-
-
-def _label(workload, profile):
-    return workload if profile == "default" else f"{workload}/{profile}"
 
 
 def _cell_text(cells):
@@ -96,7 +37,7 @@ def _cell_text(cells):
     profile, threads) tuples."""
     by_label = {}
     for w, p, t in sorted(cells):
-        by_label.setdefault(_label(w, p), []).append(str(int(t)))
+        by_label.setdefault(cell_label(w, p), []).append(str(int(t)))
     return ", ".join(f"{label} (threads {', '.join(ts)})" for label, ts in by_label.items())
 
 
@@ -143,14 +84,6 @@ def _errs(sub):
     return [lo, hi]
 
 
-def n_text(ns):
-    """'n=2' or 'n=2-3' for the repetition counts `ns`."""
-    ns = sorted({int(n) for n in ns if n > 0})
-    if not ns:
-        return "n=0"
-    return f"n={ns[0]}" if len(ns) == 1 else f"n={ns[0]}-{ns[-1]}"
-
-
 def error_bar_text(ns):
     """What the error bars of bars with repetition counts `ns` show."""
     if max([int(n) for n in ns] or [0]) <= 1:
@@ -163,7 +96,7 @@ def _grouped_bars(ax, s, value_title, log=False, styles=None, exclude=EXCLUDE):
     (allocator_styles) so colours match across panels. Error bars only where
     the cell has more than one repetition."""
     s = s[~s["allocator"].isin(exclude)].copy()
-    s["label"] = [_label(w, p) for w, p in zip(s["workload"], s["profile"])]
+    s["label"] = [cell_label(w, p) for w, p in zip(s["workload"], s["profile"])]
     labels = sorted(s["label"].unique())
     allocs = allocator_order(s["allocator"].unique())
     if styles is None:
@@ -205,7 +138,7 @@ def throughput_metric(df):
     return "ns_per_op", "raw, including harness cost", set()
 
 
-def throughput_by_workload(df, out_path, notes=None):
+def throughput_by_workload(df, out_path, notes=None, footer=None, formats=("png",)):
     """Median ns per operation per workload and allocator, one panel per thread
     count: net of the harness when the run calibrated, else raw. Appends to
     `notes` what it could not draw (see not_drawn); NothingToPlot if nothing."""
@@ -230,13 +163,15 @@ def throughput_by_workload(df, out_path, notes=None):
                      f"{error_bar_text(panel['n'])}", fontsize=10)
     axes[0, 0].legend(fontsize=8, ncol=2, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
-    fig.savefig(out_path, dpi=110)
-    plt.close(fig)
+    return save_figure(fig, out_path, footer, formats)
 
 
-def scaling(df, out_path, workload="rl_churn", profile="small", notes=None):
-    """Median Mops/s against thread count for one workload/profile. Appends to
-    `notes` what it could not draw; NothingToPlot if nothing."""
+def scaling(df, out_path, workload="rl_churn", profile="small", notes=None, footer=None,
+            formats=("png",)):
+    """Median Mops/s against thread count for one workload/profile, each line
+    named at its right end; allocators without data are named below the
+    axes. Appends to `notes` what it could not draw; NothingToPlot if
+    nothing."""
     s = summarize(df, "mops")
     s = s[(s["workload"] == workload) & (s["profile"] == profile) &
           ~s["allocator"].isin(EXCLUDE)]
@@ -246,20 +181,33 @@ def scaling(df, out_path, workload="rl_churn", profile="small", notes=None):
         notes += not_drawn(os.path.basename(out_path), df, s,
                            _scope(df, workload=workload, profile=profile), "no ok row")
     styles = allocator_styles(df)
-    fig, ax = plt.subplots(figsize=(10, 5))
-    for a in allocator_order(s["allocator"].unique()):
+    threads = sorted(s["threads"].unique())
+    allocs = allocator_order(s["allocator"].unique())
+    # Each allocator's points a little to the side, so the error bars of one
+    # thread count do not cover each other.
+    step = 0.18 * (min(np.diff(threads)) if len(threads) > 1 else 1) / max(len(allocs), 1)
+    fig, ax = plt.subplots(figsize=(10, 5.5))
+    ends = []
+    for i, a in enumerate(allocs):
         sub = s[s["allocator"] == a].sort_values("threads")
-        ax.errorbar(sub["threads"], sub["median"], yerr=_errs(sub), marker=styles[a][1],
-                    color=styles[a][0], capsize=3, label=a)
+        xs = sub["threads"] + (i - (len(allocs) - 1) / 2) * step
+        ax.errorbar(xs, sub["median"], yerr=_errs(sub), marker=styles[a][1],
+                    color=styles[a][0], capsize=2, markersize=5, linewidth=1.3, label=a)
+        ends.append((xs.iloc[-1], sub["median"].iloc[-1], a, styles[a][0]))
     ax.set_xlabel("threads")
-    ax.set_ylabel(f"Mops/s, raw (median, {n_text(s['n'])})")
-    ax.set_xticks(sorted(s["threads"].unique()))
-    ax.set_title(f"Scaling: {_label(workload, profile)}; {error_bar_text(s['n'])}")
+    ax.set_ylabel(f"Mops/s, all threads, raw (median, {n_text(s['n'])})")
+    ax.set_xticks(threads)
+    ax.set_ylim(bottom=0)
+    ax.set_title(f"Scaling: {cell_label(workload, profile)}, throughput against threads "
+                 f"(higher is better); {error_bar_text(s['n'])}", fontsize=10)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    fig.tight_layout()
-    fig.savefig(out_path, dpi=110)
-    plt.close(fig)
+    missing = [a for a in allocator_order(set(df["allocator"]) - EXCLUDE) if a not in allocs]
+    if missing:
+        ax.text(0.0, -0.13, "not drawn (no ok row): " + ", ".join(missing),
+                transform=ax.transAxes, fontsize=8, color="0.35", va="top")
+    fig.tight_layout(rect=(0, 0, 0.8, 1))
+    end_labels(ax, ends)
+    return save_figure(fig, out_path, footer, formats)
 
 
 def overhead_note(values):
@@ -269,7 +217,7 @@ def overhead_note(values):
     return OVERHEAD_NOTE if any(v < 1.0 for v in values) else None
 
 
-def overhead_ratio(df, out_path, notes=None):
+def overhead_ratio(df, out_path, notes=None, footer=None, formats=("png",)):
     """Median peak RSS (net of the harness) / peak live bytes, cells of the
     smallest thread count; rows without an overhead_ratio are left out.
     Appends to `notes` what it could not draw; NothingToPlot if nothing."""
@@ -297,8 +245,7 @@ def overhead_ratio(df, out_path, notes=None):
                  bbox=dict(facecolor="lightyellow", edgecolor="gray"))
     else:
         fig.tight_layout()
-    fig.savefig(out_path, dpi=110)
-    plt.close(fig)
+    return save_figure(fig, out_path, footer, formats)
 
 
 def latency_cell(df, threads=1, workload=None, profile=None):
@@ -346,7 +293,7 @@ def ecdf(samples, floor=LAT_FLOOR_NS):
 
 
 def latency_cdf(df, results_dir, out_path, workload=None, profile=None, threads=1,
-                notes=None):
+                notes=None, footer=None, formats=("png",)):
     """Empirical CDF of per-operation latency (timer cost subtracted), one line
     per allocator, for one (workload, profile, threads) cell (default: see
     latency_cell). Reads the lat_file of each row relative to `results_dir`.
@@ -364,68 +311,227 @@ def latency_cdf(df, results_dir, out_path, workload=None, profile=None, threads=
     if not data:
         if notes is not None:
             notes.append(f"skipped {name}: none of the latency files of "
-                         f"{_label(workload, profile)} is in {results_dir}")
+                         f"{cell_label(workload, profile)} is in {results_dir}")
         return None
     if notes is not None:
         for a in sorted(set(df["allocator"]) - set(data)):
-            notes.append(f"{name}: {a} not drawn for {_label(workload, profile)} (threads "
+            notes.append(f"{name}: {a} not drawn for {cell_label(workload, profile)} (threads "
                          f"{threads}): no ok row with a latency file that exists")
     styles = allocator_styles(df)
-    fig, ax = plt.subplots(figsize=(10, 5))
-    for a in sorted(data):
+    sizes = sorted({v.size for v in data.values()})
+    fig, (ax, tail) = plt.subplots(1, 2, figsize=(14, 5.5))
+    for a in allocator_order(data):
         x, y = ecdf(data[a])
-        ax.step(x, y, where="post", color=styles[a][0],
-                linestyle="--" if a in EXCLUDE else "-",
-                label=f"{a} ({x.size} samples)")
-    ax.set_xscale("log")
-    ax.set_xlabel(f"latency per operation, ns (log; timer cost subtracted, "
-                  f"values below {LAT_FLOOR_NS} ns drawn at {LAT_FLOOR_NS})\n"
-                  "the steps are the cycle counter's resolution (about 10 ns on the development "
-                  "VM; docs/csv_schema.md)")
-    ax.set_ylabel("fraction of sampled operations")
+        style = {"color": styles[a][0], "linestyle": "--" if a in EXCLUDE else "-",
+                 "linewidth": 1.2}
+        label = a if len(sizes) == 1 else f"{a} ({x.size} samples)"
+        ax.step(x, y, where="post", label=label, **style)
+        # The fraction slower than x, down to the last sample (1 / size).
+        tail.step(x, 1.0 - y + 1.0 / x.size, where="post", **style)
+    xlabel = (f"latency per operation, ns (log; timer cost subtracted, values below "
+              f"{LAT_FLOOR_NS} ns drawn at {LAT_FLOOR_NS})")
+    for a_ in (ax, tail):
+        a_.set_xscale("log")
+        a_.set_xlabel(xlabel, fontsize=9)
+        a_.grid(alpha=0.3, which="both")
+    ax.set_ylabel("fraction of sampled operations <= x")
     ax.set_ylim(0, 1.0)
-    ax.set_title(f"Latency CDF: {_label(workload, profile)}, {threads} "
-                 f"thread{'s' if threads != 1 else ''} (all repetitions; timer cost subtracted)")
-    ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    ax.set_title("CDF", fontsize=10)
+    tail.set_yscale("log")
+    tail.set_xlim(left=1.0)  # below the timer's ~10 ns step there is no tail to see
+    tail.set_ylabel("fraction of sampled operations >= x (log)")
+    tail.set_title("tail: 1 - CDF (p99 at 0.01, p99.9 at 0.001)", fontsize=10)
+    count = f"{sizes[0]} samples per allocator" if len(sizes) == 1 else "samples in legend"
+    fig.suptitle(wrap_lines([f"Latency CDF: {cell_label(workload, profile)}, {threads} "
+                             f"thread{'s' if threads != 1 else ''} (all repetitions, {count}; "
+                             "timer cost subtracted); the steps are the cycle counter's "
+                             "resolution (about 10 ns on the development VM; "
+                             "docs/csv_schema.md)"], 14, 10), fontsize=10)
+    tail.legend(*ax.get_legend_handles_labels(), fontsize=8, loc="upper left",
+                bbox_to_anchor=(1.02, 1.0))
     fig.tight_layout()
-    fig.savefig(out_path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, out_path, footer, formats)
     return out_path
 
 
-def plot_all(df, out_dir, results_dir=None):
-    """Writes what it can of the PLOT_NAMES PNGs into out_dir, and
+def plot_all(df, out_dir, results_dir=None, baseline="glibc", formats=("png",)):
+    """Writes into out_dir what it can of: the PLOT_NAMES PNGs;
     latency_cdf.png when `results_dir` (the directory of results.csv) holds
-    latency files. Returns (written, skipped): the paths written, and one line
-    for each plot it could not draw (its old PNG in out_dir, if any, is removed
-    so the directory never mixes two runs) and for each allocator a plot left
-    out of some of its cells."""
+    latency files; the ratio heatmaps of time and peak RSS to `baseline` and a
+    dot plot of the time ratios per workload; a scaling plot per workload with
+    more than one thread count; a latency ladder per workload; the memory
+    timeline of each workload in `results_dir`'s phases.csv; time against
+    peak RSS per thread count. Each in every format of `formats` (PNG always),
+    with a footer naming the run, n and the machine (context.json in
+    `results_dir`). Returns (written, skipped): the paths written, and one
+    line for each plot it could not draw (its old files in out_dir, if any,
+    are removed so the directory never mixes two runs) and for each allocator
+    one of the standard plots left out of some of its cells."""
     os.makedirs(out_dir, exist_ok=True)
-    plots = zip(PLOT_NAMES, (throughput_by_workload, scaling, overhead_ratio))
+    formats = ("png",) + tuple(f for f in formats if f != "png")
+    kw = {"footer": footer_text(df, load_context(results_dir)), "formats": formats}
     written, skipped = [], []
-    for name, fn in plots:
+
+    def attempt(name, draw):
         path = os.path.join(out_dir, name)
         try:
-            fn(df, path, notes=skipped)
-            written.append(path)
+            written.extend(draw(out_path=path))
         except NothingToPlot as e:
-            skipped.append(f"skipped {name}: {e}{_remove_old(path)}")
+            skipped.append(f"skipped {name}: {e}{_remove_old(path, formats)}")
+
+    for name, fn in zip(PLOT_NAMES, (throughput_by_workload, scaling, overhead_ratio)):
+        attempt(name, partial(fn, df, notes=skipped, **kw))
     if results_dir is not None:
         path = os.path.join(out_dir, "latency_cdf.png")
         notes = []
-        if latency_cdf(df, results_dir, path, notes=notes) is not None:
-            written.append(path)
+        if latency_cdf(df, results_dir, path, notes=notes, **kw) is not None:
+            written.extend(output_paths(path, formats))
         elif notes:
-            notes[-1] += _remove_old(path)
+            notes[-1] += _remove_old(path, formats)
         skipped += notes
+    for name, draw in _figure_jobs(df, results_dir, baseline, skipped):
+        attempt(name, partial(draw, **kw))
+    skipped += _remove_stale(out_dir, written)
     return written, skipped
 
 
-def _remove_old(path):
-    """Removes a PNG left by an earlier run at `path`; ' (removed the old
-    one)' when there was one, else ''."""
-    if os.path.exists(path):
-        os.remove(path)
-        return f" (removed the old {os.path.basename(path)})"
+def _figure_jobs(df, results_dir, baseline, skipped):
+    """(file name, draw) of each figures.py figure the data allows; draw
+    takes out_path, footer and formats. Appends to `skipped` the families it
+    cannot draw at all and why."""
+    jobs = []
+    metric, _, _ = throughput_metric(df)
+    for name, m, what in (("heatmap_time.png", metric, "Time per operation"),
+                          ("heatmap_memory.png", "peak_rss_net_bytes", "Peak RSS")):
+        try:
+            ratios = figures.ratio_cells(df, m, baseline)
+        except NothingToPlot as e:
+            also = " and ratio_dots_*.png" if m == metric else ""
+            skipped.append(f"skipped {name}{also}: {e}")
+            continue
+        jobs.append((name, partial(figures.ratio_heatmap, df, metric=m, baseline=baseline,
+                                   what=what, ratios=ratios)))
+        if m == metric:
+            for w, p in sorted(set(zip(ratios["workload"], ratios["profile"]))):
+                jobs.append((f"ratio_dots_{figures.file_part(w, p)}.png",
+                             partial(figures.ratio_dots, df, workload=w, profile=p, metric=m,
+                                     baseline=baseline, what=what, ratios=ratios)))
+    for w, p in figures.scaling_cells(df):
+        jobs.append((f"scaling_{figures.file_part(w, p)}.png",
+                     partial(scaling, df, workload=w, profile=p)))
+    lat = ok_rows(df)
+    for w, p in sorted(set(zip(*[lat[lat["lat_p50_ns"].notna()][c]
+                                 for c in ("workload", "profile")]))):
+        jobs.append((f"latency_ladder_{figures.file_part(w, p)}.png",
+                     partial(figures.latency_ladder, df, workload=w, profile=p)))
+    phases = run_phases(df, results_dir, skipped)
+    for w, p in figures.timeline_cells(phases) if phases is not None else []:
+        jobs.append((f"memory_timeline_{figures.file_part(w, p)}.png",
+                     partial(figures.memory_timeline, phases, workload=w, profile=p)))
+    for t in sorted(ok_rows(df)["threads"].unique()):
+        jobs.append((f"time_vs_memory_t{int(t)}.png",
+                     partial(figures.time_vs_memory, df, threads=t, time_metric=metric)))
+    return jobs
+
+
+def run_phases(df, results_dir, skipped):
+    """The rows of results_dir/phases.csv of the allocators and workloads in
+    `df` (the plot filters apply to it too), or None when there is no such
+    file; a run of a workload that records phases without one is named in
+    `skipped`."""
+    path = os.path.join(results_dir, "phases.csv") if results_dir else None
+    if path is None or not os.path.isfile(path):
+        recorded = sorted(set(ok_rows(df)["workload"]) & figures.PHASE_WORKLOADS)
+        if path is not None and recorded:
+            skipped.append(f"skipped memory_timeline_*.png: {', '.join(recorded)} ran but "
+                           f"there is no phases.csv in {results_dir}")
+        return None
+    phases = load_phases(path)
+    keep = df[["allocator", "workload", "profile"]].drop_duplicates()
+    return phases.merge(keep, on=["allocator", "workload", "profile"])
+
+
+# Figures with one fixed name, and the prefixes of those written once per
+# workload or thread count: plot_all removes any other file of these names
+# from out_dir, so it never mixes two runs.
+FIXED_FIGURES = PLOT_NAMES + OPTIONAL_PLOT_NAMES + ["heatmap_time.png", "heatmap_memory.png"]
+FIGURE_PREFIXES = ("ratio_dots_", "scaling_", "latency_ladder_", "memory_timeline_",
+                   "time_vs_memory_")
+
+# One sentence per figure (a file name, or the prefix of a family of files),
+# for a report that embeds them; caption() finds the one of a file.
+CAPTIONS = {
+    "throughput_by_workload.png": "Median time per operation of each allocator in each "
+    "workload (net of the harness when the run calibrated), one panel per thread count, "
+    "log scale, min-max whiskers over repetitions; lower is better.",
+    "scaling_rl_small.png": "Throughput (Mops/s, raw) against thread count in rl_churn/small, "
+    "one line per allocator (the same figure as scaling_rl_churn_small.png, under the name "
+    "`allocplot check --plots` requires).",
+    "overhead_ratio.png": "Peak RSS net of the harness over peak live bytes at the smallest "
+    "thread count, per workload and allocator, log scale; 1.0 means no overhead.",
+    "latency_cdf.png": "Empirical CDF of sampled single-operation latencies (timer cost "
+    "subtracted, all repetitions) in one workload at one thread, one line per allocator.",
+    "heatmap_time.png": "Ratio of each allocator's median time per operation to the "
+    "baseline's in every workload and thread count, on a log colour scale centred at 1 "
+    "(blue faster, red slower); faded, hatched cells are not significant (p >= 0.05 or the "
+    "95% CI of the ratio contains 1).",
+    "heatmap_memory.png": "Ratio of each allocator's median peak RSS (net of the harness) to "
+    "the baseline's in every workload and thread count, on a log colour scale centred at 1 "
+    "(blue smaller, red larger); faded, hatched cells are not significant.",
+    "ratio_dots_": "Ratio of each allocator's median time per operation to the baseline's in "
+    "one workload, one panel per thread count, on a linear axis with 95% bootstrap CI "
+    "whiskers; filled dots are significant differences.",
+    "scaling_": "Throughput (Mops/s, raw) against thread count in one workload, one line per "
+    "allocator, min-max whiskers over repetitions.",
+    "latency_ladder_": "The p50, p90, p99, p99.9 and maximum of sampled single-operation "
+    "latencies per allocator in one workload (medians over repetitions), one panel per "
+    "thread count, log scale.",
+    "memory_timeline_": "Net RSS kept after each phase of one workload (phases.csv), one line "
+    "per allocator, one panel per thread count.",
+    "time_vs_memory_": "Median time per operation against median peak RSS of each allocator, "
+    "one panel per workload at one thread count, log-log; the dashed staircase is the Pareto "
+    "front (no other allocator is both faster and smaller).",
+}
+
+
+def caption(name):
+    """The CAPTIONS sentence of figure file `name` (a path is fine): its own
+    entry, else that of the longest prefix it starts with; None if neither."""
+    base = os.path.basename(name)
+    stem, ext = os.path.splitext(base)
+    png = stem + ".png"
+    if png in CAPTIONS:
+        return CAPTIONS[png]
+    prefixes = [k for k in CAPTIONS if k.endswith("_") and base.startswith(k)]
+    return CAPTIONS[max(prefixes, key=len)] if prefixes else None
+
+
+def _is_figure(name):
+    stem, ext = os.path.splitext(name)
+    return ext[1:] in FORMATS and (stem + ".png" in FIXED_FIGURES or
+                                   stem.startswith(FIGURE_PREFIXES))
+
+
+def _remove_stale(out_dir, written):
+    """Removes figure files (FIXED_FIGURES, FIGURE_PREFIXES, any format) in
+    out_dir that this run did not write; one line naming them, if any."""
+    keep = {os.path.abspath(p) for p in written}
+    gone = sorted(n for n in os.listdir(out_dir) if _is_figure(n) and
+                  os.path.abspath(os.path.join(out_dir, n)) not in keep)
+    for n in gone:
+        os.remove(os.path.join(out_dir, n))
+    if not gone:
+        return []
+    return [f"removed {len(gone)} figure file{'s' if len(gone) > 1 else ''} of an earlier "
+            f"run from {out_dir}: {', '.join(gone)}"]
+
+
+def _remove_old(path, formats=("png",)):
+    """Removes the figure an earlier run left at `path` (and its other
+    formats); ' (removed the old NAME)' when there was one, else ''."""
+    gone = [p for p in output_paths(path, FORMATS) if os.path.exists(p)]
+    for p in gone:
+        os.remove(p)
+    if gone:
+        return f" (removed the old {', '.join(os.path.basename(p) for p in gone)})"
     return ""

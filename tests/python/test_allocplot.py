@@ -26,6 +26,15 @@ FIXTURE_V1 = os.path.join(FIXTURES, "results_schema1.csv")
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
+# The figures of figures.py plot_all draws from the fixture (its workloads:
+# mixed_sizes/small, rl_churn/small, ttl_ring, each at 1 and 2 threads).
+FIXTURE_WORKLOADS = ["mixed_sizes_small", "rl_churn_small", "ttl_ring_default"]
+FIXTURE_NEW_FIGURES = sorted(
+    ["heatmap_time.png", "heatmap_memory.png", "time_vs_memory_t1.png",
+     "time_vs_memory_t2.png"] +
+    [f"{kind}_{w}.png" for kind in ("ratio_dots", "scaling", "latency_ladder")
+     for w in FIXTURE_WORKLOADS])
+
 
 class TempDir(unittest.TestCase):
     def setUp(self):
@@ -419,17 +428,19 @@ class PlotTest(TempDir):
     def test_pngs_from_the_fixture(self):
         paths, _ = plot_all(load_results(FIXTURE), self.tmp, FIXTURES)
         names = sorted(os.path.basename(p) for p in paths)
-        self.assertEqual(names, ["latency_cdf.png", "overhead_ratio.png",
-                                 "scaling_rl_small.png", "throughput_by_workload.png"])
+        self.assertEqual(names, sorted(["latency_cdf.png", "overhead_ratio.png",
+                                        "scaling_rl_small.png", "throughput_by_workload.png"] +
+                                       FIXTURE_NEW_FIGURES))
         for p in paths:
             self.assertPng(p)
 
     def test_plot_all_without_latency_files(self):
         paths, _ = plot_all(load_results(FIXTURE), self.tmp, self.tmp)
         self.assertEqual(sorted(os.path.basename(p) for p in paths),
-                         ["overhead_ratio.png", "scaling_rl_small.png",
-                          "throughput_by_workload.png"])
-        self.assertEqual(len(plot_all(load_results(FIXTURE), self.tmp)[0]), 3)
+                         sorted(["overhead_ratio.png", "scaling_rl_small.png",
+                                 "throughput_by_workload.png"] + FIXTURE_NEW_FIGURES))
+        paths, _ = plot_all(load_results(FIXTURE), self.tmp)
+        self.assertNotIn("latency_cdf.png", [os.path.basename(p) for p in paths])
 
     def test_latency_cdf(self):
         df = load_results(FIXTURE)

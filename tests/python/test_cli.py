@@ -15,9 +15,10 @@ import pandas as pd
 from allocplot import cli
 from allocplot.load import METRICS, load_results
 from allocplot.stats import cv_markdown, cv_table, select_rows, workload_names
-from test_allocplot import FIXTURE, FIXTURES, TempDir, frame, raw_fixture, run_cli
+from test_allocplot import (FIXTURE, FIXTURE_NEW_FIGURES, FIXTURES, TempDir, frame,
+                            raw_fixture, run_cli)
 
-SUBCOMMANDS = ["plot", "table", "cv", "check", "phases", "compare"]
+SUBCOMMANDS = ["plot", "table", "cv", "check", "phases", "compare", "report"]
 SCRIPTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts")
 
 
@@ -187,7 +188,8 @@ class PartialPlotTest(TempDir):
             f.write("an older run's plot")
         rc, written, err = self.plot(df[df["workload"] != "rl_churn"])
         self.assertEqual(rc, 0, err)
-        self.assertEqual(written, ["overhead_ratio.png", "throughput_by_workload.png"])
+        self.assertEqual(written, sorted(["overhead_ratio.png", "throughput_by_workload.png"] +
+                                         [n for n in FIXTURE_NEW_FIGURES if "rl_churn" not in n]))
         for name in written:
             self.assertTrue(os.path.getsize(os.path.join(out_dir, name)) > 10000)
         skipped = [line for line in err if line.startswith("allocplot: skipped ")]
@@ -206,8 +208,9 @@ class PartialPlotTest(TempDir):
         df.loc[gone, "error"] = "signal 11"
         rc, written, err = self.plot(df)
         self.assertEqual(rc, 0, err)
-        self.assertEqual(written, ["latency_cdf.png", "overhead_ratio.png",
-                                   "scaling_rl_small.png", "throughput_by_workload.png"])
+        self.assertEqual(written, sorted(["latency_cdf.png", "overhead_ratio.png",
+                                          "scaling_rl_small.png", "throughput_by_workload.png"] +
+                                         FIXTURE_NEW_FIGURES))
         jem = [line for line in err if "jemalloc" in line]
         self.assertEqual(sorted(jem), [
             "allocplot: latency_cdf.png: jemalloc not drawn for rl_churn/small (threads 1): "
@@ -231,7 +234,7 @@ class PartialPlotTest(TempDir):
         df = raw_fixture()
         rc, written, err = self.plot(df[df["allocator"] != "jemalloc"])
         self.assertEqual(rc, 0, err)
-        self.assertEqual(len(written), 4)
+        self.assertEqual(len(written), 4 + len(FIXTURE_NEW_FIGURES))
         self.assertFalse([line for line in err if "jemalloc" in line])
 
     def test_nothing_to_plot_fails(self):
@@ -242,7 +245,7 @@ class PartialPlotTest(TempDir):
         self.assertEqual(err[-1], f"allocplot: nothing to plot in "
                          f"{os.path.join(self.tmp, 'results.csv')}")
         skipped = [line for line in err if line.startswith("allocplot: skipped ")]
-        self.assertEqual(len(skipped), 4, err)
+        self.assertEqual(len(skipped), 6, err)  # the standard four and both heatmaps
 
 
 class CvTest(unittest.TestCase):

@@ -88,7 +88,7 @@ RECORDER_EXPORT int posix_memalign(void** out, size_t alignment, size_t size) no
   return rc;
 }
 
-// The three that dlsym never calls: one shape.
+// The four that dlsym never calls: one shape.
 #define RECORDER_ALIGNED(name, kind, params, args, size, alignment) \
   RECORDER_EXPORT void* name params noexcept {                      \
     rec::ensure_next();                                             \

@@ -16,6 +16,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <new>
@@ -43,6 +44,7 @@ constexpr uint32_t kMaxBuffers =
     4096;  // Threads alive at once beyond this write one record a chunk.
 constexpr size_t kPathMax = 4096;
 constexpr int kHandlerLockTries = 200000;  // sched_yield rounds: well under a second.
+constexpr int kHighFd = 700;  // The file's descriptor is moved at or above this (see write_out).
 
 // The fatal signals whose default action the recorder replaces with
 // "flush, then die of the same signal" (when the program's is the default).
@@ -94,6 +96,9 @@ ObjectMap g_objects;
 SpinLock g_file_lock;
 struct Output {
   int fd = -1;             // Opened at start-up; in a fork child at its first write.
+  dev_t dev = 0;           // The file's device and inode, to tell it from another file
+  ino_t ino = 0;           // that took over fd (the program closed or dup2'd onto it).
+  char name[kPathMax + 32] = {};  // The file's path.
   bool failed = false;     // Opening or writing failed: nothing more is written.
   uint64_t records = 0;    // Records in the file's chunks.
   uint64_t first_seq = 0;  // Every record's seq is larger (the fork point in a child).
@@ -215,6 +220,7 @@ bool open_output() {
   int fd = -1;
   Message name;
   if (!g_fork_child && (g_root_pid == 0 || g_root_pid == g_pid)) {
+    name.str(g_path);
     fd = open(g_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd >= 0) origin = tf::kOriginRoot;
   }
@@ -229,6 +235,18 @@ bool open_output() {
     fail("cannot create", g_path, errno);
     return false;
   }
+  // Out of the way of programs that dup2 onto low descriptors.
+  int high = fcntl(fd, F_DUPFD_CLOEXEC, kHighFd);
+  if (high >= 0) {
+    close(fd);
+    fd = high;
+  }
+  struct stat st;
+  if (fstat(fd, &st) == 0) {
+    g_out.dev = st.st_dev;
+    g_out.ino = st.st_ino;
+  }
+  strcpy(g_out.name, name.c_str());
   char* command = reinterpret_cast<char*>(g_out.header + tf::kHeaderFixedBytes);
   long command_bytes =
       platform::read_text_file("/proc/self/cmdline", command, tf::kMaxCommandBytes + 1);
@@ -253,9 +271,29 @@ bool open_output() {
 }
 
 // Writes `n` bytes holding `records` records. Under g_file_lock.
+// A program may close every descriptor (daemons) or dup2 onto ours: then the
+// file is opened again by name (one fstat a chunk tells).
+bool ensure_same_file() {
+  struct stat st;
+  if (fstat(g_out.fd, &st) == 0 && st.st_dev == g_out.dev && st.st_ino == g_out.ino) return true;
+  int fd = open(g_out.name, O_WRONLY | O_APPEND | O_CLOEXEC);
+  int high = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, kHighFd) : -1;
+  if (high >= 0) {
+    close(fd);
+    fd = high;
+  }
+  if (fd < 0 || fstat(fd, &st) != 0 || st.st_dev != g_out.dev || st.st_ino != g_out.ino) {
+    fail("lost its file", g_out.name, fd < 0 ? errno : ESTALE);
+    if (fd >= 0) close(fd);
+    return false;
+  }
+  g_out.fd = fd;  // The old number is the program's now: not closed.
+  return true;
+}
+
 void write_out(const uint8_t* p, size_t n, uint32_t records) {
   if (g_out.failed || g_path[0] == '\0') return;  // No file (yet, before start-up: dropped).
-  if (g_out.fd < 0 && !open_output()) return;
+  if (g_out.fd < 0 ? !open_output() : !ensure_same_file()) return;
   int err = platform::write_fully(g_out.fd, p, n);
   if (err != 0) {
     fail("cannot write", g_path, err);

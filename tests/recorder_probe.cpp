@@ -5,6 +5,8 @@
 //   recorder_probe MODE N
 //     MODE  run: return from main | exec: exec itself as `run 1` at the end
 //           segv, abort, term, int: die of that signal at the end
+//           closefds: first close every descriptor above 2 and put /dev/null
+//           on 700 (where the recorder keeps its file), as daemons do
 //   recorder_probe stress N
 //     kStressThreads threads, N iterations each of malloc, realloc and a swap
 //     through shared slots whose previous block it frees (cross-thread frees
@@ -13,6 +15,7 @@
 // Round 0 of nothing (N = 0) does all the rest, so the difference between
 // the traces of N = k and N = 0 is exactly k rounds (kPerRound in the test).
 // Output goes through write(), not stdio, so that no buffer is allocated.
+#include <fcntl.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
@@ -177,6 +180,11 @@ int main(int argc, char** argv) {
   }
   int rounds = atoi(argv[2]);
   if (rounds < 0 || rounds > kMaxRounds) return 2;
+  if (strcmp(mode, "closefds") == 0) {
+    close_range(3, ~0u, 0);
+    int null = open("/dev/null", O_WRONLY);
+    if (null < 0 || dup2(null, 700) != 700) abort();
+  }
   static Handoff h;
   h.rounds = rounds;
   for (int i = 0; i < rounds; ++i) {
@@ -201,5 +209,5 @@ int main(int argc, char** argv) {
   if (strcmp(mode, "abort") == 0) abort();
   if (strcmp(mode, "term") == 0) kill(getpid(), SIGTERM);
   if (strcmp(mode, "int") == 0) raise(SIGINT);
-  return strcmp(mode, "run") == 0 ? 0 : 3;
+  return strcmp(mode, "run") == 0 || strcmp(mode, "closefds") == 0 ? 0 : 3;
 }

@@ -193,6 +193,21 @@ TEST(Recorder, DeathBySignalLosesNoEvent) {
   }
 }
 
+// A program that closes every descriptor and puts another file where the
+// recorder's was: the recorder notices (fstat before each chunk), opens its
+// file again, and loses nothing.
+TEST(Recorder, TheProgramClosingItsDescriptorsLosesNothing) {
+  const std::string dir = temp_dir();
+  Recording r0 = record(dir + "/c0.trace", probe() + " closefds 0");
+  Recording r2 = record(dir + "/c2.trace", probe() + " closefds 2");
+  ASSERT_EQ(r2.run.code, 0) << r2.run.err;
+  EXPECT_EQ(r2.run.err.find("recording stops"), std::string::npos) << r2.run.err;
+  Info base = trace_info(dir + "/c0.trace"), with = trace_info(dir + "/c2.trace");
+  ASSERT_EQ(with.code, 0) << with.err;
+  EXPECT_EQ(with.text["ended"], "exit");
+  expect_rounds(base, with, 2, "closefds");
+}
+
 TEST(Recorder, ExecFlushesAndTheNewImageWritesItsOwnFile) {
   const std::string dir = temp_dir();
   Recording r = record(dir + "/e.trace", probe() + " exec 0");
@@ -314,9 +329,7 @@ TEST(Recorder, Python) {
       "t = threading.Thread(target=lambda: sorted(str(x) for x in range(30000)))\n"
       "t.start(); t.join()\n"
       "print(len(json.dumps(d)), sum(map(len, d.values())))\n";
-  const std::string dir = temp_dir();
-  std::ofstream(dir + "/s.py") << script;
-  Recording rec = same_with_recorder("python", "/usr/bin/python3 " + dir + "/s.py");
+  Recording rec = same_with_recorder("python", "/usr/bin/python3 -c '" + script + "'");
   EXPECT_NE(rec.run.out, "");
   Info i = trace_info(rec.files.at(0));
   EXPECT_GE(i.counts["threads"], 2u);

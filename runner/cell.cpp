@@ -67,7 +67,9 @@ uint64_t timer_cost_ticks() {
 }
 
 // What the main thread asks the workers to do in a round.
-enum class Round : uint8_t { kWarmup, kTimed, kLatency, kExit };
+// kTail: each thread replays its trace's untimed tail (a recorded trace's
+// leaks, freed after the clock), after every other round.
+enum class Round : uint8_t { kWarmup, kTimed, kLatency, kTail, kExit };
 
 // Coordinates the worker threads: they spin (yielding) at the start gate, so
 // they all start within a few hundred ns of the release; that spinning is
@@ -117,6 +119,7 @@ struct Worker {
   MappedArray<uint64_t> phases;     // Indices of the trace's kPhase ops.
   CalibrationPlan plan;
   ThreadReplay state;
+  ThreadReplay tail;          // The trace's untimed tail (n == 0: none); kTail rounds.
   uint64_t timer_ticks = 0;  // This thread's timer cost (latency round).
   uint64_t end_ns = 0;       // When its last round ended.
   uint64_t timed_toggle_allocs = 0, timed_toggle_frees = 0;
@@ -224,6 +227,7 @@ class CellRun {
   bool plan_calibration();
   void prepare_threads();
   void worker_main(uint32_t i);
+  void replay_tail(const CallContext& ctx, Worker& me);
   void start_workers();
   bool any_failed() const;
   void drain_shared();
@@ -247,6 +251,7 @@ class CellRun {
   std::vector<Worker> workers_;
   unsigned mix_ = 0;
   bool any_toggle_ = false;
+  bool has_tail_ = false;  // Some thread's trace has an untimed tail (kTail rounds).
   bool count_live_ = false;
   uint64_t max_trace_peak_ = 0;
   ReplayFn fast_ = nullptr, sampled_ = nullptr;
@@ -290,6 +295,11 @@ bool CellRun::check_config() {
   if (info_ == nullptr || w_ == nullptr || !has_profile(*w_, c_.profile) || c_.threads == 0) {
     return fail_with("error", "invalid cell configuration");
   }
+  const uint32_t exact = w_->requirements(c_.profile).exact_threads;
+  if (exact != 0 && exact != c_.threads) {
+    return fail_with("error", "the trace has " + std::to_string(exact) +
+                                  " threads; it replays with exactly that many");
+  }
   adapter_ = make_adapter(*info_);
   r_.adapter_version = adapter_->version();
   std::string bad = adapter_->verify();
@@ -310,15 +320,23 @@ bool CellRun::generate_traces() {
     TraceParams p{c_.profile, c_.seed, i, c_.threads, c_.ops};
     Worker& wk = workers_[i];
     wk.trace = generate_trace(*w_, p);
+    const uint64_t timed_ops = wk.trace.ops.size() - wk.trace.untimed_tail;
     if (c_.lat_sample > 0) {
-      wk.lat.reserve(2 * (c_.ops / c_.lat_sample) + 64);
-      wk.lat_kind.reserve(2 * (c_.ops / c_.lat_sample) + 64);
+      wk.lat.reserve(2 * (timed_ops / c_.lat_sample) + 64);
+      wk.lat_kind.reserve(2 * (timed_ops / c_.lat_sample) + 64);
     }
     hashes[i] = wk.trace.hash;
     max_trace_peak_ = std::max(max_trace_peak_, wk.trace.peak_live_bytes);
-    r_.total_ops += wk.trace.ops.size();
+    r_.total_ops += timed_ops;
     r_.allocs += wk.trace.allocs;
-    r_.frees += wk.trace.frees;
+    r_.frees += wk.trace.frees - wk.trace.untimed_tail;  // The tail is all kFree.
+    if (wk.trace.recorded) {
+      r_.recorded = true;
+      r_.repair_dropped_frees += wk.trace.dropped_frees;
+      r_.repair_unknown_reallocs += wk.trace.unknown_reallocs;
+      r_.repair_leaks_freed += wk.trace.untimed_tail;
+      has_tail_ = has_tail_ || wk.trace.untimed_tail > 0;
+    }
     r_.reallocs += wk.trace.reallocs;
     if (wk.trace.toggles > 0) any_toggle_ = true;
     if (wk.trace.ops.size() > wk.trace.toggles) any_other = true;
@@ -446,6 +464,8 @@ void CellRun::prepare_threads() {
     Worker& wk = workers_[i];
     ThreadReplay& t = wk.state;
     t.n = wk.trace.ops.size();
+    const size_t tail = wk.trace.untimed_tail;
+    t.n -= tail;
     for (size_t k = 0; k < t.n; ++k) {
       if (wk.trace.ops[k].kind == OpKind::kPhase) wk.phases.push_back(k);
     }
@@ -463,7 +483,22 @@ void CellRun::prepare_threads() {
     t.live_mask = c_.threads == 1 ? 0 : 63;  // One thread: every op, so the peak is exact.
     t.sample_every = c_.lat_sample;
     t.sample_rng = mix64(c_.seed ^ (uint64_t{i} << 32));
+    wk.tail = t;  // The same slots; only the ops differ.
+    wk.tail.ops = t.ops + t.n;
+    wk.tail.n = tail;
+    wk.tail.phases = nullptr;
+    wk.tail.phase_count = 0;
   }
+}
+
+// A kTail round: the frees after the clock, with the thread's live count.
+void CellRun::replay_tail(const CallContext& ctx, Worker& me) {
+  ThreadReplay& t = me.state;
+  if (me.tail.n == 0) return;
+  me.tail.live = t.live;
+  fast_(ctx, me.tail, shared_);
+  t.live = me.tail.live;
+  t.failed = me.tail.failed;
 }
 
 // Worker thread i: one replay per released round until kExit.
@@ -482,7 +517,9 @@ void CellRun::worker_main(uint32_t i) {
       t.phase_rss = kind == Round::kTimed && first_timed && i == 0 && req_.record_phase_rss
                         ? &me.phase_rss
                         : nullptr;
-      if (kind == Round::kLatency) {
+      if (kind == Round::kTail) {
+        replay_tail(ctx, me);
+      } else if (kind == Round::kLatency) {
         me.timer_ticks = timer_cost_ticks();
         t.lat = &me.lat;
         t.lat_kind = &me.lat_kind;
@@ -545,6 +582,10 @@ uint64_t CellRun::run_round(Round kind) {
   uint64_t t_end = 0;
   for (const Worker& wk : workers_) t_end = std::max(t_end, wk.end_ns);
   drain_shared();
+  if (has_tail_) {
+    gate_.release(++round_, Round::kTail);
+    gate_.wait_arrivals(c_.threads * (round_ + 1));
+  }
   return t_end > t0 ? t_end - t0 : 1;
 }
 
@@ -773,6 +814,11 @@ void write_cell_result(int fd, const CellResult& r) {
   kd("user_s", r.user_s);
   kv("phase_rss", r.phase_rss);
   kd("sys_s", r.sys_s);
+  if (r.recorded) {
+    ku("repair_dropped_frees", r.repair_dropped_frees);
+    ku("repair_unknown_reallocs", r.repair_unknown_reallocs);
+    ku("repair_leaks_freed", r.repair_leaks_freed);
+  }
   out += "@ab end=1\n";
   platform::write_fully(fd, out.data(), out.size());  // the parent reports a missing "end" line
 }

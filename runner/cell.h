@@ -51,6 +51,11 @@ struct CellResult {
   uint64_t peak_live_bytes = 0;     // Largest sum of live requested bytes (peak_live_method).
   uint64_t minflt = 0, majflt = 0, nvcsw = 0, nivcsw = 0;  // Per timed replay (mean).
   double user_s = 0, sys_s = 0;                            // Per timed replay (mean).
+  // A recorded trace's repairs (docs/workloads.md): frees of objects it never
+  // allocated (dropped), reallocs of such objects (replayed as allocations),
+  // and the objects it never freed (freed after the clock, in every round).
+  bool recorded = false;
+  uint64_t repair_dropped_frees = 0, repair_unknown_reallocs = 0, repair_leaks_freed = 0;
   std::string phase_rss;  // RSS at each phase boundary of thread 0, ';'-separated (workloads
                           // that ask for it), timed pass only.
 };

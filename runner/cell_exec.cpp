@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -148,6 +149,9 @@ void timing_columns(std::map<std::string, std::string>& kv, Row* row) {
         "total_ops", "trace_hash", "user_s", "sys_s", "peak_live_bytes", "peak_live_method"}) {
     r[k] = kv[k];
   }
+  for (const char* k : {"repair_dropped_frees", "repair_unknown_reallocs", "repair_leaks_freed"}) {
+    if (kv.count(k) != 0) r[k] = kv[k];  // Recorded traces only.
+  }
 }
 
 // The memory columns of an ok cell whose memory figures are valid.
@@ -206,9 +210,20 @@ std::string cell_binary(const AdapterInfo& a) {
   return exe_dir() + "/" + name;
 }
 
+// A profile as part of a file name: a recorded trace's profile is a path, whose
+// '/' and other characters outside [A-Za-z0-9._-] become '_'.
+std::string file_name_part(std::string s) {
+  for (char& ch : s) {
+    if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '.' && ch != '_' && ch != '-') {
+      ch = '_';
+    }
+  }
+  return s;
+}
+
 std::string latency_file(const Cell& cell) {
-  return "latency/" + cell.allocator + "." + cell.workload + "." + cell.profile + ".t" +
-         std::to_string(cell.threads) + ".r" + std::to_string(cell.rep) + ".f32";
+  return "latency/" + cell.allocator + "." + cell.workload + "." + file_name_part(cell.profile) +
+         ".t" + std::to_string(cell.threads) + ".r" + std::to_string(cell.rep) + ".f32";
 }
 
 std::map<std::string, std::string> parse_cell_output(const std::string& out) {

@@ -56,6 +56,9 @@ const std::vector<std::string>& csv_columns() {
       "warmup",
       "adapter_version",
       "cell_s",
+      "repair_dropped_frees",
+      "repair_unknown_reallocs",
+      "repair_leaks_freed",
   };
   return cols;
 }

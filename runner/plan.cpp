@@ -62,14 +62,15 @@ std::string resolve_workloads(const std::string& list, RunConfig* c) {
       return "unknown workload '" + name + "'; choose from {" + join(workload_names(), ",") + "}";
     }
     if (colon == std::string::npos) {
+      if (w->profiles().empty() && list != "all") {
+        return "workload " + name + " needs a file: " + name + ":PATH (" + w->description() + ")";
+      }
       for (const std::string& p : w->profiles()) push_unique(&c->workloads, {name, p});
       continue;
     }
     std::string prof = spec.substr(colon + 1);
-    if (!has_profile(*w, prof)) {
-      return "unknown profile '" + prof + "' for workload " + name + "; choose from {" +
-             join(w->profiles(), ",") + "}";
-    }
+    std::string perr = w->profile_error(prof);
+    if (!perr.empty()) return perr;
     push_unique(&c->workloads, {name, prof});
   }
   return "";
@@ -96,7 +97,11 @@ std::vector<Cell> build_plan(const RunConfig& c) {
   std::vector<Cell> plan;
   for (uint32_t rep = 0; rep < c.reps; ++rep) {
     for (const auto& w : c.workloads) {
-      for (uint32_t t : c.threads) {
+      // A recorded trace runs with one thread per recorded thread, whatever --threads says.
+      const Workload* wl = find_workload(w.first);
+      const uint32_t exact = wl != nullptr ? wl->requirements(w.second).exact_threads : 0;
+      const std::vector<uint32_t> exact_list{exact};
+      for (uint32_t t : exact != 0 ? exact_list : c.threads) {
         for (const std::string& a : c.allocators) {
           plan.push_back(Cell{a, w.first, w.second, t, rep});
         }

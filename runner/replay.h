@@ -38,7 +38,7 @@ struct SlotEntry {
 // A single-producer single-consumer channel between a producer thread and its
 // consumer (cross_thread workload). Lives in OS-mapped memory.
 struct Channel {
-  static constexpr uint64_t kCapacity = 1024;
+  static constexpr uint64_t kCapacity = kChannelCapacity;  // workloads/workload.h
   alignas(64) std::atomic<uint64_t> head;  // Next entry to pop; written by the consumer.
   alignas(64) std::atomic<uint64_t> tail;  // Next entry to fill; written by the producer.
   alignas(64) SlotEntry ring[kCapacity];   // Entries [head, tail) are filled.

@@ -135,13 +135,25 @@ ThreadTrace TraceBuilder::finish() {
   return std::move(trace_);
 }
 
-ThreadTrace generate_trace(const Workload& w, const TraceParams& p) {
-  uint64_t seed = mix64(p.seed) ^ mix64(hash_string(w.name()) + hash_string(p.profile.c_str())) ^
+ThreadTrace Workload::make_trace(const TraceParams& p) const {
+  uint64_t seed = mix64(p.seed) ^ mix64(hash_string(name()) + hash_string(p.profile.c_str())) ^
                   mix64(0x1000 + p.thread_index);
   Rng rng(seed);
   TraceBuilder b(p.ops);
-  w.generate(p, rng, b);
+  generate(p, rng, b);
   return b.finish();
+}
+
+ThreadTrace generate_trace(const Workload& w, const TraceParams& p) { return w.make_trace(p); }
+
+std::string Workload::profile_error(const std::string& profile) const {
+  for (const std::string& p : profiles()) {
+    if (p == profile) return "";
+  }
+  std::string choices;
+  for (const std::string& p : profiles()) choices += (choices.empty() ? "" : ",") + p;
+  return "unknown profile '" + profile + "' for workload " + name() + "; choose from {" + choices +
+         "}";
 }
 
 uint64_t combine_trace_hashes(const uint64_t* hashes, size_t n) {
@@ -158,10 +170,7 @@ const Workload* find_workload(const std::string& name) {
 }
 
 bool has_profile(const Workload& w, const std::string& profile) {
-  for (const std::string& p : w.profiles()) {
-    if (p == profile) return true;
-  }
-  return false;
+  return w.profile_error(profile).empty();
 }
 
 }  // namespace allocbench

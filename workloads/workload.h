@@ -54,7 +54,14 @@ struct WorkloadRequirements {
   uint32_t shared_slots = 0;        // kToggle ops address a table of this many slots shared by
                                     // all threads (any thread frees any block).
   bool record_phase_rss = false;    // Record RSS at every phase boundary (thread 0).
+  uint32_t exact_threads = 0;       // Nonzero: runs with exactly this many threads (a recorded
+                                    // trace: one replay thread per recorded thread).
 };
+
+// Blocks one producer-consumer channel holds (runner/replay.h's Channel).
+// A push into a full channel waits; generators that cannot bound what is in
+// flight spread a thread pair over enough channels (recorded traces).
+constexpr uint64_t kChannelCapacity = 1024;
 
 // One thread's trace. Owner: the generating thread, then read-only.
 struct ThreadTrace {
@@ -70,6 +77,12 @@ struct ThreadTrace {
   uint64_t toggles = 0;          // kToggle ops (each an allocation or a free, decided at replay).
   uint64_t writes = 0;           // kWrite ops.
   uint64_t hash = 0;             // FNV-1a of the ops (kind, size, slot, alignment).
+  // Recorded traces only (trace:PATH), what replaying them repaired:
+  bool recorded = false;           // Converted from a recorded trace.
+  uint64_t untimed_tail = 0;       // The last untimed_tail ops (kFree of the blocks the program
+                                   // never freed) run after the clock stops, in every round.
+  uint64_t dropped_frees = 0;      // Frees of objects the trace never allocated: dropped.
+  uint64_t unknown_reallocs = 0;   // Reallocs of such objects: replayed as allocations.
 };
 
 // Builds one thread's trace within a fixed op budget. Keeps the live set so
@@ -109,6 +122,7 @@ class TraceBuilder {
   // The i-th live slot (0 <= i < live_count()), in no particular order.
   uint32_t live_slot(size_t i) const { return live_[i]; }
   uint64_t size_of(uint32_t slot) const { return slot_size_[slot]; }
+  size_t alignment_of(uint32_t slot) const { return size_t{1} << slot_align_[slot]; }
 
   // Frees every live block (oldest slot first) and returns the trace.
   ThreadTrace finish();
@@ -152,6 +166,12 @@ class Workload {
   virtual bool seeded() const { return true; }
   // Emits this thread's operations into `b` (the builder enforces the budget).
   virtual void generate(const TraceParams& p, Rng& rng, TraceBuilder& b) const = 0;
+  // Why `profile` is not one of this workload's (empty: it is). The default
+  // checks profiles(); a recorded trace's profile is a file path.
+  virtual std::string profile_error(const std::string& profile) const;
+  // This thread's trace. The default seeds an Rng from the inputs, runs
+  // generate() within p.ops and frees what is still live.
+  virtual ThreadTrace make_trace(const TraceParams& p) const;
 };
 
 // The alignment a C program relies on from malloc for a block of `size`

@@ -16,7 +16,12 @@ COLUMNS = [
     "peak_live_method", "overhead_ratio", "overhead_ratio_raw", "overhead_bytes", "minflt",
     "majflt", "nvcsw", "nivcsw", "user_s", "sys_s", "allocs", "frees", "reallocs",
     "total_ops", "trace_hash", "warmup", "adapter_version", "cell_s",
+    "repair_dropped_frees", "repair_unknown_reallocs", "repair_leaks_freed",
 ]
+
+# Columns added to schema 2 after its first release, at its end: a file
+# written before them lacks them and reads with the columns empty (NaN).
+ADDED_COLUMNS = ["repair_dropped_frees", "repair_unknown_reallocs", "repair_leaks_freed"]
 
 # The schema 1 header, only to recognise an old file and say so.
 COLUMNS_V1 = [
@@ -72,6 +77,11 @@ def _check_header(path, df):
     """SchemaError unless the header is exactly COLUMNS; an older schema is named."""
     cols = list(df.columns)
     if cols == COLUMNS:
+        return
+    missing_added = [c for c in ADDED_COLUMNS if c not in cols]
+    if missing_added and cols == [c for c in COLUMNS if c not in missing_added]:
+        for c in missing_added:
+            df[c] = ""
         return
     version = _declared_version(df)
     if cols == COLUMNS_V1 or version == "1":

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from allocplot import cli
-from allocplot.load import COLUMNS, SchemaError, load_phases, load_results
+from allocplot.load import ADDED_COLUMNS, COLUMNS, SchemaError, load_phases, load_results
 from allocplot.plot import (_errs, allocator_styles, ecdf, error_bar_text, latency_cdf,
                             latency_cell, load_latency, overhead_note, plot_all,
                             throughput_metric)
@@ -69,6 +69,32 @@ def run_cli(argv):
 
 
 class LoadTest(TempDir):
+    def test_a_file_from_before_the_added_columns_reads_them_as_empty(self):
+        # The fixture predates the recorded traces' repair columns.
+        with open(FIXTURE) as f:
+            header = f.readline().strip().split(",")
+        for c in ADDED_COLUMNS:
+            self.assertNotIn(c, header)
+        df = load_results(FIXTURE)
+        for c in ADDED_COLUMNS:
+            self.assertTrue(df[c].isna().all(), c)
+        # Only the added columns may be missing, and only all of a trailing set.
+        lines = open(FIXTURE).read().splitlines()
+        cut = [",".join(line.split(",")[:-1]) for line in lines]  # drops cell_s
+        with self.assertRaises(SchemaError):
+            load_results(self.write("cut.csv", "\n".join(cut) + "\n"))
+
+    def test_repair_columns_are_numbers(self):
+        lines = open(FIXTURE).read().splitlines()
+        rows = [lines[0] + "," + ",".join(ADDED_COLUMNS)]
+        rows += [line + ",1,0,5" for line in lines[1:]]
+        df = load_results(self.write("rep.csv", "\n".join(rows) + "\n"))
+        self.assertEqual(list(df.columns), COLUMNS)
+        self.assertEqual(set(df["repair_leaks_freed"]), {5})
+        rows[1] = rows[1][: rows[1].rfind(",")] + ",x"
+        with self.assertRaises(SchemaError):
+            load_results(self.write("rep_bad.csv", "\n".join(rows) + "\n"))
+
     def test_fixture_loads_with_numeric_columns(self):
         df = load_results(FIXTURE)
         self.assertEqual(list(df.columns), COLUMNS)

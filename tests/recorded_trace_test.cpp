@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include "workloads/recorded_replay.h"
+
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -468,6 +470,185 @@ TEST(TraceInfo, PrintsTheCountsAndFailsCleanlyOnBadFiles) {
   EXPECT_EQ(cut.code, 0);
   EXPECT_NE(cut.out.find(line("ended", "incomplete: no end marker")), std::string::npos) << cut.out;
   EXPECT_NE(cut.err.find("has no end marker"), std::string::npos) << cut.err;
+}
+
+// ---- The replay of a recorded trace (workloads/recorded_replay.h) ----
+
+RecordedReplay replay_of(const Writer& w, uint64_t file_hash = 7) {
+  RecordedTrace t;
+  TraceError err = read(w.bytes, &t);
+  EXPECT_FALSE(err) << err.message;
+  RecordedReplay r;
+  std::string conv = build_recorded_replay(t, file_hash, &r);
+  EXPECT_EQ(conv, "");
+  return r;
+}
+
+// "kind size slot align channel" per op, for comparing whole traces.
+std::vector<std::string> ops_of(const ThreadTrace& t) {
+  static const char* kNames[] = {"alloc", "free",   "realloc", "phase", "calloc",
+                                 "push",  "pop",    "toggle",  "write"};
+  std::vector<std::string> out;
+  for (const Op& op : t.ops) {
+    out.push_back(std::string(kNames[static_cast<int>(op.kind)]) + " " + std::to_string(op.size) +
+                  " s" + std::to_string(op.slot) + " a" + std::to_string(op.align_log2) + " c" +
+                  std::to_string(op.channel));
+  }
+  return out;
+}
+
+TEST(RecordedReplay, OneThreadKeepsEveryCallAndRepairsTheRest) {
+  Writer w;
+  w.chunk(0, {alloc(Kind::kMalloc, 1, 100), alloc(Kind::kCalloc, 2, 24),
+              alloc(Kind::kPosixMemalign, 3, 64, 7), realloc_of(4, 1, 5000),
+              free_of(Kind::kFree, 5, 0),      // unknown: dropped
+              realloc_of(6, 0, 40),            // unknown: an allocation of 40
+              free_of(Kind::kFree, 7, 2), alloc(Kind::kNew, 8, 8), free_of(Kind::kDelete, 9, 8),
+              alloc(Kind::kMalloc, 10, 3)});  // objects 1, 3, 6 and 10 leak
+  w.marker(tf::kEndExit);
+  RecordedReplay r = replay_of(w);
+  ASSERT_EQ(r.threads.size(), 1u);
+  const ThreadTrace& t = r.threads[0];
+  EXPECT_EQ(ops_of(t), (std::vector<std::string>{
+                           "alloc 100 s0 a4 c0", "calloc 24 s1 a4 c0", "alloc 64 s2 a7 c0",
+                           "realloc 5000 s0 a4 c0", "alloc 40 s3 a4 c0", "free 24 s1 a4 c0",
+                           "alloc 8 s1 a3 c0", "free 8 s1 a3 c0", "alloc 3 s1 a3 c0",
+                           // The untimed tail: the leaks, oldest slot first.
+                           "free 5000 s0 a4 c0", "free 3 s1 a3 c0", "free 64 s2 a7 c0",
+                           "free 40 s3 a4 c0"}));
+  EXPECT_TRUE(t.recorded);
+  EXPECT_EQ(t.untimed_tail, 4u);
+  EXPECT_EQ(t.dropped_frees, 1u);
+  EXPECT_EQ(t.unknown_reallocs, 1u);
+  EXPECT_EQ(r.req.exact_threads, 1u);
+  EXPECT_EQ(r.req.max_size, 5000u);
+  EXPECT_EQ(r.req.max_alignment, 128u);
+  EXPECT_FALSE(r.req.cross_thread_frees);
+  EXPECT_EQ(r.transfers, 0u);
+}
+
+// A free by another thread than the holder is a handover: a push at the
+// holder's last event before the free, a pop just before the free.
+TEST(RecordedReplay, ACrossThreadFreeIsAHandoverAtTheHoldersLastEventBeforeIt) {
+  RecordedReplay r = replay_of(two_threads());
+  ASSERT_EQ(r.threads.size(), 2u);
+  EXPECT_EQ(r.recorded_ids, (std::vector<uint32_t>{0, 1}));
+  // Thread 0: malloc 100 (1), posix_memalign 64 (2), realloc 1 to 300 (4),
+  // free 2 (6). Thread 1: new 40 (3), free 1 (5), delete 3 (7).
+  EXPECT_EQ(ops_of(r.threads[0]),
+            (std::vector<std::string>{"alloc 100 s0 a4 c0", "alloc 64 s1 a6 c0",
+                                      "realloc 300 s0 a4 c0", "push 300 s0 a4 c0",
+                                      "free 64 s1 a6 c0"}));
+  EXPECT_EQ(ops_of(r.threads[1]),
+            (std::vector<std::string>{"alloc 40 s0 a4 c0", "pop 300 s1 a4 c0",
+                                      "free 300 s1 a4 c0", "free 40 s0 a4 c0"}));
+  EXPECT_EQ(r.transfers, 1u);
+  EXPECT_EQ(r.channels, 1u);
+  EXPECT_TRUE(r.req.cross_thread_frees);
+  EXPECT_EQ(r.req.exact_threads, 2u);
+  EXPECT_EQ(r.threads[0].untimed_tail + r.threads[1].untimed_tail, 0u);
+}
+
+// More blocks in flight between two threads than one channel holds: the pair
+// is spread round robin over enough channels that no push ever waits, so a
+// replay cannot deadlock however far one thread runs ahead.
+TEST(RecordedReplay, APairWithMoreInFlightThanAChannelHoldsGetsMoreChannels) {
+  const uint64_t n = 2 * kChannelCapacity + 5;
+  std::vector<Rec> producer, consumer;
+  for (uint64_t i = 1; i <= n; ++i) producer.push_back(alloc(Kind::kMalloc, i, 32));
+  for (uint64_t i = 1; i <= n; ++i) consumer.push_back(free_of(Kind::kFree, n + i, i));
+  Writer w;
+  w.chunk(0, producer).chunk(1, consumer).marker(tf::kEndExit);
+  RecordedReplay r = replay_of(w);
+  ASSERT_EQ(r.threads.size(), 2u);
+  EXPECT_EQ(r.channels, 3u);
+  EXPECT_EQ(r.transfers, n);
+  std::vector<uint64_t> per_channel(3, 0), pushed, popped;
+  for (const Op& op : r.threads[0].ops) {
+    if (op.kind != OpKind::kPush) continue;
+    ASSERT_LT(op.channel, 3u);
+    ++per_channel[op.channel];
+    pushed.push_back(op.channel);
+  }
+  for (const Op& op : r.threads[1].ops) {
+    if (op.kind == OpKind::kPop) popped.push_back(op.channel);
+  }
+  for (uint64_t c : per_channel) EXPECT_LE(c, kChannelCapacity);
+  EXPECT_EQ(pushed, popped);  // Each channel's pops meet its pushes in order.
+  EXPECT_EQ(pushed.size(), n);
+}
+
+TEST(RecordedReplay, TheHashFollowsTheFileAndAFileWithNothingToReplayIsRefused) {
+  RecordedReplay a = replay_of(two_threads(), 1), b = replay_of(two_threads(), 2),
+                 c = replay_of(two_threads(), 1);
+  EXPECT_NE(a.threads[0].hash, b.threads[0].hash);
+  EXPECT_EQ(a.threads[0].hash, c.threads[0].hash);
+  Writer w;
+  w.chunk(0, {free_of(Kind::kFree, 1, 0)}).marker(tf::kEndExit);
+  RecordedTrace t;
+  ASSERT_FALSE(read(w.bytes, &t));
+  RecordedReplay r;
+  EXPECT_EQ(build_recorded_replay(t, 0, &r), "the trace has no allocation to replay");
+}
+
+// A fork child reallocs an inherited object and frees it: the realloc is an
+// allocation (a repair), the free then frees it.
+TEST(RecordedReplay, AnInheritedObjectReallocatedHereIsReplayedFromItsRealloc) {
+  Writer w(100);
+  w.chunk(0, {free_of(Kind::kFree, 101, 50), realloc_of(102, 60, 20), free_of(Kind::kFree, 103, 60)});
+  w.marker(tf::kEndExit);
+  RecordedReplay r = replay_of(w);
+  ASSERT_EQ(r.threads.size(), 1u);
+  EXPECT_EQ(ops_of(r.threads[0]),
+            (std::vector<std::string>{"alloc 20 s0 a4 c0", "free 20 s0 a4 c0"}));
+  EXPECT_EQ(r.threads[0].dropped_frees, 1u);
+  EXPECT_EQ(r.threads[0].unknown_reallocs, 1u);
+}
+
+// `allocbench run --workloads trace:FILE`: one row per allocator at the
+// trace's thread count whatever --threads says, the repairs in their
+// columns, one trace_hash per file; a bad file is refused before any cell.
+TEST(RecordedReplay, RunReplaysATraceFileWithEveryAllocator) {
+  using namespace cli_test;
+  const std::string dir = temp_dir();
+  Writer w = two_threads();
+  write_file(dir + "/two.trace", w.bytes);
+  Writer leaky;
+  leaky.chunk(0, {alloc(Kind::kMalloc, 1, 64), free_of(Kind::kFree, 2, 0)}).marker(tf::kEndExit);
+  write_file(dir + "/leaky.trace", leaky.bytes);
+  Result r = sh(bin() + " run --allocators glibc,jemalloc --threads 1,4 --reps 1 --workloads trace:" +
+                dir + "/two.trace,trace:" + dir + "/leaky.trace --out " + dir + "/run");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto rs = rows(dir + "/run/results.csv");
+  ASSERT_EQ(rs.size(), 6u);  // 2 allocators and the calibration, 2 traces, one thread count each
+  std::map<std::string, std::string> hash_of;
+  for (auto& row : rs) {
+    EXPECT_EQ(row["status"], "ok") << row["allocator"] << " " << row["error"];
+    const bool two = row["profile"] == dir + "/two.trace";
+    EXPECT_EQ(row["threads"], two ? "2" : "1");
+    EXPECT_EQ(row["repair_dropped_frees"], two ? "0" : "1");
+    EXPECT_EQ(row["repair_leaks_freed"], two ? "0" : "1");
+    EXPECT_EQ(row["total_ops"], two ? "9" : "1");  // the leak's free is not timed
+    if (hash_of.count(row["profile"]) != 0) {
+      EXPECT_EQ(hash_of[row["profile"]], row["trace_hash"]);
+    }
+    hash_of[row["profile"]] = row["trace_hash"];
+  }
+  EXPECT_NE(hash_of[dir + "/two.trace"], hash_of[dir + "/leaky.trace"]);
+
+  write_file(dir + "/bad.trace", std::vector<uint8_t>{'n', 'o', 't'});
+  Result bad = sh(bin() + " run --allocators glibc --workloads trace:" + dir +
+                  "/bad.trace --out " + dir + "/bad");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find(dir + "/bad.trace: "), std::string::npos) << bad.err;
+  EXPECT_FALSE(exists(dir + "/bad/results.csv"));
+  Result missing = sh(bin() + " run --allocators glibc --workloads trace:" + dir +
+                      "/nosuch.trace --out " + dir + "/missing");
+  EXPECT_EQ(missing.code, 2);
+  EXPECT_NE(missing.err.find("cannot open the trace file"), std::string::npos) << missing.err;
+  Result bare = sh(bin() + " run --allocators glibc --workloads trace --out " + dir + "/bare");
+  EXPECT_EQ(bare.code, 2);
+  EXPECT_NE(bare.err.find("needs a file: trace:PATH"), std::string::npos) << bare.err;
 }
 
 }  // namespace

@@ -261,6 +261,27 @@ TEST(Recorder, ThreadsRacingAndForkingLoseNothing) {
   }
 }
 
+// A real multi-threaded recording (threads freeing each other's blocks)
+// replays as trace:FILE with every thread's handovers, on allocators of
+// every kind, and finishes: no handover waits forever.
+TEST(Recorder, ARealMultiThreadedRecordingReplays) {
+  const std::string dir = temp_dir();
+  Recording r = record(dir + "/s.trace", probe() + " stress 3000");
+  ASSERT_EQ(r.run.code, 0) << r.run.err;
+  Info i = trace_info(dir + "/s.trace");
+  Result run = sh(bin() + " run --allocators glibc,jemalloc,mimalloc,pool_tls --reps 1 " +
+                  "--timeout 60 --workloads trace:" + dir + "/s.trace --out " + dir + "/run");
+  ASSERT_EQ(run.code, 0) << run.err;
+  auto rs = rows(dir + "/run/results.csv");
+  ASSERT_EQ(rs.size(), 5u);  // and the calibration
+  for (auto& row : rs) {
+    EXPECT_EQ(row["status"], "ok") << row["allocator"] << ": " << row["error"];
+    EXPECT_EQ(row["threads"], std::to_string(i.counts["threads"]));
+    EXPECT_EQ(row["repair_leaks_freed"], std::to_string(i.counts["leaked_objects"]));
+    EXPECT_EQ(row["repair_dropped_frees"], std::to_string(i.counts["unknown_frees"]));
+  }
+}
+
 TEST(Recorder, UsageAndProgramErrors) {
   const std::string dir = temp_dir();
   const struct {

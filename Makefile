@@ -18,7 +18,7 @@ SMOKE_ALLOCATORS ?= all
 # --strict: the smoke run fails (exit 3, naming them) when any cell of a
 # registered adapter ends other than ok or skipped; CI relies on it.
 SMOKE_STRICT     ?= --strict
-SMOKE_WORKLOADS  ?= rl_churn,ttl_ring,mixed_sizes:mixed,mixed_sizes:small,fixed_size:64,contention,cross_thread,basic_concurrency,size_ramp:alloc_all,larson,xmalloc,cache_scratch,cache_thrash
+SMOKE_WORKLOADS  ?= rl_churn,ttl_ring,mixed_sizes:mixed,mixed_sizes:small,fixed_size:64,contention,cross_thread,basic_concurrency,size_ramp:alloc_all,larson,xmalloc,cache_scratch,cache_thrash,trace:workloads/traces/sqlite3.trace
 # Smoke: 3 shuffled repetitions, a warm-up replay, each cell's timed replays repeated
 # to at least 50 ms. Paper-grade: 5 repetitions, at least 200 ms, threads 1 .. 2 x cores.
 BENCH_OPS        ?= 500000
@@ -26,6 +26,14 @@ BENCH_REPS       ?= 5
 BENCH_MIN_TIME   ?= 0.2
 BENCH_ALLOCATORS ?= all
 BENCH_WORKLOADS  ?= all
+# The recorded traces shipped in workloads/traces/ (trace:PATH; each runs at its own
+# thread count). `all` names only the synthetic workloads.
+comma := ,
+empty :=
+space := $(empty) $(empty)
+BENCH_TRACES     ?= $(wildcard workloads/traces/*.trace)
+BENCH_TRACE_SPECS = $(if $(strip $(BENCH_TRACES)),$(comma)$(subst $(space),$(comma),$(strip \
+                    $(patsubst %,trace:%,$(BENCH_TRACES)))))
 BENCH_THREADS    ?= $(shell seq -s, 1 $$(( 2 * $(CORES) )))
 RESULTS          ?= $(firstword $(wildcard results/bench/results.csv) results/smoke/results.csv)
 # `make report`: the run directory of RESULTS, written to REPORT (report.md, figures/).
@@ -63,7 +71,8 @@ bench_smoke: build
 
 bench: build
 	@mkdir -p results
-	$(ALLOCBENCH) run --allocators $(BENCH_ALLOCATORS) --workloads $(BENCH_WORKLOADS) \
+	$(ALLOCBENCH) run --allocators $(BENCH_ALLOCATORS) \
+	  --workloads $(BENCH_WORKLOADS)$(BENCH_TRACE_SPECS) \
 	  --threads $(BENCH_THREADS) --reps $(BENCH_REPS) --ops $(BENCH_OPS) --warmup 1 \
 	  --min-time $(BENCH_MIN_TIME) --order shuffled --seed 1 --out results/bench
 	$(MAKE) --no-print-directory plots RESULTS=results/bench/results.csv

@@ -1,6 +1,7 @@
 #include "runner/plan.h"
 
 #include <cstring>
+#include <set>
 
 #include "adapters/adapter.h"
 #include "runner/cli_util.h"
@@ -51,7 +52,19 @@ std::string resolve_allocators(const std::string& list, RunConfig* c) {
 }
 
 std::string resolve_workloads(const std::string& list, RunConfig* c) {
-  std::vector<std::string> specs = list == "all" ? workload_names() : split(list, ',');
+  // "all" (alone or in a list) names every synthetic workload with all its profiles.
+  std::vector<std::string> specs;
+  std::set<std::string> from_all;
+  for (const std::string& s : split(list, ',')) {
+    if (s != "all") {
+      specs.push_back(s);
+      continue;
+    }
+    for (const std::string& n : workload_names()) {
+      specs.push_back(n);
+      from_all.insert(n);
+    }
+  }
   if (specs.empty()) return "--workloads needs at least one name";
   c->workloads.clear();
   for (const std::string& spec : specs) {
@@ -62,7 +75,7 @@ std::string resolve_workloads(const std::string& list, RunConfig* c) {
       return "unknown workload '" + name + "'; choose from {" + join(workload_names(), ",") + "}";
     }
     if (colon == std::string::npos) {
-      if (w->profiles().empty() && list != "all") {
+      if (w->profiles().empty() && from_all.count(name) == 0) {
         return "workload " + name + " needs a file: " + name + ":PATH (" + w->description() + ")";
       }
       for (const std::string& p : w->profiles()) push_unique(&c->workloads, {name, p});

@@ -651,5 +651,34 @@ TEST(RecordedReplay, RunReplaysATraceFileWithEveryAllocator) {
   EXPECT_NE(bare.err.find("needs a file: trace:PATH"), std::string::npos) << bare.err;
 }
 
+// The traces shipped in workloads/traces/ read, convert and replay; the
+// smallest (sqlite3) runs a cell. Its ops are pinned, so a change to the
+// file or to the conversion shows here.
+TEST(RecordedReplay, TheShippedTracesReplay) {
+  using namespace cli_test;
+  for (const char* name : {"sqlite3", "python_dicts", "gxx_cc1plus"}) {
+    RecordedReplay r;
+    const std::string path = std::string(ALLOCBENCH_TRACES) + "/" + name + ".trace";
+    ASSERT_EQ(load_recorded_replay(path, &r), "") << name;
+    ASSERT_EQ(r.threads.size(), 1u) << name;
+    EXPECT_GT(r.threads[0].ops.size(), 100000u) << name;
+    EXPECT_EQ(r.threads[0].allocs, r.threads[0].frees) << name;  // The tail frees the leaks.
+  }
+  RecordedReplay sq;
+  ASSERT_EQ(load_recorded_replay(std::string(ALLOCBENCH_TRACES) + "/sqlite3.trace", &sq), "");
+  EXPECT_EQ(sq.threads[0].ops.size(), 285377u + 16u);  // every event, then 16 leak frees
+  EXPECT_EQ(sq.threads[0].untimed_tail, 16u);
+  const std::string dir = temp_dir();
+  Result run = sh(bin() + " run --allocators glibc --reps 1 --workloads trace:" +
+                  std::string(ALLOCBENCH_TRACES) + "/sqlite3.trace --out " + dir + "/run");
+  ASSERT_EQ(run.code, 0) << run.err;
+  auto rs = rows(dir + "/run/results.csv");
+  ASSERT_EQ(rs.size(), 2u);
+  for (auto& row : rs) {
+    EXPECT_EQ(row["status"], "ok") << row["allocator"] << ": " << row["error"];
+    EXPECT_EQ(row["total_ops"], "285377");  // every event; the leaks' frees are untimed
+  }
+}
+
 }  // namespace
 }  // namespace allocbench

@@ -6,6 +6,8 @@ it needs it) and an output path, and returns the paths it wrote (PNG first;
 style.save_figure); the data behind each is a pure function tested on its
 own. Gaps (a skipped allocator, a cell the baseline did not run) are marked
 in the figure itself, not on stderr."""
+import re
+
 import numpy as np
 import pandas as pd
 from matplotlib import colors as mcolors
@@ -20,7 +22,7 @@ from allocplot.significance import ALPHA, LEVEL, TraceMismatch, compare_frames, 
 from allocplot.stats import NET_METRICS, metric_note, summarize, table_allocators
 from allocplot.style import (EXCLUDE, FAMILY_STYLES, LAT_FLOOR_NS, NothingToPlot,
                              allocator_order, allocator_style, cell_label, n_text, save_figure,
-                             threads_text, wrap_lines)
+                             threads_text, trace_name, wrap_lines)
 
 import matplotlib.pyplot as plt  # noqa: E402  (after style, which selects Agg)
 
@@ -35,8 +37,11 @@ STATUS_SHORT = {"skipped": "skip", "crashed": "crash", "timeout": "t/o", "oom": 
 
 
 def file_part(workload, profile):
-    """'rl_churn_small': the (workload, profile) part of a per-workload file name."""
-    return f"{workload}_{profile}"
+    """'rl_churn_small': the (workload, profile) part of a per-workload file
+    name; 'trace_sqlite3' for a recorded trace. Characters outside
+    [A-Za-z0-9._-] become '_'."""
+    part = f"trace_{trace_name(profile)}" if workload == "trace" else f"{workload}_{profile}"
+    return re.sub(r"[^A-Za-z0-9._-]", "_", part)
 
 
 # --- ratios to a baseline, with significance -------------------------------

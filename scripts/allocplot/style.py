@@ -85,8 +85,17 @@ def allocator_styles(df):
     return {a: allocator_style(a) for a in allocator_order(df["allocator"])}
 
 
+def trace_name(profile):
+    """'sqlite3' for a recorded trace's profile 'workloads/traces/sqlite3.trace'."""
+    base = str(profile).rstrip("/").rsplit("/", 1)[-1]
+    return base[:-len(".trace")] if base.endswith(".trace") else base
+
+
 def cell_label(workload, profile):
-    """'rl_churn/small', or 'ttl_ring' for the default profile."""
+    """'rl_churn/small', 'ttl_ring' for the default profile, 'trace:sqlite3' for
+    a recorded trace (whose profile is the file's path)."""
+    if workload == "trace":
+        return f"trace:{trace_name(profile)}"
     return workload if profile == "default" else f"{workload}/{profile}"
 
 

@@ -90,8 +90,8 @@ int cmd_list() {
     fmt::print("adapter  {:<24} {:<12} {}\n", a.name, a.family, a.description);
   }
   for (const Workload* w : workload_registry()) {
-    fmt::print("workload {:<24} {:<12} {}\n", w->name(), "profiles=" + join(w->profiles(), "|"),
-               w->description());
+    const std::string profiles = w->profiles().empty() ? "PATH" : join(w->profiles(), "|");
+    fmt::print("workload {:<24} {:<12} {}\n", w->name(), "profiles=" + profiles, w->description());
   }
   return 0;
 }

@@ -119,7 +119,7 @@ struct Worker {
   MappedArray<uint64_t> phases;     // Indices of the trace's kPhase ops.
   CalibrationPlan plan;
   ThreadReplay state;
-  ThreadReplay tail;          // The trace's untimed tail (n == 0: none); kTail rounds.
+  ThreadReplay tail;         // The trace's untimed tail (n == 0: none); kTail rounds.
   uint64_t timer_ticks = 0;  // This thread's timer cost (latency round).
   uint64_t end_ns = 0;       // When its last round ended.
   uint64_t timed_toggle_allocs = 0, timed_toggle_frees = 0;

@@ -7,8 +7,6 @@
 
 #include <gtest/gtest.h>
 
-#include "workloads/recorded_replay.h"
-
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -16,6 +14,7 @@
 #include <vector>
 
 #include "tests/cli_test_util.h"
+#include "workloads/recorded_replay.h"
 
 namespace allocbench {
 namespace {
@@ -486,8 +485,8 @@ RecordedReplay replay_of(const Writer& w, uint64_t file_hash = 7) {
 
 // "kind size slot align channel" per op, for comparing whole traces.
 std::vector<std::string> ops_of(const ThreadTrace& t) {
-  static const char* kNames[] = {"alloc", "free",   "realloc", "phase", "calloc",
-                                 "push",  "pop",    "toggle",  "write"};
+  static const char* kNames[] = {"alloc", "free", "realloc", "phase", "calloc",
+                                 "push",  "pop",  "toggle",  "write"};
   std::vector<std::string> out;
   for (const Op& op : t.ops) {
     out.push_back(std::string(kNames[static_cast<int>(op.kind)]) + " " + std::to_string(op.size) +
@@ -501,21 +500,21 @@ TEST(RecordedReplay, OneThreadKeepsEveryCallAndRepairsTheRest) {
   Writer w;
   w.chunk(0, {alloc(Kind::kMalloc, 1, 100), alloc(Kind::kCalloc, 2, 24),
               alloc(Kind::kPosixMemalign, 3, 64, 7), realloc_of(4, 1, 5000),
-              free_of(Kind::kFree, 5, 0),      // unknown: dropped
-              realloc_of(6, 0, 40),            // unknown: an allocation of 40
+              free_of(Kind::kFree, 5, 0),  // unknown: dropped
+              realloc_of(6, 0, 40),        // unknown: an allocation of 40
               free_of(Kind::kFree, 7, 2), alloc(Kind::kNew, 8, 8), free_of(Kind::kDelete, 9, 8),
               alloc(Kind::kMalloc, 10, 3)});  // objects 1, 3, 6 and 10 leak
   w.marker(tf::kEndExit);
   RecordedReplay r = replay_of(w);
   ASSERT_EQ(r.threads.size(), 1u);
   const ThreadTrace& t = r.threads[0];
-  EXPECT_EQ(ops_of(t), (std::vector<std::string>{
-                           "alloc 100 s0 a4 c0", "calloc 24 s1 a4 c0", "alloc 64 s2 a7 c0",
-                           "realloc 5000 s0 a4 c0", "alloc 40 s3 a4 c0", "free 24 s1 a4 c0",
-                           "alloc 8 s1 a3 c0", "free 8 s1 a3 c0", "alloc 3 s1 a3 c0",
-                           // The untimed tail: the leaks, oldest slot first.
-                           "free 5000 s0 a4 c0", "free 3 s1 a3 c0", "free 64 s2 a7 c0",
-                           "free 40 s3 a4 c0"}));
+  EXPECT_EQ(ops_of(t),
+            (std::vector<std::string>{
+                "alloc 100 s0 a4 c0", "calloc 24 s1 a4 c0", "alloc 64 s2 a7 c0",
+                "realloc 5000 s0 a4 c0", "alloc 40 s3 a4 c0", "free 24 s1 a4 c0",
+                "alloc 8 s1 a3 c0", "free 8 s1 a3 c0", "alloc 3 s1 a3 c0",
+                // The untimed tail: the leaks, oldest slot first.
+                "free 5000 s0 a4 c0", "free 3 s1 a3 c0", "free 64 s2 a7 c0", "free 40 s3 a4 c0"}));
   EXPECT_TRUE(t.recorded);
   EXPECT_EQ(t.untimed_tail, 4u);
   EXPECT_EQ(t.dropped_frees, 1u);
@@ -535,13 +534,13 @@ TEST(RecordedReplay, ACrossThreadFreeIsAHandoverAtTheHoldersLastEventBeforeIt) {
   EXPECT_EQ(r.recorded_ids, (std::vector<uint32_t>{0, 1}));
   // Thread 0: malloc 100 (1), posix_memalign 64 (2), realloc 1 to 300 (4),
   // free 2 (6). Thread 1: new 40 (3), free 1 (5), delete 3 (7).
-  EXPECT_EQ(ops_of(r.threads[0]),
-            (std::vector<std::string>{"alloc 100 s0 a4 c0", "alloc 64 s1 a6 c0",
-                                      "realloc 300 s0 a4 c0", "push 300 s0 a4 c0",
-                                      "free 64 s1 a6 c0"}));
+  EXPECT_EQ(
+      ops_of(r.threads[0]),
+      (std::vector<std::string>{"alloc 100 s0 a4 c0", "alloc 64 s1 a6 c0", "realloc 300 s0 a4 c0",
+                                "push 300 s0 a4 c0", "free 64 s1 a6 c0"}));
   EXPECT_EQ(ops_of(r.threads[1]),
-            (std::vector<std::string>{"alloc 40 s0 a4 c0", "pop 300 s1 a4 c0",
-                                      "free 300 s1 a4 c0", "free 40 s0 a4 c0"}));
+            (std::vector<std::string>{"alloc 40 s0 a4 c0", "pop 300 s1 a4 c0", "free 300 s1 a4 c0",
+                                      "free 40 s0 a4 c0"}));
   EXPECT_EQ(r.transfers, 1u);
   EXPECT_EQ(r.channels, 1u);
   EXPECT_TRUE(r.req.cross_thread_frees);
@@ -595,7 +594,8 @@ TEST(RecordedReplay, TheHashFollowsTheFileAndAFileWithNothingToReplayIsRefused) 
 // allocation (a repair), the free then frees it.
 TEST(RecordedReplay, AnInheritedObjectReallocatedHereIsReplayedFromItsRealloc) {
   Writer w(100);
-  w.chunk(0, {free_of(Kind::kFree, 101, 50), realloc_of(102, 60, 20), free_of(Kind::kFree, 103, 60)});
+  w.chunk(0,
+          {free_of(Kind::kFree, 101, 50), realloc_of(102, 60, 20), free_of(Kind::kFree, 103, 60)});
   w.marker(tf::kEndExit);
   RecordedReplay r = replay_of(w);
   ASSERT_EQ(r.threads.size(), 1u);
@@ -616,8 +616,9 @@ TEST(RecordedReplay, RunReplaysATraceFileWithEveryAllocator) {
   Writer leaky;
   leaky.chunk(0, {alloc(Kind::kMalloc, 1, 64), free_of(Kind::kFree, 2, 0)}).marker(tf::kEndExit);
   write_file(dir + "/leaky.trace", leaky.bytes);
-  Result r = sh(bin() + " run --allocators glibc,jemalloc --threads 1,4 --reps 1 --workloads trace:" +
-                dir + "/two.trace,trace:" + dir + "/leaky.trace --out " + dir + "/run");
+  Result r = sh(bin() +
+                " run --allocators glibc,jemalloc --threads 1,4 --reps 1 --workloads trace:" + dir +
+                "/two.trace,trace:" + dir + "/leaky.trace --out " + dir + "/run");
   ASSERT_EQ(r.code, 0) << r.err;
   auto rs = rows(dir + "/run/results.csv");
   ASSERT_EQ(rs.size(), 6u);  // 2 allocators and the calibration, 2 traces, one thread count each
@@ -637,8 +638,8 @@ TEST(RecordedReplay, RunReplaysATraceFileWithEveryAllocator) {
   EXPECT_NE(hash_of[dir + "/two.trace"], hash_of[dir + "/leaky.trace"]);
 
   write_file(dir + "/bad.trace", std::vector<uint8_t>{'n', 'o', 't'});
-  Result bad = sh(bin() + " run --allocators glibc --workloads trace:" + dir +
-                  "/bad.trace --out " + dir + "/bad");
+  Result bad = sh(bin() + " run --allocators glibc --workloads trace:" + dir + "/bad.trace --out " +
+                  dir + "/bad");
   EXPECT_EQ(bad.code, 2);
   EXPECT_NE(bad.err.find(dir + "/bad.trace: "), std::string::npos) << bad.err;
   EXPECT_FALSE(exists(dir + "/bad/results.csv"));

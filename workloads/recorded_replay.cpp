@@ -90,8 +90,8 @@ class Converter {
   // Objects with ids at or below base_seq_ (a fork child's inherited objects,
   // once reallocated here): rare, so a node-based map.
   std::unordered_map<uint64_t, ObjectState> inherited_;
-  MappedArray<PairState> pairs_;      // By from * threads_ + to.
-  MappedArray<uint64_t> op_count_;    // By thread: ops the first pass counted.
+  MappedArray<PairState> pairs_;                         // By from * threads_ + to.
+  MappedArray<uint64_t> op_count_;                       // By thread: ops the first pass counted.
   std::vector<std::unique_ptr<TraceBuilder>> builders_;  // By thread; null: no ops.
   uint64_t dropped_frees_ = 0, reallocs_as_allocs_ = 0, transfers_ = 0;
   uint64_t max_size_ = 0;

@@ -78,11 +78,11 @@ struct ThreadTrace {
   uint64_t writes = 0;           // kWrite ops.
   uint64_t hash = 0;             // FNV-1a of the ops (kind, size, slot, alignment).
   // Recorded traces only (trace:PATH), what replaying them repaired:
-  bool recorded = false;           // Converted from a recorded trace.
-  uint64_t untimed_tail = 0;       // The last untimed_tail ops (kFree of the blocks the program
-                                   // never freed) run after the clock stops, in every round.
-  uint64_t dropped_frees = 0;      // Frees of objects the trace never allocated: dropped.
-  uint64_t unknown_reallocs = 0;   // Reallocs of such objects: replayed as allocations.
+  bool recorded = false;          // Converted from a recorded trace.
+  uint64_t untimed_tail = 0;      // The last untimed_tail ops (kFree of the blocks the program
+                                  // never freed) run after the clock stops, in every round.
+  uint64_t dropped_frees = 0;     // Frees of objects the trace never allocated: dropped.
+  uint64_t unknown_reallocs = 0;  // Reallocs of such objects: replayed as allocations.
 };
 
 // Builds one thread's trace within a fixed op budget. Keeps the live set so

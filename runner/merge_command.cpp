@@ -264,16 +264,22 @@ std::string keep_contexts(const std::vector<Shard>& shards, const std::string& o
   return "";
 }
 
-// The arguments of the whole plan: the shard's, less --shard.
-std::vector<std::string> unsharded_args(const std::vector<std::string>& args) {
+// The arguments of the whole plan into `dir`: the shard's, less --shard
+// and its --out.
+std::vector<std::string> unsharded_args(const std::vector<std::string>& args,
+                                        const std::string& dir) {
   std::vector<std::string> out;
   for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--shard") {
+    if (args[i] == "--shard" || args[i] == "--out") {
       ++i;
       continue;
     }
-    if (args[i].rfind("--shard=", 0) != 0) out.push_back(args[i]);
+    if (args[i].rfind("--shard=", 0) != 0 && args[i].rfind("--out=", 0) != 0) {
+      out.push_back(args[i]);
+    }
   }
+  out.push_back("--out");
+  out.push_back(dir);
   return out;
 }
 
@@ -299,7 +305,7 @@ std::string write_merge_records(const std::vector<Shard>& shards, const std::str
   whole.shard_index = 0;
   if (err.empty()) {
     err = write_run_json(out + "/run.json", "merged-" + make_run_id(),
-                         unsharded_args(shards[0].args), whole, shards[0].build);
+                         unsharded_args(shards[0].args, out), whole, shards[0].build);
   }
   Json m;
   m["plan_hash"] = shards[0].contexts[0].plan_hash;

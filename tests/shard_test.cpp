@@ -163,7 +163,9 @@ TEST_F(ShardRun, TwoShardsAtOnceMergeToTheUnshardedCellsAndTraces) {
                         "hosts/shard-1-of-2/run.json", "merge.json", "context.json", "run.json"}) {
     EXPECT_TRUE(exists(dir_ + "/merged/" + f)) << f;
   }
-  EXPECT_EQ(slurp(dir_ + "/merged/run.json").find("--shard"), std::string::npos);
+  const std::string run_json = slurp(dir_ + "/merged/run.json");
+  EXPECT_EQ(run_json.find("--shard"), std::string::npos) << run_json;
+  EXPECT_EQ(run_json.find("/s0"), std::string::npos) << "its own --out, not a shard's";
   // A merged run is not resumed; its shards are.
   Result r = sh(bin() + " run --resume --out " + dir_ + "/merged");
   EXPECT_EQ(r.code, 2);

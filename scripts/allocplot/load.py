@@ -98,7 +98,8 @@ def _check_header(path, df):
     if version is not None and version.isdigit() and version != str(SCHEMA_VERSION):
         raise SchemaError(f"{path}: this is a schema {version} results.csv; this allocplot "
                           f"reads schema {SCHEMA_VERSION} only")
-    missing = [c for c in COLUMNS if c not in cols]
+    # A file from before a later column is not faulted for lacking it.
+    missing = [c for c in COLUMNS if c not in cols and c not in LATER_COLUMNS]
     extra = [c for c in cols if c not in COLUMNS]
     detail = []
     if missing:

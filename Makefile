@@ -40,7 +40,7 @@ RESULTS          ?= $(firstword $(wildcard results/bench/results.csv) results/sm
 REPORT           ?= report
 REPORT_BASELINE  ?= glibc
 
-.PHONY: all build setup test bench_smoke bench bench_resume plots tables report microbench \
+.PHONY: all build setup test test_slurm bench_smoke bench bench_resume plots tables report microbench \
         bench_detailed bench_sizes bench_realprog \
         sanitize sanitize_asan sanitize_tsan clean
 
@@ -69,13 +69,41 @@ bench_smoke: build
 	$(ALLOCPLOT) table results/smoke/results.csv --metric ns_per_op --baseline glibc
 	$(ALLOCPLOT) table results/smoke/results.csv --metric peak_rss_net_bytes --baseline glibc
 
+# The paper-grade matrix's arguments (make bench, and each shard of it).
+BENCH_ARGS = --allocators $(BENCH_ALLOCATORS) --workloads $(BENCH_WORKLOADS)$(BENCH_TRACE_SPECS) \
+  --threads $(BENCH_THREADS) --reps $(BENCH_REPS) --ops $(BENCH_OPS) --warmup 1 \
+  --min-time $(BENCH_MIN_TIME) --order shuffled --seed 1
+# SHARDS=N: print the plan split into N shards and the commands that run it
+# elsewhere (one per machine, Slurm, GNU parallel) instead of running it here.
+SHARDS ?=
+
+ifeq ($(SHARDS),)
 bench: build
 	@mkdir -p results
-	$(ALLOCBENCH) run --allocators $(BENCH_ALLOCATORS) \
-	  --workloads $(BENCH_WORKLOADS)$(BENCH_TRACE_SPECS) \
-	  --threads $(BENCH_THREADS) --reps $(BENCH_REPS) --ops $(BENCH_OPS) --warmup 1 \
-	  --min-time $(BENCH_MIN_TIME) --order shuffled --seed 1 --out results/bench
+	$(ALLOCBENCH) run $(BENCH_ARGS) --out results/bench
 	$(MAKE) --no-print-directory plots RESULTS=results/bench/results.csv
+else
+bench: build
+	@$(ALLOCBENCH) run $(BENCH_ARGS) --shard 0/$(SHARDS) --dry-run
+	@echo
+	@echo "One shard per machine (each built from the same commit; docs/scale_out.md):"
+	@for i in $$(seq 0 $$(($(SHARDS) - 1))); do \
+	  echo "  build/allocbench run $(BENCH_ARGS) --shard $$i/$(SHARDS) --out results/bench-shard-$$i"; \
+	done
+	@echo "then, with the shard directories copied here:"
+	@echo "  build/allocbench merge --out results/bench $$(for i in $$(seq 0 $$(($(SHARDS) - 1))); do printf 'results/bench-shard-%s ' $$i; done)"
+	@echo "  sh scripts/allocplot.sh report results/bench --out report"
+	@echo
+	@echo "Slurm (job array of $(SHARDS) whole nodes, then merge and report):"
+	@echo "  BENCH_SHARDS=$(SHARDS) BENCH_OUT=$$PWD/results/sharded BENCH_ARGS='$(BENCH_ARGS)' sh scripts/slurm/bench_array.sbatch"
+	@echo "GNU parallel over ssh:"
+	@echo "  sh scripts/parallel_bench.sh HOSTFILE $(SHARDS) results/sharded $(BENCH_ARGS)"
+endif
+
+# A real one-node Slurm cluster on this machine (root; slurm-wlm, munge):
+# a 2-task array on a tiny matrix, merged and checked (tests/slurm_test.sh).
+test_slurm: build
+	sh tests/slurm_test.sh $(abspath $(BUILD))
 
 bench_resume: build
 	$(ALLOCBENCH) run --resume --out results/bench

@@ -81,9 +81,11 @@ std::vector<std::string> lock_mismatches(const std::string& lock_path) {
   while (std::getline(in, line)) {
     if (line.empty() || line[0] == '#') continue;
     std::istringstream fields(line);
-    std::string component, package, locked;
+    std::string component, package, locked, optional;
     if (!(fields >> component >> package >> locked)) continue;
+    fields >> optional;  // "optional": not installed is no mismatch (scale-out tools).
     std::string installed = command_output("dpkg-query -W -f='${Version}' " + shell_quote(package));
+    if (installed.empty() && optional == "optional") continue;
     if (installed.empty()) installed = "not installed";
     if (installed != locked) {
       out.push_back(component + " (" + package + "): locked " + locked + ", installed " +
@@ -147,6 +149,12 @@ std::string setting(const char* path) {
 
 }  // namespace
 
+std::string host_name() {
+  struct utsname u;
+  if (uname(&u) != 0 || u.nodename[0] == '\0') return "unknown";
+  return u.nodename;
+}
+
 std::string write_context(const std::string& path, const RunContext& ctx) {
   struct utsname u;
   uname(&u);
@@ -176,6 +184,9 @@ std::string write_context(const std::string& path, const RunContext& ctx) {
   j["pinned_cpus"] = ctx.pinned_cpus;
   j["aslr_disabled"] = ctx.aslr_disabled;
   j["notes"] = ctx.notes;
+  j["host"] = ctx.host;
+  j["shard"] = ctx.shard;
+  j["plan_hash"] = ctx.plan_hash;
   j["allocator_versions"] = nlohmann::ordered_json::object();
   for (const auto& kv : ctx.allocator_versions) j["allocator_versions"][kv.first] = kv.second;
   j["lock_mismatches"] = mismatches;
@@ -195,6 +206,12 @@ std::string read_context(const std::string& path, RunContext* ctx) {
     ctx->pinned_cpus = j.value("pinned_cpus", "");
     ctx->aslr_disabled = j.value("aslr_disabled", false);
     ctx->notes = j.value("notes", "");
+    ctx->host = j.value("host", "");
+    ctx->shard = j.value("shard", "");
+    ctx->plan_hash = j.value("plan_hash", "");
+    ctx->git_commit = j.value("git_commit", "");
+    ctx->build_flags = j.value("build_flags", "");
+    ctx->git_dirty = j.value("git_dirty", false);
     ctx->allocator_versions.clear();
     const nlohmann::ordered_json versions =
         j.value("allocator_versions", nlohmann::ordered_json::object());

@@ -31,7 +31,16 @@ struct RunContext {
   std::string pinned_cpus;                                // --pin, or "" when not pinned.
   bool aslr_disabled = false;
   std::string notes;  // e.g. "resumed with --allow-rebuild", or "".
+  std::string host;       // host_name() of the machine that ran it.
+  std::string shard;      // "I/N" (--shard), "0/1" for a whole plan.
+  std::string plan_hash;  // plan_hash() of the run's config.
+  // Read back only (write_context asks git and the build itself):
+  std::string git_commit, build_flags;
+  bool git_dirty = false;
 };
+
+// This machine's name (uname's nodename), the results' `host` column.
+std::string host_name();
 
 // What identifies the build that produces a run's rows: the source tree's git
 // commit (with "-dirty" when it has uncommitted changes), the compile flags,

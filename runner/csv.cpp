@@ -9,6 +9,7 @@ const std::vector<std::string>& csv_columns() {
   static const std::vector<std::string> cols = {
       "schema_version",
       "run_id",
+      "host",  // The machine's name (uname nodename); ratios are taken within one host.
       "allocator",
       "workload",
       "profile",

@@ -196,6 +196,8 @@ int write_exec_context(const ExecState& s, const std::string& command_line) {
   const ExecArgs& a = *s.a;
   RunContext ctx;
   ctx.run_id = s.run_id;
+  ctx.host = host_name();
+  ctx.shard = "0/1";
   ctx.command_line = command_line;
   ctx.start_time = iso_time_now();
   ctx.aslr_disabled = platform::aslr_disabled();
@@ -291,6 +293,7 @@ Row run_program(ExecState* s, const Cell& cell, std::vector<RssSample>* samples)
   const Preload& p = s->preloads.at(cell.allocator);
   Row row = {{"schema_version", std::to_string(kSchemaVersion)},
              {"run_id", s->run_id},
+             {"host", host_name()},
              {"allocator", cell.allocator},
              {"workload", cell.workload},
              {"profile", cell.profile},

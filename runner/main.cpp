@@ -16,6 +16,7 @@
 #include "runner/cli_util.h"
 #include "runner/context.h"
 #include "runner/exec_command.h"
+#include "runner/merge_command.h"
 #include "runner/record_command.h"
 #include "runner/run_command.h"
 #include "runner/run_options.h"
@@ -105,12 +106,14 @@ struct Cli {
   CLI::App* exec = nullptr;
   CLI::App* record = nullptr;
   CLI::App* trace_info = nullptr;
+  CLI::App* merge = nullptr;
   CLI::App* help_command = nullptr;  // `allocbench help`, as --help.
   SingleArgs single;
   RunArgs run_args;
   ExecArgs exec_args;
   RecordArgs record_args;
   TraceInfoArgs trace_info_args;
+  MergeArgs merge_args;
   std::vector<std::string> program;  // record: what follows `--`.
 };
 
@@ -165,17 +168,25 @@ void declare(Cli* cli) {
       "bytes, cross-thread frees, unknown frees, leaks");
   cli->trace_info->allow_extras()->group("Commands")->footer(kTraceInfoFooter);
   add_trace_info_options(cli->trace_info, &cli->trace_info_args);
+  cli->merge = app.add_subcommand(
+      "merge",
+      "merge the shard directories of one `run --shard I/N` plan into DIR, checking\n"
+      "plan hash, git commit and build flags, duplicates and missing cells");
+  cli->merge->allow_extras()->group("Commands")->footer(kMergeFooter);
+  add_merge_options(cli->merge, &cli->merge_args);
   cli->help_command = app.add_subcommand("help")->group("");
   cli->help_command->allow_extras();
   cli->help->set_usage(&app, "usage: allocbench list\n" + continued(kRunUsage) +
                                  continued(kExecUsage) + continued(kRecordUsage) +
-                                 continued(kTraceInfoUsage) + kSingleUsage +
+                                 continued(kTraceInfoUsage) + continued(kMergeUsage) +
+                                 kSingleUsage +
                                  "       allocbench --version\n");
   cli->help->set_usage(cli->list, "usage: allocbench list\n");
   cli->help->set_usage(cli->run, kRunUsage);
   cli->help->set_usage(cli->exec, kExecUsage);
   cli->help->set_usage(cli->record, kRecordUsage);
   cli->help->set_usage(cli->trace_info, kTraceInfoUsage);
+  cli->help->set_usage(cli->merge, kMergeUsage);
 }
 
 // The usage error of a command line CLI11 parsed, or "".
@@ -183,7 +194,7 @@ std::string usage_problem(Cli& cli, int argc, char** argv) {
   const std::vector<std::string> extras = cli.app.remaining();
   if (!extras.empty() && argc > 1 && extras.front() == argv[1] && extras.front()[0] != '-') {
     return "unknown command '" + extras.front() +
-           "'; choose from {list,run,exec,record,trace-info} or see --help";
+           "'; choose from {list,run,exec,record,trace-info,merge} or see --help";
   }
   std::string err = extras_problem(cli.app);
   if (!err.empty()) return err;
@@ -205,6 +216,7 @@ std::string usage_problem(Cli& cli, int argc, char** argv) {
     if (cli.trace_info_args.file.empty()) return "trace-info needs a FILE";
   }
   if (*cli.exec) return finish_exec_options(*cli.exec, &cli.exec_args);
+  if (*cli.merge) return finish_merge_options(*cli.merge, cli.merge_args);
   return "";
 }
 
@@ -249,6 +261,7 @@ int run_main(int argc, char** argv) {
   if (*cli.trace_info) return cmd_trace_info(cli.trace_info_args);
   std::string command_line;
   for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);
+  if (*cli.merge) return cmd_merge(cli.merge_args, command_line);
   if (*cli.exec) {
     command_line += " --";
     for (const std::string& a : cli.exec_args.program) command_line += " " + a;

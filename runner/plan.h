@@ -23,6 +23,7 @@ constexpr uint32_t kMaxThreads = 1024;
 constexpr uint64_t kMaxTimeout = 7 * 24 * 3600;  // seconds
 constexpr size_t kMaxPlanCells = 10000000;
 constexpr uint32_t kMaxPinCpu = 4096;  // --pin takes CPUs 0..kMaxPinCpu-1
+constexpr uint32_t kMaxShards = 4096;  // --shard I/N: N at most this
 
 struct RunConfig {
   std::vector<std::string> allocators;
@@ -43,7 +44,10 @@ struct RunConfig {
   std::string out;
   bool force = false;
   bool resume = false;
-  bool strict = false;  // --strict: exit 3 if a non-test cell ends other than ok/skipped.
+  bool strict = false;       // --strict: exit 3 if a non-test cell ends other than ok/skipped.
+  uint32_t shard_index = 0;  // --shard I/N: this run's slice I (0-based) ...
+  uint32_t shard_count = 1;  // ... of N; 1: the whole plan.
+  bool dry_run = false;      // --dry-run: print the plan and its cost, run nothing.
 };
 
 // Appends `v` unless already present (repeated names are merged, first
@@ -76,7 +80,41 @@ std::string resolve_matrix(const std::string& allocators, const std::string& wor
 // Every (rep, workload, threads, allocator) cell; with c.shuffled, in a
 // random order seeded by c.seed (the same seed gives the same order, which
 // --resume relies on).
+// The thread counts a (workload, profile) runs at: --threads, or a recorded
+// trace's own thread count (workloads/recorded_replay.h).
+std::vector<uint32_t> plan_threads(const RunConfig& c, const std::string& workload,
+                                   const std::string& profile);
 std::vector<Cell> build_plan(const RunConfig& c);
+
+// The cost model of --dry-run and --shard: a cell's estimated seconds from
+// the settings alone (never from this host's speed, so every host computes
+// the same shards): a fixed start-up, trace generation, the warm-up replays,
+// the timed replays (at least --min-time) and the latency replay, at
+// kModelNsPerOp per operation of every thread.
+constexpr double kModelNsPerOp = 50;
+constexpr double kModelCellStartupS = 0.05;
+double estimate_cell_seconds(const RunConfig& c, const Cell& cell);
+
+// A shard runs whole (workload, profile, threads) groups: every allocator
+// and repetition of a group, the glibc and `null` calibration cells
+// included, runs in one shard and so on one host, which keeps every ratio
+// and the harness cost within a host. Groups go to shards by estimated cost,
+// largest first, each to the least loaded shard (lowest index on a tie):
+// the same assignment for every I under the same arguments.
+// shard_of_groups() maps "workload|profile|threads" to its shard.
+std::string group_key(const std::string& workload, const std::string& profile, uint32_t threads);
+std::vector<uint32_t> shard_of_groups(const RunConfig& c, std::vector<std::string>* keys);
+
+// Number of (workload, profile, threads) groups: the most shards a plan has.
+size_t group_count(const RunConfig& c);
+
+// The cells of c.shard_index out of c.shard_count, in build_plan's order.
+std::vector<Cell> shard_plan(const RunConfig& c);
+
+// 16 hex digits identifying the plan: the matrix and every setting that
+// changes what a cell measures, and the shard count; not --out, --timeout,
+// --strict or the shard index. Shards of one plan share it.
+std::string plan_hash(const RunConfig& c);
 
 }  // namespace allocbench
 

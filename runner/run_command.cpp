@@ -16,6 +16,7 @@
 #include "runner/cli_util.h"
 #include "runner/context.h"
 #include "runner/csv.h"
+#include "runner/dry_run.h"
 #include "runner/fileio.h"
 #include "runner/plan.h"
 #include "runner/process.h"
@@ -36,6 +37,7 @@ struct RunState {
   std::string run_id;
   std::string resume_note;  // For context.json's "notes" (--allow-rebuild).
   BuildIdentity build;
+  std::string host;  // The `host` column of every row.
   int lock_fd = -1;  // flock on DIR/.allocbench.lock, held until the process exits.
 };
 
@@ -66,6 +68,9 @@ int prepare_resume(const std::vector<std::string>& raw_args, RunState* s) {
     if (int rc = lock_dir(s->dir, &s->lock_fd); rc != kContinue) return rc;
     std::string killed = kill_recorded_child(s->dir + "/cell.pid");
     if (!killed.empty()) std::fprintf(stderr, "allocbench: %s\n", killed.c_str());
+  }
+  if (file_exists(s->dir + "/merge.json")) {
+    return usage_error(s->dir + " is a merged run (merge.json); resume its shards and merge again");
   }
   std::vector<std::string> args;
   BuildIdentity saved_build;
@@ -150,6 +155,9 @@ int write_run_context(const RunState& s, const std::string& command_line) {
   ctx.config = config_json(s.c);
   ctx.aslr_disabled = platform::aslr_disabled();
   ctx.notes = s.resume_note;
+  ctx.host = s.host;
+  ctx.shard = std::to_string(s.c.shard_index) + "/" + std::to_string(s.c.shard_count);
+  ctx.plan_hash = plan_hash(s.c);
   if (!s.c.pin.empty()) {
     if (int e = platform::set_cpu_affinity(s.c.pin.data(), s.c.pin.size()); e != 0) {
       return usage_error("--pin: cannot restrict the run to those CPUs: " +
@@ -197,6 +205,7 @@ std::string write_cell(const RunState& s, int fd, const Cell& cell,
                        std::map<std::string, std::string>* row) {
   (*row)["schema_version"] = std::to_string(kSchemaVersion);
   (*row)["run_id"] = s.run_id;
+  (*row)["host"] = s.host;
   const std::string phases = phases_rows(s.run_id, cell, *row);
   std::string err;
   if (!phases.empty()) err = append_with_header(s.dir + "/phases.csv", kPhasesHeader, phases);
@@ -242,8 +251,10 @@ int run_cells(const RunState& s, const std::vector<Cell>& plan, const std::set<s
 
 int cmd_run(const RunConfig& config, const std::vector<std::string>& raw_args,
             const std::string& command_line) {
+  if (config.dry_run) return print_dry_run(config);
   RunState s;
   s.c = config;
+  s.host = host_name();
   s.dir = s.c.out;
   s.csv_path = s.dir + "/results.csv";
   s.build = build_identity(exe_dir());
@@ -254,7 +265,7 @@ int cmd_run(const RunConfig& config, const std::vector<std::string>& raw_args,
   if (rc != kContinue) return rc;
   err = s.c.resume ? prepare_library_adapters(s.c.allocators) : "";
   if (!err.empty()) return usage_error(err);
-  const std::vector<Cell> plan = build_plan(s.c);
+  const std::vector<Cell> plan = shard_plan(s.c);
   std::set<std::string> done;
   if ((rc = load_done_rows(s, plan, &done)) != kContinue) return rc;
   if ((rc = write_run_context(s, command_line)) != kContinue) return rc;

@@ -41,6 +41,9 @@ std::string write_run_json(const std::string& path, const std::string& run_id,
   j["git_commit"] = build.git_commit;
   j["build_flags"] = build.build_flags;
   j["binaries"] = build.binaries;
+  j["plan_hash"] = plan_hash(c);
+  j["shard"] = std::to_string(c.shard_index) + "/" + std::to_string(c.shard_count);
+  j["host"] = host_name();
   j["args"] = args;
   j["config"] = config_json(c);
   return write_file_atomically(path, json_text(j, 2) + "\n");

@@ -16,7 +16,8 @@ const char* const kRunUsage =
     "                      [--order sequential|shuffled] [--lat-sample N] [--timeout SECONDS]\n"
     "                      [--min-time SECONDS] [--no-calibrate] [--pin CPUS] [--no-aslr]\n"
     "                      [--allocator-lib NAME=PATH[@VERSION]]... [--allocator-conf FILE]\n"
-    "                      [--strict] [--force] --out DIR\n"
+    "                      [--strict] [--force] [--shard I/N] --out DIR\n"
+    "       allocbench run ... --dry-run [--shard I/N] [--out DIR]\n"
     "       allocbench run --resume [--allow-rebuild] [--strict] [--timeout SECONDS] --out DIR\n";
 
 double default_timeout(std::string* err) {
@@ -161,7 +162,27 @@ void add_cell_options(CLI::App* app, RunConfig* c) {
                 "run the cells with address-space randomisation off (re-executes)");
 }
 
+// "I/N": shard I (0-based) of N, 1 <= N <= kMaxShards.
+void parse_shard(const std::string& v, RunConfig* c) {
+  const std::vector<std::string> parts = split(v, '/');
+  uint32_t i = 0, n = 0;
+  if (parts.size() != 2 || !parse_u32(parts[0], &i) || !parse_u32(parts[1], &n) || n == 0 ||
+      n > kMaxShards || i >= n) {
+    fail_usage("malformed --shard '" + v + "'; expected I/N with 0 <= I < N <= " +
+               std::to_string(kMaxShards) + " (e.g. 0/4, as $SLURM_ARRAY_TASK_ID/4)");
+  }
+  c->shard_index = i;
+  c->shard_count = n;
+}
+
 void add_output_options(CLI::App* app, RunConfig* c) {
+  add_valued(app, "--shard", "I/N",
+             "run only shard I (0-based) of N: whole (workload, profile,\n"
+             "threads) groups balanced by estimated cost (docs/scale_out.md)",
+             [c](const std::string& v) { parse_shard(v, c); });
+  app->add_flag("--dry-run", c->dry_run,
+                "print the plan (cells, estimated duration, the shards) and\n"
+                "exit without running anything");
   add_valued(app, "--out", "DIR",
              "the run directory (results.csv, context.json, run.json,\nlatency/, phases.csv)",
              [c](const std::string& v) { c->out = v; });
@@ -217,11 +238,19 @@ std::string finish_run_options(const CLI::App& app, RunArgs* a) {
   std::string err = extras_problem(app);
   if (!err.empty()) return err;
   RunConfig* c = &a->config;
-  if (c->out.empty()) return "run needs --out DIR";
+  if (c->out.empty() && !c->dry_run) return "run needs --out DIR";
+  if (c->resume && c->dry_run) return "--dry-run prints a new plan; it does not go with --resume";
   if (!c->resume) {
     err = register_libraries(*a);
-    if (!err.empty()) return err;
-    return resolve_matrix(a->allocators, a->workloads, c);
+    if (err.empty()) err = resolve_matrix(a->allocators, a->workloads, c);
+    if (err.empty() && c->shard_count > group_count(*c)) {
+      err = "--shard " + std::to_string(c->shard_index) + "/" + std::to_string(c->shard_count) +
+            ": the plan has only " + std::to_string(group_count(*c)) +
+            " (workload, profile, threads) groups and a shard runs whole groups (so that " +
+            "each host has its own glibc and calibration cells); use at most " +
+            std::to_string(group_count(*c)) + " shards";
+    }
+    return err;
   }
   // The matrix comes from DIR/run.json.
   for (const CLI::Option* o : app.get_options()) {

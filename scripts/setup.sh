@@ -2,6 +2,9 @@
 # Checks the Debian packages allocbench needs and installs the missing ones.
 # Idempotent: when everything is installed it only runs dpkg-query and exits 0.
 # As root it runs apt-get; otherwise it prints the exact command and exits 2.
+# --slurm also installs what scale-out needs (docs/scale_out.md): Slurm and
+# munge for make test_slurm's one-node cluster, GNU parallel for
+# scripts/parallel_bench.sh.
 set -eu
 
 PACKAGES="g++ cmake make pkg-config git
@@ -11,6 +14,12 @@ libcli11-dev nlohmann-json3-dev libfmt-dev
 python3 python3-pandas python3-matplotlib python3-numpy python3-scipy
 sqlite3 coreutils
 valgrind linux-perf"
+
+# Scale-out (--slurm): not needed to build, test or run on one machine.
+SLURM_PACKAGES="slurm-wlm munge parallel"
+if [ "${1:-}" = "--slurm" ]; then
+  PACKAGES="$PACKAGES $SLURM_PACKAGES"
+fi
 
 missing=""
 for p in $PACKAGES; do

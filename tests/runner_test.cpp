@@ -631,6 +631,7 @@ TEST(Runner, LockMismatchesAreReported) {
     out << "glibc libc6 " << libc << "\n";
     out << "jemalloc libjemalloc2 0.0.1-not-this\n";
     out << "ghost no-such-package-xyz 1.0\n";
+    out << "scaleout no-such-package-abc 1.0 optional\n";  // not installed: no mismatch
   }
   std::vector<std::string> m = lock_mismatches(dir + "/toolchain.lock");
   ASSERT_EQ(m.size(), 2u);

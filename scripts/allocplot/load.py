@@ -8,8 +8,9 @@ SCHEMA_VERSION = 2
 
 # Every column allocbench writes, in order (runner/csv.cpp).
 COLUMNS = [
-    "schema_version", "run_id", "allocator", "workload", "profile", "threads", "repetition",
-    "seed", "ops", "status", "error", "wall_s", "mops", "ns_per_op", "harness_ns_per_op",
+    "schema_version", "run_id", "host", "allocator", "workload", "profile", "threads",
+    "repetition", "seed", "ops", "status", "error", "wall_s", "mops", "ns_per_op",
+    "harness_ns_per_op",
     "net_ns_per_op", "replays", "lat_p50_ns", "lat_p90_ns", "lat_p99_ns", "lat_p999_ns",
     "lat_max_ns", "lat_samples", "timer_ns", "lat_file", "peak_rss_bytes", "final_rss_bytes",
     "baseline_rss_bytes", "peak_rss_net_bytes", "final_rss_net_bytes", "peak_live_bytes",
@@ -34,7 +35,11 @@ COLUMNS_V1 = [
     "warmup", "adapter_version", "cell_s",
 ]
 
-TEXT_COLUMNS = {"run_id", "allocator", "workload", "profile", "status", "error", "trace_hash",
+# `host` came after the other schema 2 columns: a file without it is read as
+# from one unnamed host ("").
+LATER_COLUMNS = {"host": ""}
+
+TEXT_COLUMNS = {"run_id", "host", "allocator", "workload", "profile", "status", "error", "trace_hash",
                 "adapter_version", "lat_file", "peak_live_method"}
 
 STATUSES = {"ok", "skipped", "crashed", "timeout", "oom", "error"}
@@ -73,6 +78,16 @@ def _declared_version(df):
     return str(df["schema_version"].iloc[0]).strip()
 
 
+def _add_later_columns(df):
+    """A schema 2 file from before LATER_COLUMNS gets them, with their
+    defaults, in COLUMNS order; any other header is left for _check_header."""
+    cols = list(df.columns)
+    if cols == [c for c in COLUMNS if c not in LATER_COLUMNS]:
+        for c, default in LATER_COLUMNS.items():
+            df.insert(COLUMNS.index(c), c, default)
+    return df
+
+
 def _check_header(path, df):
     """SchemaError unless the header is exactly COLUMNS; an older schema is named."""
     cols = list(df.columns)
@@ -93,7 +108,8 @@ def _check_header(path, df):
     if version is not None and version.isdigit() and version != str(SCHEMA_VERSION):
         raise SchemaError(f"{path}: this is a schema {version} results.csv; this allocplot "
                           f"reads schema {SCHEMA_VERSION} only")
-    missing = [c for c in COLUMNS if c not in cols]
+    # A file from before a later column is not faulted for lacking it.
+    missing = [c for c in COLUMNS if c not in cols and c not in LATER_COLUMNS]
     extra = [c for c in cols if c not in COLUMNS]
     detail = []
     if missing:
@@ -124,7 +140,7 @@ def load_results(path):
         raise SchemaError(f"{path}: empty file, expected an allocbench results.csv header")
     except (pd.errors.ParserError, UnicodeDecodeError) as e:
         raise SchemaError(f"{path}: not a CSV file ({e})")
-    _check_header(path, df)
+    _check_header(path, _add_later_columns(df))
     bad_version = df[df["schema_version"] != str(SCHEMA_VERSION)]
     if len(bad_version):
         raise SchemaError(f"{path}: row {bad_version.index[0] + 2} has schema_version "
@@ -152,6 +168,39 @@ def load_results(path):
                 row = rows[rows[col].isna()].index[0]
                 raise SchemaError(f"{path}: row {row + 2} has status ok but no {col}")
     return df
+
+
+class HostMismatch(ValueError):
+    """A ratio would divide a time measured on one machine by one from another."""
+
+
+def mixed_host_groups(df, by):
+    """The groups of ok rows (grouped by the columns `by`) measured on more
+    than one named host, as "key: host1, host2" strings. Rows without a host
+    (files from before the column) match any host."""
+    if "host" not in df.columns:
+        return []
+    ok = df[(df["status"] == "ok") & (df["host"] != "")]
+    out = []
+    for key, g in ok.groupby(by, sort=True):
+        hosts = sorted(set(g["host"]))
+        if len(hosts) > 1:
+            key = key if isinstance(key, tuple) else (key,)
+            out.append(f"{'/'.join(str(k) for k in key)}: {', '.join(hosts)}")
+    return out
+
+
+def check_one_host(df, by, what):
+    """HostMismatch naming the groups of `by` that hold rows of several hosts:
+    `what` (a ratio, a comparison) is computed within one host only."""
+    bad = mixed_host_groups(df, by)
+    if bad:
+        raise HostMismatch(
+            f"refusing {what} across hosts: a ratio is taken within one machine, and these "
+            f"groups hold rows from several ({'; '.join(bad[:6])}"
+            f"{'; ...' if len(bad) > 6 else ''}). Merge shards with `allocbench merge` (a shard "
+            f"keeps each workload/profile/threads group, with its baseline, on one host) or "
+            f"select one host's rows")
 
 
 def ok_rows(df):

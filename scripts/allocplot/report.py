@@ -124,6 +124,15 @@ def consistency_warnings(loaded):
         out.append("run.json is missing: the run's arguments are known only from "
                    "context.json's command line.")
     ids = sorted(set(df["run_id"]))
+    merged = ctx.get("merged_from")
+    if isinstance(merged, list):
+        # allocbench merge: one run id per shard is expected, each shard's
+        # context is under hosts/.
+        hosts = sorted({str(m.get("host", "")) for m in merged if isinstance(m, dict)})
+        out.append(f"Merged from {_plural(len(merged), 'shard')} (run ids {', '.join(ids)}) on "
+                   f"{_plural(len(hosts), 'host')} ({', '.join(hosts)}): the machine table is "
+                   f"the first shard's, every ratio is taken within one host.")
+        ids = []
     if len(ids) > 1:
         out.append(f"results.csv holds {len(ids)} run ids ({', '.join(ids)}): rows of "
                    "different runs are mixed.")
@@ -232,6 +241,10 @@ def machine_section(loaded):
         if key == "notes" and v == "":
             continue
         rows.append((label, _config_value(v)))
+    hosts = loaded["df"]["host"].value_counts() if "host" in loaded["df"].columns else []
+    if len(hosts) > 1 or (len(hosts) == 1 and hosts.index[0] != ""):
+        rows.append(("hosts (rows)", ", ".join(f"{h or 'unnamed'} ({n})"
+                                              for h, n in sorted(hosts.items()))))
     if (loaded["run"] or {}).get("binaries"):
         rows.append(("binaries (hash of the executables)", loaded["run"]["binaries"]))
     mism = ctx.get("lock_mismatches")

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import mannwhitneyu, rankdata
 
-from allocplot.load import ok_rows
+from allocplot.load import HostMismatch, ok_rows
 from allocplot.stats import CALIBRATION, CELL, HIGHER_IS_BETTER, NET_METRICS, to_markdown
 
 SEED = 20261201
@@ -147,6 +147,29 @@ def cell_hashes(df):
     return {tuple(k): set(g["trace_hash"].astype(str)) for k, g in ok.groupby(CELL)}
 
 
+def cell_hosts(df):
+    """{cell tuple: set of named hosts over ok rows} ("" rows name none)."""
+    if "host" not in df.columns:
+        return {}
+    ok = ok_rows(df)
+    return {tuple(k): set(g["host"].astype(str)) - {""} for k, g in ok.groupby(CELL)}
+
+
+def check_pair_hosts(pairs, hosts_a, hosts_b):
+    """HostMismatch naming the pairs of cells whose rows come from more than
+    one host: their ratio would divide one machine's time by another's."""
+    bad = []
+    for ak, k in pairs:
+        hosts = hosts_a.get(ak, set()) | hosts_b.get(k, set())
+        if len(hosts) > 1:
+            bad.append(f"{k[0]} {k[1]}/{k[2]} threads={k[3]} ({', '.join(sorted(hosts))})")
+    if bad:
+        raise HostMismatch("refusing to compare cells measured on different hosts (a ratio is "
+                           "taken within one machine; compare allocators within one run, where "
+                           "each cell's baseline ran on its host): " + ", ".join(bad[:6]) +
+                           (", ..." if len(bad) > 6 else ""))
+
+
 def compare_pair(a, b, metric):
     """One comparison of Series a (baseline) and b, as cell_samples gives
     them: a dict of n, medians, ratio b/a, its CI, pairing, p, significance,
@@ -212,6 +235,8 @@ def compare_frames(a_df, b_df, metric, a_alloc=None, b_alloc=None, allocator=Non
     if bad:
         raise TraceMismatch("refusing to compare cells whose trace_hash differs: " +
                             ", ".join(bad))
+    hosts_a = cell_hosts(a_df)
+    check_pair_hosts(pairs, hosts_a, hosts_a if b_df is a_df else cell_hosts(b_df))
     rows = []
     for ak, k in pairs:
         row = dict(zip(CELL, k))

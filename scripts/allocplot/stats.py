@@ -2,7 +2,7 @@
 import numpy as np
 import pandas as pd
 
-from allocplot.load import ok_rows
+from allocplot.load import check_one_host, ok_rows
 
 CELL = ["allocator", "workload", "profile", "threads"]
 ROW = ["workload", "profile", "threads"]
@@ -130,6 +130,7 @@ def ratio_table(df, metric, baseline="glibc"):
     baseline did not run are left out; where the baseline's median is <= 0 the
     ratios are NaN (undefined).
     """
+    check_one_host(df, ROW, f"a ratio to {baseline}")
     wide = _wide(summarize(df, metric), "median", metric)
     if baseline not in wide.columns and baseline == CALIBRATION and metric in NET_METRICS:
         raise ValueError(f"{metric} leaves out the calibration adapter {CALIBRATION} (its net "

@@ -64,8 +64,9 @@ inline thread_local MagazineTls t_magazine{0, nullptr, nullptr, 0};
 
 // Thread-safe. Each magazine is touched only by its thread (and by the
 // registry's exit hook on that thread); the slab underneath is lock-free.
-// Does not own the slab.
-class SlabMagazines final : public detail::ThreadStateOwner {
+// Does not own the slab. 64-aligned, so the two fields every fast path reads
+// share no cache line with anything another thread writes.
+class alignas(64) SlabMagazines final : public detail::ThreadStateOwner {
  public:
   // capacity 0: no magazines, every call goes to the slab. At most 2^20.
   SlabMagazines(Slab* slab, uint32_t capacity);
@@ -116,7 +117,7 @@ class SlabMagazines final : public detail::ThreadStateOwner {
   void release_thread_state(void* state) override;
 
  private:
-  struct Magazine {
+  struct alignas(64) Magazine {  // One line each: no two threads' magazines share one.
     std::atomic<uint32_t> count{0};  // Blocks in slots when not current; owner writes, stats read.
     void** slots = nullptr;          // Capacity entries. Owner thread only.
   };

@@ -5,14 +5,13 @@
 // blocks_per_thread) for each pool it uses: SlabMagazines
 // (slab/slab_magazine.h), the same layer the `slab` adapter uses. Pool::alloc
 // pops it and Pool::free_trusted pushes it with no atomic read-modify-write,
-// no lock and no call: about 10 and 9 instructions with a single test each
-// (docs/pool_family.md, "Fast paths"). An empty magazine refills half its
-// capacity from the slab with one CAS (Slab::alloc_batch); a full one spills
-// half with one CAS. A block freed by another thread simply enters that
-// thread's magazine (every block belongs to the one slab, so nothing is
-// lost). Thread exit (a thread_local destructor, see
-// common/thread_registry.h) or pool_thread_flush gives the magazine's blocks
-// back to the slab; a pool destroyed while threads hold magazines is handled
+// no lock and no call: 9 instructions each with a single test, plus one
+// load of the pool pointer in the adapter (docs/pool_family.md, "Fast
+// paths"). An empty magazine refills half its capacity from the slab with one
+// CAS (Slab::alloc_batch); a full one spills half with one CAS. A block freed by another thread
+// simply enters that thread's magazine (every block belongs to the one slab, so nothing is lost).
+// Thread exit (a thread_local destructor, see common/thread_registry.h) or pool_thread_flush gives
+// the magazine's blocks back to the slab; a pool destroyed while threads hold magazines is handled
 // by the registry.
 //
 // Misuse: pool_free (the seed's API) and Pool::free check on every call that

@@ -142,13 +142,13 @@ class alignas(64) PoolTls final : public detail::ThreadStateOwner {
 
   // Read by every fast path, written only by the constructor: on lines of
   // their own (the class is 64-aligned; source_ starts a new line).
-  uint64_t id_;                                      // Registry id. Immutable.
-  uint32_t limit_[detail::kNumClasses];              // Thread list bound per class. Immutable.
-  alignas(64) detail::SegmentSource source_;         // Segments and fallback blocks.
-  Central central_[detail::kNumClasses];  // One per class, each on its own line.
-  std::mutex mu_;                         // Guards caches_ and spare_.
-  std::vector<ThreadCache*> caches_;      // Every cache made (owned).
-  std::vector<ThreadCache*> spare_;       // Released caches (empty lists).
+  uint64_t id_;                               // Registry id. Immutable.
+  uint32_t limit_[detail::kNumClasses];       // Thread list bound per class. Immutable.
+  alignas(64) detail::SegmentSource source_;  // Segments and fallback blocks.
+  Central central_[detail::kNumClasses];      // One per class, each on its own line.
+  std::mutex mu_;                             // Guards caches_ and spare_.
+  std::vector<ThreadCache*> caches_;          // Every cache made (owned).
+  std::vector<ThreadCache*> spare_;           // Released caches (empty lists).
 };
 
 }  // namespace allocbench

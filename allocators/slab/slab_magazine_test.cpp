@@ -77,6 +77,32 @@ TEST(SlabMagazines, TwoOwnersOnOneThreadKeepExactCounts) {
   Slab::destroy(sb);
 }
 
+// Runs of fast-path operations between switches: the count a switch writes
+// back is the only record of them. Without it, switching back would reload
+// a stale count and hand out blocks that are already out.
+TEST(SlabMagazines, SwitchWritesBackTheFastPathCount) {
+  Slab* sa = make_slab(100);
+  Slab* sb = make_slab(100);
+  {
+    SlabMagazines a(sa, 16);
+    SlabMagazines b(sb, 16);
+    std::set<void*> out;
+    for (int round = 0; round < 4; ++round) {
+      for (int i = 0; i < 5; ++i) {
+        void* p = a.alloc();  // After the first refill: fast path only.
+        ASSERT_NE(p, nullptr);
+        EXPECT_TRUE(out.insert(p).second) << "a block of a handed out twice";
+      }
+      b.free(b.alloc());  // Switch to b and back.
+    }
+    EXPECT_EQ(out.size(), 20u);
+    EXPECT_EQ(sa->used_blocks(), out.size() + a.cached_blocks());
+    for (void* p : out) a.free(p);
+  }
+  Slab::destroy(sa);
+  Slab::destroy(sb);
+}
+
 TEST(SlabMagazines, ThreadExitGivesBlocksBack) {
   Slab* s = make_slab(1000);
   {

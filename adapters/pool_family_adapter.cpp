@@ -2,6 +2,7 @@
 // pool_tls, pool_sharded, pool_lockfree (all sizes). See docs/pool_family.md.
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 
 #include "adapters/adapter.h"
 #include "adapters/per_thread.h"
@@ -11,6 +12,7 @@
 #include "allocators/pool_sharded/pool_sharded.h"
 #include "allocators/pool_tls/pool_tls.h"
 #include "allocators/slab/slab.h"
+#include "allocators/slab/slab_magazine.h"
 
 namespace allocbench {
 namespace {
@@ -43,7 +45,14 @@ size_t fixed_block_alignment(size_t block) {
   return low < 4096 ? low : 4096;
 }
 
-// Thread-safe (the slab is lock-free). Fast path: Slab::alloc / Slab::free.
+// Blocks per thread magazine of the slab and pool adapters: refills and
+// spills move half of it, so the slab's shared stack head is touched once per
+// 128 operations of a thread at most.
+constexpr uint32_t kMagazineBlocks = 256;
+
+// Thread-safe: the slab's lock-free core under per-thread magazines
+// (slab/slab_magazine.h). Per call the adapter adds only its size check (two
+// compares against members of this object) to the magazine's fast path.
 class SlabAdapter : public Adapter {
  public:
   SlabAdapter() {
@@ -51,30 +60,43 @@ class SlabAdapter : public Adapter {
     o.block_size = env_block_size("ALLOCBENCH_SLAB_BLOCK");
     o.num_blocks = generous_blocks(o.block_size);
     o.grow = true;
-    slab_ = Slab::create(o);
+    slab_.reset(Slab::create(o));
+    if (slab_ == nullptr) return;
+    block_size_ = slab_->block_size();
+    block_alignment_ = slab_->block_alignment();
+    magazines_.emplace(slab_.get(), kMagazineBlocks);
   }
-  ~SlabAdapter() override { Slab::destroy(slab_); }
   void* allocate(size_t size, size_t alignment) override {
-    if (slab_ == nullptr || size > slab_->block_size() || alignment > slab_->block_alignment()) {
-      return nullptr;
-    }
-    return slab_->alloc();
+    if (size > block_size_ || alignment > block_alignment_) return nullptr;
+    return magazines_->alloc();
   }
-  void deallocate(void* p, size_t, size_t) override { slab_->free(p); }
+  void deallocate(void* p, size_t, size_t) override { magazines_->free(p); }
   void* reallocate(void* p, size_t, size_t new_size, size_t alignment) override {
-    return new_size <= slab_->block_size() && alignment <= slab_->block_alignment() ? p : nullptr;
+    return new_size <= block_size_ && alignment <= block_alignment_ ? p : nullptr;
+  }
+  void thread_exit() override {
+    if (magazines_) magazines_->thread_flush();
   }
   bool stats(AdapterStats* out) const override {
     if (slab_ == nullptr) return false;
+    size_t used = slab_->used_blocks();
+    size_t cached = magazines_->cached_blocks();
     out->bytes_mapped = slab_->mapped_bytes();
-    out->bytes_in_use = slab_->used_blocks() * slab_->block_size();
+    out->bytes_in_use = (used > cached ? used - cached : 0) * block_size_;
     return true;
   }
   std::string verify() const override { return slab_ == nullptr ? "slab_create failed" : ""; }
   std::string version() const override { return kPoolFamilyVersion; }
 
  private:
-  Slab* slab_;  // Owned.
+  struct SlabDeleter {
+    void operator()(Slab* s) const { Slab::destroy(s); }
+  };
+  size_t block_size_ = 0;       // Largest request served (0 if creation failed). Immutable.
+  size_t block_alignment_ = 0;  // Alignment every block honours. Immutable.
+  // The slab outlives its magazines (members are destroyed in reverse order).
+  std::unique_ptr<Slab, SlabDeleter> slab_;         // Owned.
+  mutable std::optional<SlabMagazines> magazines_;  // In place: no pointer to chase per call.
 };
 
 // One growing arena per thread (single-owner mode: no CAS, the arena is never
@@ -114,25 +136,30 @@ class ArenaAdapter : public Adapter {
   detail::PerThread<ArenaHolder> arenas_;
 };
 
-// Thread-safe; any thread may free any block. Fast path: the pool's thread
-// cache (no atomic RMW).
+// Thread-safe; any thread may free any block. Fast path: the pool's magazine
+// (Pool::alloc / Pool::free_trusted); per call the adapter adds only its size
+// check against members of this object.
 class PoolAdapter : public Adapter {
  public:
   PoolAdapter() {
     Pool::Options o;
     o.block_size = env_block_size("ALLOCBENCH_POOL_BLOCK");
-    o.blocks_per_thread = 256;
+    o.blocks_per_thread = kMagazineBlocks;
     o.total_blocks = generous_blocks(o.block_size);
     o.grow = true;
     pool_ = Pool::create(o);
+    if (pool_ == nullptr) return;
+    block_size_ = pool_->block_size();
+    block_alignment_ = pool_->block_alignment();
   }
   ~PoolAdapter() override { Pool::destroy(pool_); }
   void* allocate(size_t size, size_t alignment) override {
-    return pool_ == nullptr ? nullptr : pool_->allocate(size, alignment);
+    if (size > block_size_ || alignment > block_alignment_) return nullptr;
+    return pool_->alloc();
   }
-  void deallocate(void* p, size_t, size_t) override { pool_->free(p); }
+  void deallocate(void* p, size_t, size_t) override { pool_->free_trusted(p); }
   void* reallocate(void* p, size_t, size_t new_size, size_t alignment) override {
-    return new_size <= pool_->block_size() && alignment <= pool_->block_alignment() ? p : nullptr;
+    return new_size <= block_size_ && alignment <= block_alignment_ ? p : nullptr;
   }
   void thread_exit() override {
     if (pool_ != nullptr) pool_->thread_flush();
@@ -148,7 +175,9 @@ class PoolAdapter : public Adapter {
   std::string version() const override { return kPoolFamilyVersion; }
 
  private:
-  Pool* pool_;  // Owned.
+  size_t block_size_ = 0;       // Largest request served (0 if creation failed). Immutable.
+  size_t block_alignment_ = 0;  // Alignment every block honours. Immutable.
+  Pool* pool_;                  // Owned.
 };
 
 // The three multi-size pools share one adapter template. Thread-safe; any

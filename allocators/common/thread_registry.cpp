@@ -60,6 +60,14 @@ void thread_registry_remove(uint64_t id) {
   r.live.erase(id);
 }
 
+bool thread_registry_call_if_live(uint64_t id, void (*fn)(void*), void* arg) {
+  Registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.mu);
+  if (r.live.count(id) == 0) return false;
+  fn(arg);
+  return true;
+}
+
 void* thread_state_lookup_slow(uint64_t id) {
   for (auto& e : thread_states().entries) {
     if (e.first == id) {

@@ -49,6 +49,12 @@ void thread_registry_remove(uint64_t id);
 // call this only on a miss, which searches this thread's list).
 void* thread_state_lookup_slow(uint64_t id);
 
+// Calls fn(arg) under the registry lock if pool `id` is still registered (so
+// it cannot be destroyed meanwhile); returns whether it did. For a thread that
+// hands back a value cached in its own thread-locals to a pool it may have
+// outlived. fn must not call back into this registry.
+bool thread_registry_call_if_live(uint64_t id, void (*fn)(void*), void* arg);
+
 // Records `state` as the calling thread's state for pool `id` (installs the
 // thread-exit hook on first use) and caches it.
 void thread_state_attach(uint64_t id, void* state);

@@ -1,17 +1,24 @@
-// pool: fixed-size blocks through a per-thread cache over a global lock-free
-// slab (allocators/slab).
+// pool: fixed-size blocks through a per-thread magazine over a global
+// lock-free slab (allocators/slab).
 //
-// Each thread has a cache (an array stack of block pointers, capacity
-// blocks_per_thread) for each pool it uses. pool_alloc pops it and pool_free
-// pushes it with no atomic read-modify-write and no fence: the owner thread's
-// fast path is a thread-local id compare, a bounds check and an array access.
-// An empty cache refills half its capacity from the slab with one CAS
-// (Slab::alloc_batch); a full one spills half with one CAS. A block freed by
-// another thread simply enters that thread's cache (every block belongs to the
-// one slab, so nothing is lost). Thread exit (a thread_local destructor, see
-// common/thread_registry.h) or pool_thread_flush gives the cache's blocks back
-// to the slab; a pool destroyed while threads hold caches is handled by the
-// registry.
+// Each thread has a magazine (a stack of block pointers, capacity
+// blocks_per_thread) for each pool it uses: SlabMagazines
+// (slab/slab_magazine.h), the same layer the `slab` adapter uses. Pool::alloc
+// pops it and Pool::free_trusted pushes it with no atomic read-modify-write,
+// no lock and no call: 9 instructions each with a single test, plus one
+// load of the pool pointer in the adapter (docs/pool_family.md, "Fast
+// paths"). An empty magazine refills half its capacity from the slab with one
+// CAS (Slab::alloc_batch); a full one spills half with one CAS. A block freed by another thread
+// simply enters that thread's magazine (every block belongs to the one slab, so nothing is lost).
+// Thread exit (a thread_local destructor, see common/thread_registry.h) or pool_thread_flush gives
+// the magazine's blocks back to the slab; a pool destroyed while threads hold magazines is handled
+// by the registry.
+//
+// Misuse: pool_free (the seed's API) and Pool::free check on every call that
+// the pointer is a block start of this pool (POOL_ERR_NOT_A_BLOCK).
+// Pool::free_trusted (the adapter's path) checks nothing per call in the
+// release build; double and invalid frees are caught per call in the debug
+// build and at spill time in the release build (see slab_magazine.h).
 #ifndef ALLOCBENCH_ALLOCATORS_POOL_POOL_H_
 #define ALLOCBENCH_ALLOCATORS_POOL_POOL_H_
 
@@ -47,7 +54,8 @@ void* pool_alloc(mempool_t* pool);
 
 /* Frees a block (any thread may free any block). Returns POOL_OK or
    POOL_ERR_NOT_A_BLOCK for a pointer that is not a block start of this pool.
-   Double frees are not detected here (only the slab's own API detects them). */
+   Double frees abort the process: at once in the debug build, when the
+   thread's magazine spills in the release build (see slab_magazine.h). */
 int pool_free(mempool_t* pool, void* ptr);
 
 /* Gives the calling thread's cached blocks back to the slab now (as thread
@@ -65,19 +73,17 @@ int pool_stats(mempool_t* pool, size_t* allocated, size_t* free_count);
 #ifdef __cplusplus
 }  // extern "C"
 
-#include <atomic>
 #include <cstdint>
-#include <mutex>
-#include <vector>
+#include <memory>
 
-#include "allocators/common/thread_registry.h"
 #include "allocators/slab/slab.h"
+#include "allocators/slab/slab_magazine.h"
 
 namespace allocbench {
 
-// Thread-safe. Each thread's cache is touched only by that thread (and by the
-// registry's exit hook on its behalf); the slab is lock-free.
-class Pool final : public detail::ThreadStateOwner {
+// Thread-safe. Each thread's magazine is touched only by that thread (and by
+// the registry's exit hook on its behalf); the slab is lock-free.
+class Pool final {
  public:
   struct Options {
     size_t block_size = 64;
@@ -88,7 +94,7 @@ class Pool final : public detail::ThreadStateOwner {
   };
   struct Stats {
     size_t allocated;  // Handed out, not freed.
-    size_t cached;     // Held in live thread caches.
+    size_t cached;     // Held in live thread magazines.
     size_t in_slab;    // Free in the slab (stack or never carved).
     size_t capacity;   // Blocks of all mapped slab regions.
   };
@@ -96,69 +102,44 @@ class Pool final : public detail::ThreadStateOwner {
   static Pool* create(const Options& options);  // nullptr on failure
   static void destroy(Pool* pool);
 
-  // Fast path: thread-local id compare, count load, slot load, count store.
-  void* alloc() {
-    auto* tc = static_cast<ThreadCache*>(detail::thread_state_get(id_));
-    if (tc != nullptr) {
-      uint32_t n = tc->count.load(std::memory_order_relaxed);
-      if (n != 0) {
-        tc->count.store(n - 1, std::memory_order_relaxed);
-        return tc->slots[n - 1];
-      }
-    }
-    return alloc_slow(tc);
-  }
+  // Fast path: SlabMagazines::alloc (a magazine pop, single test).
+  void* alloc() { return magazines_.alloc(); }
 
-  // Fast path: range/stride check, id compare, slot store, count store.
+  // The seed's free: a range/stride check (POOL_ERR_NOT_A_BLOCK), then
+  // free_trusted.
   int free(void* p) {
     if (slab_->index_of(p) == Slab::kNil) return POOL_ERR_NOT_A_BLOCK;
-    auto* tc = static_cast<ThreadCache*>(detail::thread_state_get(id_));
-    if (tc != nullptr) {
-      uint32_t n = tc->count.load(std::memory_order_relaxed);
-      if (n < tc->capacity) {
-        tc->slots[n] = p;
-        tc->count.store(n + 1, std::memory_order_relaxed);
-        return POOL_OK;
-      }
-    }
-    free_slow(tc, p);
+    magazines_.free(p);
     return POOL_OK;
   }
+  // Fast path: SlabMagazines::free (a magazine push, single test). `p` must
+  // be a block of this pool that is handed out.
+  void free_trusted(void* p) { magazines_.free(p); }
 
-  void thread_flush() { detail::thread_state_release_current(id_); }
+  void thread_flush() { magazines_.thread_flush(); }
   Stats stats();
-  size_t block_size() const { return slab_->block_size(); }
-  size_t block_alignment() const { return slab_->block_alignment(); }
+  size_t block_size() const { return block_size_; }
+  size_t block_alignment() const { return block_alignment_; }
   size_t mapped_bytes() const { return slab_->mapped_bytes(); }
 
   // Backend interface for pmr_support.h: serves requests that fit one block.
   void* allocate(size_t bytes, size_t alignment) {
-    return bytes <= slab_->block_size() && alignment <= slab_->block_alignment() ? alloc()
-                                                                                 : nullptr;
+    return bytes <= block_size_ && alignment <= block_alignment_ ? alloc() : nullptr;
   }
-  void deallocate(void* p, size_t, size_t) { free(p); }
-
-  void release_thread_state(void* state) override;
+  void deallocate(void* p, size_t, size_t) { free_trusted(p); }
 
  private:
-  struct ThreadCache {
-    std::atomic<uint32_t> count{0};  // Blocks in slots; written by the owner thread only.
-    uint32_t capacity = 0;           // Immutable.
-    void** slots = nullptr;          // Owner thread only.
+  struct SlabDeleter {
+    void operator()(Slab* s) const { Slab::destroy(s); }
   };
+  Pool(Slab* slab, uint32_t blocks_per_thread);
 
-  Pool() = default;
-  ~Pool();
-  ThreadCache* attach_cache();
-  __attribute__((noinline)) void* alloc_slow(ThreadCache* tc);
-  __attribute__((noinline)) void free_slow(ThreadCache* tc, void* p);
-
-  Slab* slab_ = nullptr;              // Global store of blocks. Immutable pointer.
-  uint64_t id_ = 0;                   // Registry id. Immutable.
-  uint32_t cache_capacity_ = 0;       // blocks_per_thread. Immutable.
-  std::mutex mu_;                     // Guards caches_ and spare_.
-  std::vector<ThreadCache*> caches_;  // Every cache ever made (owned).
-  std::vector<ThreadCache*> spare_;   // Caches released by exited threads, empty.
+  // Declared before magazines_, so destroyed after them: the magazines leave
+  // the registry (no exit hook can spill into the slab) before the slab goes.
+  std::unique_ptr<Slab, SlabDeleter> slab_;  // Global store of blocks. Owned; immutable.
+  SlabMagazines magazines_;                  // Per-thread magazines over slab_.
+  size_t block_size_;                        // slab_->block_size(). Immutable.
+  size_t block_alignment_;                   // slab_->block_alignment(). Immutable.
 };
 
 }  // namespace allocbench

@@ -98,27 +98,34 @@ void PoolTls::give(unsigned c, void* first, void* last, uint32_t n) {
   }
 }
 
-void* PoolTls::allocate_slow(unsigned c, size_t size, size_t alignment, ThreadCache* tc) {
+void* PoolTls::allocate_slow(size_t size, size_t alignment) {
+  unsigned c = detail::class_of_aligned(size, alignment);
   if (c >= kNumClasses) return source_.alloc_large(size == 0 ? 1 : size, alignment);
-  if (tc == nullptr) {
-    tc = attach();
-    FreeList& l = tc->lists[c];
-    if (l.head != nullptr) return allocate(size, alignment);
+  auto* tc = static_cast<ThreadCache*>(detail::thread_state_get(id_));
+  if (tc == nullptr) tc = attach();
+  FreeList& l = tc->lists[c];
+  if (l.head != nullptr) {
+    // The fast path missed only for the thread-local lookup or the alignment.
+    void* p = l.head;
+    l.head = link(p);
+    l.count.store(l.count.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+    return p;
   }
   uint32_t n = 0;
   void* chain = take_batch(c, &n);
   if (chain == nullptr) return nullptr;
-  FreeList& l = tc->lists[c];
   l.head = link(chain);
   l.count.store(n - 1, std::memory_order_relaxed);
   return chain;
 }
 
-void PoolTls::deallocate_slow(void* p, SegmentHeader* seg, ThreadCache* tc) {
+void PoolTls::deallocate_slow(void* p) {
+  SegmentHeader* seg = detail::segment_of(p);
   if (seg->kind == SegmentKind::kLarge) {
     source_.free_large(p);
     return;
   }
+  auto* tc = static_cast<ThreadCache*>(detail::thread_state_get(id_));
   if (tc == nullptr) tc = attach();
   unsigned c = seg->cls;
   FreeList& l = tc->lists[c];

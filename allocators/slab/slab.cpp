@@ -1,5 +1,7 @@
 #include "allocators/slab/slab.h"
 
+#include <cstdio>
+#include <cstdlib>
 #include <new>
 
 #include "allocators/common/platform.h"
@@ -133,7 +135,8 @@ void* Slab::alloc_slow() {
   return block(i);
 }
 
-unsigned Slab::alloc_batch(void** out, unsigned n) {
+unsigned Slab::alloc_batch(void** out, unsigned n, bool to_cache) {
+  const uint32_t state = to_cache ? kStateCached : kStateAllocated;
   unsigned k = 0;
   uint64_t h = head_.load(std::memory_order_acquire);
   while (head_index(h) != kNil && n > 0) {
@@ -153,12 +156,12 @@ unsigned Slab::alloc_batch(void** out, unsigned n) {
     k = 0;
   }
   for (unsigned j = 0; j < k; ++j) {
-    meta(index_of(out[j])).state.store(kStateAllocated, std::memory_order_relaxed);
+    meta(index_of(out[j])).state.store(state, std::memory_order_relaxed);
   }
   while (k < n) {
     uint32_t i = carve();
     if (i == kNil) break;
-    meta(i).state.store(kStateAllocated, std::memory_order_relaxed);
+    meta(i).state.store(state, std::memory_order_relaxed);
     out[k++] = block(i);
   }
   return k;
@@ -166,16 +169,46 @@ unsigned Slab::alloc_batch(void** out, unsigned n) {
 
 void Slab::free_batch(void* const* blocks, unsigned n) {
   if (n == 0) return;
-  uint32_t first = index_of(blocks[0]);
-  uint32_t prev = first;
-  meta(first).state.store(kStateFree, std::memory_order_relaxed);
-  for (unsigned j = 1; j < n; ++j) {
+  uint32_t first = kNil;
+  uint32_t prev = kNil;
+  for (unsigned j = 0; j < n; ++j) {
     uint32_t i = index_of(blocks[j]);
+    if (i == kNil) misuse("invalid free", blocks[j]);
+    uint32_t st = meta(i).state.load(std::memory_order_relaxed);
+    if (st == kStateFree) misuse("double free", blocks[j]);
+    if (st == kStateNever) misuse("invalid free", blocks[j]);
     meta(i).state.store(kStateFree, std::memory_order_relaxed);
-    meta(prev).next.store(i, std::memory_order_relaxed);
+    if (prev == kNil) {
+      first = i;
+    } else {
+      meta(prev).next.store(i, std::memory_order_relaxed);
+    }
     prev = i;
   }
   push_chain(first, prev);
+}
+
+int Slab::mark_cached(const void* p) {
+  uint32_t i = index_of(p);
+  if (i == kNil) return SLAB_ERR_NOT_A_BLOCK;
+  uint32_t st = meta(i).state.load(std::memory_order_relaxed);
+  if (st == kStateFree || st == kStateCached) return SLAB_ERR_DOUBLE_FREE;
+  if (st != kStateAllocated) return SLAB_ERR_NOT_A_BLOCK;
+  meta(i).state.store(kStateCached, std::memory_order_relaxed);
+  return SLAB_OK;
+}
+
+int Slab::mark_handed_out(const void* p) {
+  uint32_t i = index_of(p);
+  if (i == kNil) return SLAB_ERR_NOT_A_BLOCK;
+  if (meta(i).state.load(std::memory_order_relaxed) != kStateCached) return SLAB_ERR_DOUBLE_FREE;
+  meta(i).state.store(kStateAllocated, std::memory_order_relaxed);
+  return SLAB_OK;
+}
+
+void Slab::misuse(const char* what, const void* p) {
+  std::fprintf(stderr, "slab: %s of %p\n", what, p);
+  std::abort();
 }
 
 uint32_t Slab::index_of_slow(const void* p) const {
@@ -206,7 +239,8 @@ size_t Slab::used_blocks() const {
     uint32_t carved = r < cr ? region_[r].blocks : static_cast<uint32_t>(c);
     if (carved > region_[r].blocks) carved = region_[r].blocks;
     for (uint32_t j = 0; j < carved; ++j) {
-      if (region_[r].meta[j].state.load(std::memory_order_relaxed) == kStateAllocated) ++used;
+      uint32_t st = region_[r].meta[j].state.load(std::memory_order_relaxed);
+      if (st == kStateAllocated || st == kStateCached) ++used;
     }
   }
   return used;

@@ -29,7 +29,8 @@ typedef struct slab_allocator slab_allocator_t;
 /* Return codes of slab_free and slab_stats. */
 #define SLAB_OK 0
 #define SLAB_ERR_DOUBLE_FREE 1 /* The block is already free. */
-#define SLAB_ERR_NOT_A_BLOCK 2 /* Not the start of a block this slab handed out (includes NULL). \
+#define SLAB_ERR_NOT_A_BLOCK                                                                     \
+  2                            /* Not the start of a block this slab handed out (includes NULL). \
                                 */
 #define SLAB_ERR_INVALID_ARG 3 /* NULL slab or NULL output pointer. */
 
@@ -124,12 +125,24 @@ class Slab {
   }
 
   // Takes up to `n` blocks with one CAS on the stack (plus carving if the
-  // stack runs dry); returns how many were written to `out`.
-  unsigned alloc_batch(void** out, unsigned n);
-  // Returns `n` blocks with one CAS. Each must be a block this slab handed out
-  // and not yet freed (checked only by index_of; the caller vouches for the
-  // state), e.g. blocks held in a pool's thread cache.
+  // stack runs dry); returns how many were written to `out`. `to_cache`:
+  // the blocks go to a magazine (state "cached", see mark_handed_out) rather
+  // than to the caller's user.
+  unsigned alloc_batch(void** out, unsigned n, bool to_cache = false);
+  // Returns `n` blocks with one CAS, e.g. blocks held in a magazine. Each is
+  // checked (index_of and its state tag, one load each, while linking it):
+  // a pointer that is not a block start, or a block already free, is misuse
+  // and aborts the process ("slab: invalid free" / "slab: double free").
   void free_batch(void* const* blocks, unsigned n);
+
+  // Debug checks of a magazine layer (slab_magazine.h). mark_cached: a block
+  // handed out enters a magazine; mark_handed_out: a block leaves one. Each
+  // returns SLAB_OK, or SLAB_ERR_NOT_A_BLOCK / SLAB_ERR_DOUBLE_FREE changing
+  // nothing when `p` is not a block start or not in the expected state.
+  int mark_cached(const void* p);
+  int mark_handed_out(const void* p);
+  // Reports misuse of block `p` on stderr and aborts.
+  [[noreturn]] static void misuse(const char* what, const void* p);
 
   // The index of the block starting at `p`, or kNil if `p` is not the start of
   // a block of this slab. Never dereferences `p`.
@@ -154,7 +167,7 @@ class Slab {
   size_t block_size() const { return stride_; }
   size_t block_alignment() const { return align_; }
   size_t capacity_blocks() const;  // Blocks in all mapped regions.
-  size_t used_blocks() const;      // O(carved): counts state tags.
+  size_t used_blocks() const;      // Out of the stack (handed out or in magazines). O(carved).
   size_t mapped_bytes() const;     // Bytes of regions and metadata.
   uint64_t regions_grown() const { return region_count_.load(std::memory_order_relaxed) - 1; }
 
@@ -179,6 +192,8 @@ class Slab {
   static constexpr uint32_t kStateNever = 0;  // Zeroed metadata: never handed out.
   static constexpr uint32_t kStateFree = 0xF4EEB10Cu;
   static constexpr uint32_t kStateAllocated = 0xA110CA7Eu;
+  static constexpr uint32_t kStateCached = 0xCAC4EB10u;  // In a magazine (or handed out from
+                                                         // one in the release build).
 
   Slab() = default;
   ~Slab();

@@ -30,7 +30,7 @@ struct RunContext {
   nlohmann::ordered_json config;                          // The run's matrix (a JSON object).
   std::string pinned_cpus;                                // --pin, or "" when not pinned.
   bool aslr_disabled = false;
-  std::string notes;  // e.g. "resumed with --allow-rebuild", or "".
+  std::string notes;      // e.g. "resumed with --allow-rebuild", or "".
   std::string host;       // host_name() of the machine that ran it.
   std::string shard;      // "I/N" (--shard), "0/1" for a whole plan.
   std::string plan_hash;  // plan_hash() of the run's config.

@@ -179,8 +179,7 @@ void declare(Cli* cli) {
   cli->help->set_usage(&app, "usage: allocbench list\n" + continued(kRunUsage) +
                                  continued(kExecUsage) + continued(kRecordUsage) +
                                  continued(kTraceInfoUsage) + continued(kMergeUsage) +
-                                 kSingleUsage +
-                                 "       allocbench --version\n");
+                                 kSingleUsage + "       allocbench --version\n");
   cli->help->set_usage(cli->list, "usage: allocbench list\n");
   cli->help->set_usage(cli->run, kRunUsage);
   cli->help->set_usage(cli->exec, kExecUsage);

@@ -20,8 +20,8 @@ using Row = std::map<std::string, std::string>;
 // nothing); an ok row has its timing. Returns "" or the problem.
 std::string value_problem(const Row& row) {
   static const std::set<std::string> kText = {
-      "schema_version", "run_id",   "host",       "allocator",        "workload",   "profile",        "status",
-      "error",          "lat_file", "peak_live_method", "trace_hash", "adapter_version"};
+      "schema_version", "run_id", "host",     "allocator",        "workload",   "profile",
+      "status",         "error",  "lat_file", "peak_live_method", "trace_hash", "adapter_version"};
   for (const auto& kv : row) {
     if (kText.count(kv.first) || kv.second.empty()) continue;
     char* end = nullptr;

@@ -77,5 +77,17 @@ class HostColumnTest(unittest.TestCase):
         self.assertFalse(compare_frames(a, b, "ns_per_op").empty)
 
 
+class MergedRunReportTest(unittest.TestCase):
+    """The committed merged run of two local shards (docs/scale_out.md)."""
+
+    def test_the_report_names_the_shards_and_hosts(self):
+        from allocplot.report import consistency_warnings, load_run, machine_section
+        run = load_run(os.path.join(FIXTURES, "..", "..", "docs", "reports", "scale_out_run"))
+        warnings = "\n".join(consistency_warnings(run))
+        self.assertIn("Merged from 2 shards", warnings)
+        self.assertNotIn("rows of different runs are mixed", warnings)
+        self.assertRegex(machine_section(run), r"hosts \(rows\) \| \S+ \(80\)")
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -56,6 +56,10 @@ const std::vector<std::string>& csv_columns() {
       "warmup",
       "adapter_version",
       "cell_s",
+      // Added in schema 2 without a version change (readers accept files
+      // without them): the RSS after the settle delay (issue 14).
+      "settled_rss_bytes",
+      "settled_rss_net_bytes",
   };
   return cols;
 }

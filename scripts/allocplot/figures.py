@@ -603,14 +603,14 @@ def median_curve(reps, lo, hi, step):
 
 
 def timeline_window(reps, before_ms=None):
-    """(lo, hi) of the x axis: from `before_ms` (default: twice the settle
-    delay) before the settle stage to its end; the whole timeline when there
-    is no settle stage."""
+    """(lo, hi) of the x axis: from `before_ms` (default: as long as the
+    settle delay) before the settle stage to its end; the whole timeline when
+    there is no settle stage."""
     s = reps[reps["stage"] == "settle"]
     if s.empty:
         return float(reps["x_ms"].min()), float(reps["x_ms"].max())
     settle_ms = float(s["x_ms"].max())
-    before = 2 * max(settle_ms, 1.0) if before_ms is None else before_ms
+    before = max(settle_ms, 1.0) if before_ms is None else before_ms
     return -before, settle_ms
 
 
@@ -619,7 +619,8 @@ def rss_timeline(tl, out_path, workload, profile, before_ms=None, marks_ms=(), m
     """RSS over time of one (workload, profile) of a timeline.csv, a panel
     per thread count (and a row of panels per group of allocators when there
     are many): each repetition a thin line, the median over repetitions a
-    thick one, 0 ms the end of the timed replays (the settle delay shaded),
+    thick one (from 0 ms: before it the repetitions' replays do not line up),
+    0 ms the end of the timed replays (the settle delay shaded),
     net RSS 0 the harness's baseline. `marks_ms`: vertical dotted lines (e.g.
     reclaim periods), labelled `marks_text`. Up to six allocators share each
     panel. Returns the paths written;
@@ -659,7 +660,9 @@ def rss_timeline(tl, out_path, workload, profile, before_ms=None, marks_ms=(), m
                 mine = reps[reps["allocator"] == a]
                 for _, g in shown[shown["allocator"] == a].groupby("repetition"):
                     ax.plot(g["x_ms"], g["y_mib"], color=colour, linewidth=0.6, alpha=0.35)
-                x, y = median_curve(mine, lo, hi, step)
+                # Repetitions are aligned at the settle start: before it their
+                # replays are at different points, so no median there.
+                x, y = median_curve(mine, max(lo, 0.0) if has_settle else lo, hi, step)
                 ax.plot(x, y, color=colour, linewidth=1.8, label=a)
             if net:
                 ax.axhline(0, color="0.2", linestyle="--", linewidth=0.8)
@@ -667,10 +670,10 @@ def rss_timeline(tl, out_path, workload, profile, before_ms=None, marks_ms=(), m
             ax.grid(alpha=0.3)
             ax.tick_params(labelsize=7)
         if has_settle:
-            axes[0, col].text(hi, 1.0, "settle: idle, nothing live ", ha="right", va="bottom",
+            axes[0, col].text(hi, 0.98, "settle: idle, nothing live ", ha="right", va="top",
                               fontsize=7, transform=axes[0, col].get_xaxis_transform())
-            axes[0, col].text(lo, 1.0, " timed replays", ha="left", va="bottom", fontsize=7,
-                              transform=axes[0, col].get_xaxis_transform())
+            axes[0, col].text(lo, 0.98, " end of the timed replays", ha="left", va="top",
+                              fontsize=7, transform=axes[0, col].get_xaxis_transform())
     what = "net RSS, MiB" if net else "RSS, MiB"
     for row, group in enumerate(groups):
         axes[row, 0].set_ylabel(what, fontsize=8)
@@ -687,6 +690,7 @@ def rss_timeline(tl, out_path, workload, profile, before_ms=None, marks_ms=(), m
     fig.suptitle(wrap_lines([f"Memory over time: {cell_label(workload, profile)} "
                              f"(timeline.csv, {what}); thin lines: each repetition, thick: "
                              "their median"], fig.get_figwidth(), 10), fontsize=10)
+    fig.subplots_adjust(top=0.85)
     fig.tight_layout()
     return save_figure(fig, out_path, footer, formats)
 

@@ -430,7 +430,7 @@ def _figure_jobs(df, results_dir, baseline, skipped):
                      partial(figures.memory_timeline, phases, workload=w, profile=p)))
     tl = run_timeline(df, results_dir)
     for w, p in figures.rss_timeline_cells(tl) if tl is not None else []:
-        jobs.append((f"rss_timeline_{figures.file_part(w, p)}.png",
+        jobs.append((f"rss_timeline_{figures.file_part(w.replace(':', '_'), p)}.png",
                      partial(figures.rss_timeline, tl, workload=w, profile=p)))
     for t in sorted(ok_rows(df)["threads"].unique()):
         jobs.append((f"time_vs_memory_t{int(t)}.png",

@@ -125,7 +125,7 @@ class TimelineDataTest(unittest.TestCase):
         r = reps[reps["allocator"] == "returner"]
         self.assertTrue(np.allclose(r[r["x_ms"] >= 10]["y_mib"], 1.0))
         self.assertTrue(np.allclose(r[r["x_ms"] < 10]["y_mib"], 30.0))
-        self.assertEqual(F.timeline_window(reps), (-100.0, 50.0))
+        self.assertEqual(F.timeline_window(reps), (-50.0, 50.0))
         self.assertEqual(F.timeline_window(reps, before_ms=20), (-20, 50.0))
 
     def test_without_a_settle_stage_time_is_kept(self):
@@ -171,6 +171,20 @@ class TimelineFigureTest(TempDir):
         only = df[df["allocator"] != "mimalloc"]
         self.assertEqual(set(run_timeline(only, run_dir)["allocator"]), {"glibc"})
         self.assertIsNone(run_timeline(df, self.tmp), "no timeline.csv there")
+
+    def test_plot_all_draws_an_exec_timeline(self):
+        run_dir = os.path.join(self.tmp, "exec")
+        df = load_results(write_run(run_dir, {"glibc": 1.0}, cells=[("exec:prog", "default", 1)]))
+        lines = ["run_id,allocator,rep,t_ms,rss_bytes"]
+        lines += [f"{RUN_ID},glibc,{rep},{t * 10}.000,{(t + 1) * MIB}"
+                  for rep in range(2) for t in range(20)]
+        with open(os.path.join(run_dir, "timeline.csv"), "w") as f:
+            f.write("\n".join(lines) + "\n")
+        tl = run_timeline(df, run_dir)
+        self.assertEqual(set(tl["workload"]), {"exec:prog"})
+        written, _ = plot_all(df, os.path.join(self.tmp, "plots"), run_dir)
+        self.assertIn("rss_timeline_exec_prog_default.png",
+                      [os.path.basename(p) for p in written])
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@
 #include "adapters/adapter.h"
 #include "allocators/common/platform.h"
 #include "runner/calibration.h"
+#include "runner/cell_timeline.h"
 #include "runner/replay.h"
 #include "runner/skip.h"
 #include "workloads/workload.h"
@@ -74,14 +75,24 @@ enum class Round : uint8_t { kWarmup, kTimed, kLatency, kTail, kExit };
 // Coordinates the worker threads: they spin (yielding) at the start gate, so
 // they all start within a few hundred ns of the release; that spinning is
 // excluded from the usage columns, which are measured per thread around each
-// timed replay.
+// timed replay. While the main thread has set the gate idle (the settle
+// delay), waiting workers sleep 1 ms between checks instead, so the process
+// is really idle then.
 class Gate {
  public:
   // Worker: wait for round `round` to be released; returns what it is.
   Round wait_start(uint32_t round) {
-    while (round_.load(std::memory_order_acquire) < round) std::this_thread::yield();
+    while (round_.load(std::memory_order_acquire) < round) {
+      if (idle_.load(std::memory_order_relaxed)) {
+        platform::sleep_until_ns(platform::now_ns() + 1000000);
+      } else {
+        std::this_thread::yield();
+      }
+    }
     return kind_;
   }
+  // Main: waiting workers sleep (true) or spin (false).
+  void set_idle(bool idle) { idle_.store(idle, std::memory_order_relaxed); }
   // Main: release round `round` of kind `kind`.
   void release(uint32_t round, Round kind) {
     kind_ = kind;
@@ -102,6 +113,7 @@ class Gate {
 
  private:
   std::atomic<uint32_t> round_{0};  // Released round; written by main.
+  std::atomic<bool> idle_{false};   // Workers sleep while waiting; written by main.
   Round kind_ = Round::kWarmup;     // Kind of the released round; written by main before it.
   std::mutex mu_;
   std::condition_variable cv_;
@@ -234,6 +246,11 @@ class CellRun {
   uint64_t run_round(Round kind);
   void reset_peak_rss();
   void run_timed_rounds();
+  void settle();
+  void stage(CellStage s) {
+    if (timeline_ != nullptr) timeline_->set_stage(s);
+  }
+  void finish_timeline();
   void collect_usage();
   void collect_live_bytes();
   void finish_workers();
@@ -267,9 +284,13 @@ class CellRun {
   std::vector<std::thread> threads_;
   uint32_t round_ = 0;
   uint64_t rate_n0_ = 0, rate_c0_ = 0;  // Start of the cycle-counter rate span.
+  std::unique_ptr<CellTimeline> timeline_;  // --timeline-out: the RSS sampler, or null.
 };
 
 CellResult CellRun::run() {
+  if (!c_.timeline_out.empty()) {
+    timeline_ = std::make_unique<CellTimeline>(uint64_t{c_.sample_ms} * 1000000);
+  }
   if (!check_config() || !generate_traces() || !select_loops() || !map_tables()) return r_;
   if (info_->spin_multiplier > 0) time_spin();
   if (calibration_ && !plan_calibration()) return r_;
@@ -277,13 +298,17 @@ CellResult CellRun::run() {
   prepare_threads();
   start_workers();
   reset_peak_rss();
+  if (c_.warmup > 0) stage(CellStage::kWarmup);
   for (uint32_t k = 0; k < c_.warmup && !any_failed(); ++k) run_round(Round::kWarmup);
   run_timed_rounds();
+  settle();
   collect_usage();
   collect_live_bytes();
   // The latency round: the same trace again, about one op in lat_sample timed.
+  stage(CellStage::kLatency);
   if (c_.lat_sample > 0 && !any_failed()) run_round(Round::kLatency);
   finish_workers();
+  finish_timeline();
   if (!collect_phases_and_failures()) return r_;
   collect_latency();
   return r_;
@@ -606,6 +631,7 @@ void CellRun::reset_peak_rss() {
 // Timed replays until their sum reaches min_time (at least one), then the
 // RSS and the cycle-counter rate.
 void CellRun::run_timed_rounds() {
+  stage(CellStage::kTimed);
   rate_n0_ = platform::now_ns();
   rate_c0_ = platform::read_cycles();
   const uint64_t min_time_ns = static_cast<uint64_t>(c_.min_time_s * 1e9);
@@ -620,6 +646,26 @@ void CellRun::run_timed_rounds() {
   }
   r_.ticks_per_ns = static_cast<double>(platform::read_cycles() - rate_c0_) /
                     static_cast<double>(platform::now_ns() - rate_n0_);
+}
+
+// The settle delay: nothing is live and no thread calls the allocator for
+// settle_ms (the workers sleep at the gate), so a background reclaimer has
+// time to run; then the settled RSS is read.
+void CellRun::settle() {
+  stage(CellStage::kSettle);
+  gate_.set_idle(true);
+  platform::sleep_until_ns(platform::now_ns() + uint64_t{c_.settle_ms} * 1000000);
+  r_.settled_rss_bytes = platform::resident_bytes();
+  gate_.set_idle(false);
+}
+
+// Stops the RSS sampler after the workers ended and writes its file.
+void CellRun::finish_timeline() {
+  if (timeline_ == nullptr) return;
+  stage(CellStage::kExit);
+  timeline_->stop();
+  const std::string err = timeline_->write(c_.timeline_out);
+  if (!err.empty()) r_.note += std::string(r_.note.empty() ? "" : "; ") + err;
 }
 
 // Faults, context switches and CPU time per timed replay, from the workers'
@@ -806,6 +852,7 @@ void write_cell_result(int fd, const CellResult& r) {
   ku("baseline_rss_bytes", r.baseline_rss_bytes);
   ku("peak_rss_bytes", r.peak_rss_bytes);
   ku("final_rss_bytes", r.final_rss_bytes);
+  ku("settled_rss_bytes", r.settled_rss_bytes);
   ku("peak_live_bytes", r.peak_live_bytes);
   ku("minflt", r.minflt);
   ku("majflt", r.majflt);

@@ -22,6 +22,9 @@ struct CellConfig {
   double min_time_s = 0;     // Timed replays repeat until their sum reaches this.
   uint32_t max_replays = 10000;  // ... or until this many.
   std::string lat_out;           // File for the raw latency samples (float32 ns), or empty.
+  uint32_t settle_ms = 50;       // Idle delay after the timed replays before settled RSS is read.
+  std::string timeline_out;      // File for the RSS timeline (runner/cell_timeline.h), or empty.
+  uint32_t sample_ms = 10;       // Period of the RSS timeline.
 };
 
 struct CellResult {
@@ -47,7 +50,8 @@ struct CellResult {
   std::string peak_live_method;  // "trace", "replay" (exact at replay) or "sampled".
   uint64_t baseline_rss_bytes = 0;  // RSS after trace generation, before replay.
   uint64_t peak_rss_bytes = 0;      // VmHWM at the end (raw).
-  uint64_t final_rss_bytes = 0;     // RSS after the timed pass, nothing live (raw).
+  uint64_t final_rss_bytes = 0;     // RSS right after the last timed replay, nothing live (raw).
+  uint64_t settled_rss_bytes = 0;   // RSS after settle_ms more of idleness (raw).
   uint64_t peak_live_bytes = 0;     // Largest sum of live requested bytes (peak_live_method).
   uint64_t minflt = 0, majflt = 0, nvcsw = 0, nivcsw = 0;  // Per timed replay (mean).
   double user_s = 0, sys_s = 0;                            // Per timed replay (mean).

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <sstream>
 
 #include "runner/process.h"
@@ -30,6 +31,14 @@ using Row = std::map<std::string, std::string>;
 bool file_exists(const std::string& p) {
   struct stat st;
   return stat(p.c_str(), &st) == 0;
+}
+
+// The whole of a small text file, or "" when it cannot be read.
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
 }
 
 // A library adapter's cell registers it too (its path and version).
@@ -79,7 +88,13 @@ std::vector<std::string> cell_args(const AdapterInfo& a, const Cell& cell, const
                                    "--lat-sample",
                                    std::to_string(run.lat_sample),
                                    "--min-time",
-                                   fixed(run.min_time_s, 6)};
+                                   fixed(run.min_time_s, 6),
+                                   "--settle-ms",
+                                   std::to_string(run.settle_ms)};
+  if (!run.timeline_file.empty()) {
+    args.insert(args.end(), {"--timeline-out", run.timeline_file, "--sample-ms",
+                             std::to_string(run.sample_ms)});
+  }
   if (!run.run_dir.empty()) {
     args.push_back("--lat-out");
     args.push_back(run.run_dir + "/" + latency_file(cell));
@@ -163,9 +178,14 @@ void memory_columns(std::map<std::string, std::string>& kv, Row* row) {
   const double peak = d("peak_rss_bytes"), base = d("baseline_rss_bytes");
   const double fin = d("final_rss_bytes"), live = d("peak_live_bytes");
   const double peak_net = std::max(0.0, peak - base);
-  for (const char* k : {"peak_rss_bytes", "final_rss_bytes", "baseline_rss_bytes"}) r[k] = kv[k];
+  const double settled = d("settled_rss_bytes");
+  for (const char* k :
+       {"peak_rss_bytes", "final_rss_bytes", "baseline_rss_bytes", "settled_rss_bytes"}) {
+    r[k] = kv[k];
+  }
   r["peak_rss_net_bytes"] = fixed(peak_net, 0);
   r["final_rss_net_bytes"] = fixed(std::max(0.0, fin - base), 0);
+  r["settled_rss_net_bytes"] = fixed(std::max(0.0, settled - base), 0);
   r["overhead_ratio"] = live > 0 ? fixed(peak_net / live, 3) : "";
   r["overhead_ratio_raw"] = live > 0 ? fixed(peak / live, 3) : "";
   r["overhead_bytes"] = fixed(peak_net - live, 0);
@@ -262,9 +282,14 @@ std::map<std::string, std::string> execute_cell(const Cell& cell, const CellRun&
     row["error"] = missing;
     return row;
   }
+  if (!run.timeline_file.empty()) unlink(run.timeline_file.c_str());
   ChildOutcome o = run_child(cell_args(*a, cell, run), run.timeout_s, &g_interrupted, run.pid_file,
                              cell_env(*a));
   row["cell_s"] = fixed(o.seconds, 3);
+  if (!run.timeline_file.empty()) {
+    row["_timeline"] = read_text(run.timeline_file);  // Whatever the cell's status.
+    unlink(run.timeline_file.c_str());
+  }
   if (outcome_failure(o, run.timeout_s, &row)) return row;
   std::map<std::string, std::string> kv = parse_cell_output(o.out);
   if (o.exit_code != 0 || kv.count("end") == 0) {

@@ -26,6 +26,9 @@ struct CellRun {
   uint32_t lat_sample = 64;
   double timeout_s = 1200;
   double min_time_s = 0;
+  uint32_t settle_ms = 50;
+  std::string timeline_file;  // Where a cell writes its RSS timeline (--timeline), or "".
+  uint32_t sample_ms = 10;
   std::string run_dir;   // The run directory (latency files go to its latency/), or "".
   std::string pid_file;  // Where the running cell's pid is recorded (see run_child), or "".
 };
@@ -44,6 +47,7 @@ std::map<std::string, std::string> parse_cell_output(const std::string& out);
 
 // Runs one cell (or decides it is skipped) and returns its results row:
 // CSV columns, plus some that are not ("_phase_rss" for phases.csv;
+// "_timeline", the cell's "t_ms,stage,rss_bytes" lines, for timeline.csv;
 // "_alloc_time_share" and "_free_time_share", see CellResult).
 std::map<std::string, std::string> execute_cell(const Cell& cell, const CellRun& run);
 

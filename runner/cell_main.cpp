@@ -3,7 +3,8 @@
 //
 //   allocbench_cell --adapter A --workload W --profile P --threads T --ops N
 //                   --seed S [--warmup K] [--lat-sample R] [--min-time SECONDS]
-//                   [--max-replays N] [--lat-out FILE]
+//                   [--max-replays N] [--lat-out FILE] [--settle-ms MS]
+//                   [--timeline-out FILE [--sample-ms MS]]
 //   allocbench_cell --describe A     (prints the adapter's version, verify() and
 //                                     the file that defines malloc in this process)
 //   ... [--allocator-lib NAME=PATH@VERSION]   (a library adapter, run under LD_PRELOAD)
@@ -39,6 +40,7 @@ void declare(CLI::App* app, CellConfig* c, std::string* describe) {
   text("--profile", &c->profile);
   text("--describe", describe);
   text("--lat-out", &c->lat_out);
+  text("--timeline-out", &c->timeline_out);
   // A library adapter's NAME=PATH@VERSION (runner/cell_exec.cpp), registered here too.
   add_valued(app, "--allocator-lib", "NAME=PATH[@VERSION]", "", [](const std::string& v) {
     const std::string err = register_library_adapter(v);
@@ -50,6 +52,8 @@ void declare(CLI::App* app, CellConfig* c, std::string* describe) {
   add_number(app, "--warmup", &c->warmup);
   add_number(app, "--lat-sample", &c->lat_sample);
   add_number(app, "--max-replays", &c->max_replays, 1);
+  add_number(app, "--settle-ms", &c->settle_ms, 0, 60000);
+  add_number(app, "--sample-ms", &c->sample_ms, 1, 60000);
   add_valued(app, "--min-time", "SECONDS", "", [c](const std::string& v) {
     if (!parse_seconds(v, &c->min_time_s))
       fail_usage("malformed number for --min-time: '" + v + "'");

@@ -57,6 +57,11 @@ const std::vector<std::string>& csv_columns() {
       "warmup",
       "adapter_version",
       "cell_s",
+      // Added in schema 2 without a version change (readers accept files
+      // without them): the RSS after the settle delay (issue 14).
+      "settled_rss_bytes",
+      "settled_rss_net_bytes",
+      // Recorded traces (trace:PATH) only: the replay's repairs (issue 13).
       "repair_dropped_frees",
       "repair_unknown_reallocs",
       "repair_leaks_freed",

@@ -24,6 +24,8 @@ constexpr uint64_t kMaxTimeout = 7 * 24 * 3600;  // seconds
 constexpr size_t kMaxPlanCells = 10000000;
 constexpr uint32_t kMaxPinCpu = 4096;  // --pin takes CPUs 0..kMaxPinCpu-1
 constexpr uint32_t kMaxShards = 4096;  // --shard I/N: N at most this
+constexpr uint32_t kMaxSettleMs = 60000;      // --settle-ms
+constexpr uint32_t kMaxCellSampleMs = 60000;  // --sample-ms of run
 
 struct RunConfig {
   std::vector<std::string> allocators;
@@ -37,6 +39,9 @@ struct RunConfig {
   bool shuffled = false;
   double timeout_s = 1200;
   double min_time_s = 0;       // Timed replays per cell repeat until they sum to this.
+  uint32_t settle_ms = 50;     // --settle-ms: idle delay before settled_rss_bytes is read.
+  bool timeline = false;       // --timeline: cells sample their RSS into timeline.csv.
+  uint32_t sample_ms = 10;     // --sample-ms: the timeline's period.
   bool calibrate = true;       // Add the `null` calibration cells (--no-calibrate: off).
   std::vector<int> pin;        // --pin: CPUs for the runner and every cell.
   bool no_aslr = false;        // --no-aslr: cells run with ASLR off.

@@ -36,6 +36,31 @@ std::string phases_rows(const std::string& run_id, const Cell& cell,
   return text;
 }
 
+const char* const kCellTimelineHeader =
+    "run_id,allocator,workload,profile,threads,repetition,t_ms,stage,rss_bytes,rss_net_bytes\n";
+
+std::string cell_timeline_rows(const std::string& run_id, const Cell& cell,
+                               const std::map<std::string, std::string>& row) {
+  auto at = [&](const char* k) {
+    auto it = row.find(k);
+    return it == row.end() ? std::string() : it->second;
+  };
+  const std::string base_text = at("baseline_rss_bytes");
+  const long long base = std::strtoll(base_text.c_str(), nullptr, 10);
+  const std::string prefix = run_id + "," + cell.allocator + "," + cell.workload + "," +
+                             cell.profile + "," + std::to_string(cell.threads) + "," +
+                             std::to_string(cell.rep) + ",";
+  std::string text;
+  for (const std::string& line : split(at("_timeline"), '\n')) {
+    const std::vector<std::string> f = split(line, ',');  // t_ms, stage, rss_bytes
+    if (f.size() != 3) continue;
+    const long long rss = std::strtoll(f[2].c_str(), nullptr, 10);
+    // Signed: samples taken before the baseline (setup) can be below it.
+    text += prefix + line + "," + (base_text.empty() ? "" : std::to_string(rss - base)) + "\n";
+  }
+  return text;
+}
+
 std::string fill_calibration(const std::string& csv_path) {
   CsvContents contents;
   std::string err = csv_read(csv_path, &contents);

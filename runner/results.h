@@ -18,6 +18,15 @@ extern const char* const kPhasesHeader;
 std::string phases_rows(const std::string& run_id, const Cell& cell,
                         const std::map<std::string, std::string>& row);
 
+// timeline.csv of `run --timeline`: each cell's RSS samples, identified by
+// the cell (docs/csv_schema.md).
+extern const char* const kCellTimelineHeader;
+constexpr size_t kCellTimelineFields = 10;
+
+// The timeline.csv lines of a cell's row (from its "_timeline"), or "".
+std::string cell_timeline_rows(const std::string& run_id, const Cell& cell,
+                               const std::map<std::string, std::string>& row);
+
 // Fills harness_ns_per_op and net_ns_per_op of every ok row: the harness's
 // cost is the median ns_per_op of the `null` calibration's ok rows on the
 // same (workload, profile, threads). Rewrites results.csv through a

@@ -153,9 +153,13 @@ std::string keep_valid_rows(const CsvContents& contents, const std::string& csv_
 }
 
 std::string keep_phases_of(const std::string& path, const std::set<std::string>& done) {
+  return keep_cell_rows_of(path, kPhasesHeader, 9, done);
+}
+
+std::string keep_cell_rows_of(const std::string& path, const std::string& header, size_t fields,
+                              const std::set<std::string>& done) {
   std::ifstream in(path);
   if (!in) return "";
-  const std::string header = kPhasesHeader;
   std::string line, out = header;
   bool changed = false;
   bool first = true;
@@ -168,8 +172,8 @@ std::string keep_phases_of(const std::string& path, const std::set<std::string>&
     first = false;
     std::vector<std::string> f;
     uint32_t t = 0, rep = 0;
-    if (!csv_split(line, &f) || f.size() != 9 || !parse_u32(f[4], &t) || !parse_u32(f[5], &rep) ||
-        done.count(Cell{f[1], f[2], f[3], t, rep}.key()) == 0) {
+    if (!csv_split(line, &f) || f.size() != fields || !parse_u32(f[4], &t) ||
+        !parse_u32(f[5], &rep) || done.count(Cell{f[1], f[2], f[3], t, rep}.key()) == 0) {
       changed = true;
       continue;
     }

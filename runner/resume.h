@@ -34,6 +34,12 @@ std::string keep_valid_rows(const CsvContents& contents, const std::string& csv_
 // writes its phases again), and makes sure the file has its header.
 std::string keep_phases_of(const std::string& path, const std::set<std::string>& done);
 
+// The same for any per-cell file whose lines start run_id, allocator,
+// workload, profile, threads, repetition and have `fields` fields
+// (timeline.csv).
+std::string keep_cell_rows_of(const std::string& path, const std::string& header, size_t fields,
+                              const std::set<std::string>& done);
+
 }  // namespace allocbench
 
 #endif  // ALLOCBENCH_RUNNER_RESUME_H_

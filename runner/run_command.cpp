@@ -141,6 +141,10 @@ int load_done_rows(const RunState& s, const std::vector<Cell>& plan, std::set<st
   }
   err = keep_valid_rows(contents, s.csv_path, s.dir, s.run_id, plan, done);
   if (err.empty()) err = keep_phases_of(s.dir + "/phases.csv", *done);
+  if (err.empty()) {
+    err =
+        keep_cell_rows_of(s.dir + "/timeline.csv", kCellTimelineHeader, kCellTimelineFields, *done);
+  }
   return err.empty() ? kContinue : io_error(err);
 }
 
@@ -186,6 +190,9 @@ CellRun cell_run_of(const RunState& s) {
   run.lat_sample = s.c.lat_sample;
   run.timeout_s = s.c.timeout_s;
   run.min_time_s = s.c.min_time_s;
+  run.settle_ms = s.c.settle_ms;
+  run.sample_ms = s.c.sample_ms;
+  if (s.c.timeline) run.timeline_file = s.dir + "/timeline.cell.tmp";
   if (s.c.lat_sample > 0) {
     const std::string lat_dir = s.dir + "/latency";
     if (is_dir(lat_dir) || mkdir(lat_dir.c_str(), 0755) == 0) {
@@ -198,7 +205,7 @@ CellRun cell_run_of(const RunState& s) {
   return run;
 }
 
-// Writes a finished cell: phases.csv first, then its results row, which is
+// Writes a finished cell: phases.csv and timeline.csv first, then its results row, which is
 // what marks the cell done, so it is written only once everything else of
 // the cell is on disk.
 std::string write_cell(const RunState& s, int fd, const Cell& cell,
@@ -209,6 +216,10 @@ std::string write_cell(const RunState& s, int fd, const Cell& cell,
   const std::string phases = phases_rows(s.run_id, cell, *row);
   std::string err;
   if (!phases.empty()) err = append_with_header(s.dir + "/phases.csv", kPhasesHeader, phases);
+  const std::string timeline = cell_timeline_rows(s.run_id, cell, *row);
+  if (err.empty() && !timeline.empty()) {
+    err = append_with_header(s.dir + "/timeline.csv", kCellTimelineHeader, timeline);
+  }
   // A partial row is cut by --resume; the cell then runs again.
   if (err.empty()) err = write_all_durably(fd, csv_row(*row), s.csv_path);
   return err.empty() ? "" : err + "; the cell is not marked done and runs again on --resume";

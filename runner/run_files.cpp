@@ -28,6 +28,9 @@ Json config_json(const RunConfig& c) {
   j["order"] = c.shuffled ? "shuffled" : "sequential";
   j["timeout_s"] = static_cast<uint64_t>(c.timeout_s);  // Whole seconds (--timeout).
   j["min_time_s"] = c.min_time_s;
+  j["settle_ms"] = c.settle_ms;
+  j["timeline"] = c.timeline;
+  if (c.timeline) j["sample_ms"] = c.sample_ms;
   j["calibrate"] = c.calibrate;
   j["no_aslr"] = c.no_aslr;
   return j;

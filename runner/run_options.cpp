@@ -14,7 +14,8 @@ const char* const kRunUsage =
     "usage: allocbench run [--allocators A,B|all] [--workloads W[:profile],...|all]\n"
     "                      [--threads 1,2] [--reps N] [--seed S] [--ops N] [--warmup N]\n"
     "                      [--order sequential|shuffled] [--lat-sample N] [--timeout SECONDS]\n"
-    "                      [--min-time SECONDS] [--no-calibrate] [--pin CPUS] [--no-aslr]\n"
+    "                      [--min-time SECONDS] [--settle-ms MS] [--timeline [--sample-ms MS]]\n"
+    "                      [--no-calibrate] [--pin CPUS] [--no-aslr]\n"
     "                      [--allocator-lib NAME=PATH[@VERSION]]... [--allocator-conf FILE]\n"
     "                      [--strict] [--force] [--shard I/N] --out DIR\n"
     "       allocbench run ... --dry-run [--shard I/N] [--out DIR]\n"
@@ -152,6 +153,21 @@ void add_cell_options(CLI::App* app, RunConfig* c) {
                }
              });
   add_timeout_option(app, c, "per-cell limit");
+  add_valued(app, "--settle-ms", "MS",
+             "idle delay after a cell's timed replays, with nothing live, before\n"
+             "settled_rss_bytes is read (0..60000, default 50: five periods of\n"
+             "coalesce_arena_reclaim's reclaimer)",
+             [c](const std::string& v) {
+               c->settle_ms = static_cast<uint32_t>(number_in("--settle-ms", v, 0, kMaxSettleMs));
+             });
+  app->add_flag("--timeline", c->timeline,
+                "each cell samples its own RSS on a thread that is not timed,\n"
+                "into DIR/timeline.csv (docs/csv_schema.md)");
+  add_valued(app, "--sample-ms", "MS", "with --timeline: its period, 1..60000 (default 10)",
+             [c](const std::string& v) {
+               c->sample_ms =
+                   static_cast<uint32_t>(number_in("--sample-ms", v, 1, kMaxCellSampleMs));
+             });
   add_valued(app, "--pin", "CPUS",
              "run the runner and every cell on these CPUs (sched_setaffinity)",
              [c](const std::string& v) { c->pin = cpu_list(v); });
@@ -184,7 +200,8 @@ void add_output_options(CLI::App* app, RunConfig* c) {
                 "print the plan (cells, estimated duration, the shards) and\n"
                 "exit without running anything");
   add_valued(app, "--out", "DIR",
-             "the run directory (results.csv, context.json, run.json,\nlatency/, phases.csv)",
+             "the run directory (results.csv, context.json, run.json,\nlatency/, phases.csv, "
+             "timeline.csv)",
              [c](const std::string& v) { c->out = v; });
   app->add_flag("--strict", c->strict,
                 "exit 3 when any cell of the run (test adapters aside) ends\n"
@@ -240,6 +257,9 @@ std::string finish_run_options(const CLI::App& app, RunArgs* a) {
   RunConfig* c = &a->config;
   if (c->out.empty() && !c->dry_run) return "run needs --out DIR";
   if (c->resume && c->dry_run) return "--dry-run prints a new plan; it does not go with --resume";
+  if (!c->timeline && app.get_option("--sample-ms")->count() > 0) {
+    return "--sample-ms is the period of --timeline; give --timeline too";
+  }
   if (!c->resume) {
     err = register_libraries(*a);
     if (err.empty()) err = resolve_matrix(a->allocators, a->workloads, c);

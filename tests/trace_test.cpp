@@ -119,6 +119,7 @@ constexpr Golden kGolden[] = {
     {"cache_scratch", "long", 0x9007839304c6c2e8ull},
     {"cache_thrash", "default", 0x648fdced1ae385e5ull},
     {"cache_thrash", "long", 0xb59403b99c48f2a9ull},
+    {"burst_idle", "default", 0x538898e41009ade3ull},
 };
 
 uint64_t run_trace_hash(const Workload& w, const std::string& profile) {
@@ -311,6 +312,41 @@ TEST(Trace, XmallocProducersOnlyAllocateConsumersOnlyFree) {
     EXPECT_EQ(tr.ops.size(), 10000u);
     EXPECT_EQ(channels.size(), 2u) << "two producers, two consumers: each pair has a channel";
   }
+}
+
+// burst_idle: bursts reach 32 MiB live (the last block crosses it; the last
+// burst may be cut short by the op budget), then
+// free everything before the phase boundary; the next burst starts empty.
+TEST(Trace, BurstIdleBurstsToThirtyTwoMibAndFreesAll) {
+  const Workload* w = find_workload("burst_idle");
+  ASSERT_NE(w, nullptr);
+  EXPECT_TRUE(w->requirements("default").record_phase_rss);
+  ThreadTrace tr = generate_trace(*w, TraceParams{"default", 7, 0, 1, 100000});
+  constexpr uint64_t kBurst = uint64_t{32} << 20;
+  EXPECT_GE(tr.peak_live_bytes, kBurst);
+  EXPECT_LT(tr.peak_live_bytes, kBurst + 8192);
+  EXPECT_GE(tr.phases, 2u) << "several bursts in 100000 ops";
+  uint64_t live = 0, bursts_full = 0;
+  bool freeing = false;
+  for (const Op& op : tr.ops) {
+    if (op.kind == OpKind::kAlloc) {
+      ASSERT_FALSE(freeing) << "a burst frees all it allocated before the next allocation";
+      ASSERT_GE(op.size, 16u);
+      ASSERT_LE(op.size, 8192u);
+      live += op.size;
+    } else if (op.kind == OpKind::kFree) {
+      if (!freeing && live >= kBurst) ++bursts_full;
+      freeing = true;
+      live -= op.size;
+    } else {
+      ASSERT_EQ(op.kind, OpKind::kPhase);
+      EXPECT_EQ(live, 0u);
+      freeing = false;
+    }
+  }
+  EXPECT_EQ(live, 0u);
+  EXPECT_GE(bursts_full + 1, tr.phases)
+      << "every burst but the last (cut by the budget) reached 32 MiB";
 }
 
 // cache_thrash and cache_scratch: every object is 8 bytes and written W times

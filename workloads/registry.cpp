@@ -21,6 +21,7 @@ const Workload* larson_workload();
 const Workload* xmalloc_workload();
 const Workload* cache_scratch_workload();
 const Workload* cache_thrash_workload();
+const Workload* burst_idle_workload();
 const Workload* recorded_trace_workload();
 
 const std::vector<const Workload*>& workload_registry() {
@@ -30,7 +31,7 @@ const std::vector<const Workload*>& workload_registry() {
       cross_thread_workload(), basic_concurrency_workload(), large_concurrency_workload(),
       size_ramp_workload(),    scatter_sizes_workload(),     sparse_sizes_workload(),
       larson_workload(),       xmalloc_workload(),           cache_scratch_workload(),
-      cache_thrash_workload(),   recorded_trace_workload(),
+      cache_thrash_workload(), burst_idle_workload(),        recorded_trace_workload(),
   };
   return all;
 }

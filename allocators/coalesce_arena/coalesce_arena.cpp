@@ -35,6 +35,9 @@ constexpr uint32_t kRefillBatch = 16;  // Blocks carved per refill (one lock).
 constexpr size_t kMaxCachedBlocks = kSmallBins * kCacheCap;
 
 constexpr int kNumBins = 128;  // Free-list bins (block sizes), see bin_index().
+// Free blocks of at least 8 KiB (this bin and above) get their inner pages
+// decommitted when their arena is idle (purge_free_pages).
+constexpr int kPurgeFirstBin = 76;
 
 constexpr size_t round_up(size_t n, size_t a) { return (n + a - 1) & ~(a - 1); }
 
@@ -83,6 +86,9 @@ struct alignas(64) CoalesceArena {
   size_t used_bytes = 0;                        // Bytes of used blocks; mu.
   size_t free_bytes = 0;                        // Bytes of free blocks; mu.
   bool dirty = true;                            // Allocated from since the last decommit; mu.
+  bool touched = false;                         // Allocated from or freed into since the last
+                                                // reclaim pass; mu.
+  bool purge_pending = false;                   // Freed into since the last purge; mu.
   uint64_t bitmap[kNumBins / 64] = {};          // Bit i set iff bins[i] is non-empty; mu.
   BlockHeader* bins[kNumBins] = {};             // Free-list heads by bin_index(); mu.
 };
@@ -190,6 +196,7 @@ BlockHeader* arena_alloc(CoalesceArena* a, size_t need, uint64_t flags) {
   a->live_blocks++;
   a->used_bytes += size;
   a->dirty = true;
+  a->touched = true;
   return h;
 }
 
@@ -199,6 +206,8 @@ void arena_free(CoalesceArena* a, BlockHeader* h) {
   size_t size = block_size(h);
   a->live_blocks--;
   a->used_bytes -= size;
+  a->touched = true;
+  a->purge_pending = true;
   BlockHeader* next = reinterpret_cast<BlockHeader*>(as_bytes(h) + size);
   if ((next->size_flags & kUsed) == 0) {
     remove_free(a, next);
@@ -212,6 +221,27 @@ void arena_free(CoalesceArena* a, BlockHeader* h) {
     h = prev;
   }
   insert_free(a, h, size);
+}
+
+// Gives back the pages inside every free block of at least 8 KiB: all but the
+// pages holding its header, links and footer, which the free lists and
+// coalescing read. The pages fault in again (zeroed) when the block is
+// allocated and written. Returns the bytes decommitted. Cost: one madvise per
+// such block.
+size_t purge_free_pages(CoalesceArena* a) {
+  const size_t ps = platform::page_size();
+  size_t purged = 0;
+  for (int b = kPurgeFirstBin; b < kNumBins; ++b) {
+    for (BlockHeader* h = a->bins[b]; h != nullptr; h = links_of(h)->next) {
+      const uintptr_t start = reinterpret_cast<uintptr_t>(h);
+      const uintptr_t from = round_up(start + kHeaderBytes + sizeof(FreeLinks), ps);
+      const uintptr_t to = (start + block_size(h) - kFooterBytes) & ~(uintptr_t{ps} - 1);
+      if (to <= from) continue;
+      platform::decommit_pages(reinterpret_cast<void*>(from), to - from);
+      purged += to - from;
+    }
+  }
+  return purged;
 }
 
 }  // namespace
@@ -692,49 +722,13 @@ size_t CoalesceHeap::reclaim_now() { return reclaim_pass(0); }
 size_t CoalesceHeap::reclaim_pass(uint64_t cache_min_idle_ns) {
   // Cached direct mappings are memory to give back like empty arenas.
   account_mapped(-static_cast<int64_t>(large_cache_.trim(cache_min_idle_ns)));
+  const bool now = cache_min_idle_ns == 0;
   std::vector<CoalesceArena*> doomed;
   {
     std::lock_guard<std::mutex> list_lock(list_mu_);
     for (CoalesceArena** pp = &arenas_; *pp != nullptr;) {
       CoalesceArena* a = *pp;
-      bool unmap = false;
-      {
-        std::lock_guard<std::mutex> lock(a->mu);
-        CoalesceThread* owner = a->owner.load(std::memory_order_relaxed);
-        if (a->live_blocks == 0) {
-          if (owner == nullptr) {
-            unmap = true;
-          } else if (owner->current.load(std::memory_order_relaxed) != a) {
-            // The owner reaches non-current arenas only through its chain,
-            // under list_mu_, which we hold.
-            for (CoalesceArena** cp = &owner->chain; *cp != nullptr; cp = &(*cp)->chain_next) {
-              if (*cp == a) {
-                *cp = a->chain_next;
-                break;
-              }
-            }
-            unmap = true;
-          } else if (a->dirty) {
-            // The owner's current arena stays mapped; give its pages back.
-            // Empty means one free block from kFirstBlock to the epilogue;
-            // keep the pages holding its header, links and footer.
-            size_t ps = platform::page_size();
-            char* base = reinterpret_cast<char*>(a);
-            char* from = base + detail::round_up(detail::kFirstBlock + detail::kHeaderBytes +
-                                                     sizeof(detail::FreeLinks),
-                                                 ps);
-            char* to = base + kArenaBytes - ps;
-            if (to > from) platform::decommit_pages(from, static_cast<size_t>(to - from));
-            a->dirty = false;
-            arenas_decommitted_++;
-          }
-        } else if (owner != nullptr && a->live_blocks <= detail::kMaxCachedBlocks) {
-          // Possibly only cached small blocks keep it alive: ask the owner
-          // to flush its cache on its next call.
-          owner->flush_requested.store(true, std::memory_order_relaxed);
-        }
-      }
-      if (unmap) {
+      if (reclaim_arena(a, now)) {
         *pp = a->list_next;
         doomed.push_back(a);
         arenas_live_--;
@@ -750,6 +744,60 @@ size_t CoalesceHeap::reclaim_pass(uint64_t cache_min_idle_ns) {
     account_mapped(-static_cast<int64_t>(kArenaBytes));
   }
   return doomed.size();
+}
+
+// One arena of a reclamation pass, under list_mu_ (held by the caller).
+// Returns true when the arena is to be unmapped (already unlinked from its
+// owner's chain). `now`: purge whether or not the arena was idle.
+bool CoalesceHeap::reclaim_arena(CoalesceArena* a, bool now) {
+  std::lock_guard<std::mutex> lock(a->mu);
+  CoalesceThread* owner = a->owner.load(std::memory_order_relaxed);
+  const bool idle = now || !a->touched;
+  a->touched = false;
+  if (a->live_blocks == 0) {
+    if (owner == nullptr) return true;
+    if (owner->current.load(std::memory_order_relaxed) != a) {
+      // The owner reaches non-current arenas only through its chain, under
+      // list_mu_, which we hold.
+      for (CoalesceArena** cp = &owner->chain; *cp != nullptr; cp = &(*cp)->chain_next) {
+        if (*cp == a) {
+          *cp = a->chain_next;
+          break;
+        }
+      }
+      return true;
+    }
+    if (a->dirty) {
+      // The owner's current arena stays mapped; give its pages back. Empty
+      // means one free block from kFirstBlock to the epilogue; keep the
+      // pages holding its header, links and footer.
+      size_t ps = platform::page_size();
+      char* base = reinterpret_cast<char*>(a);
+      char* from =
+          base + detail::round_up(
+                     detail::kFirstBlock + detail::kHeaderBytes + sizeof(detail::FreeLinks), ps);
+      char* to = base + kArenaBytes - ps;
+      if (to > from) platform::decommit_pages(from, static_cast<size_t>(to - from));
+      a->dirty = false;
+      a->purge_pending = false;
+      arenas_decommitted_++;
+    }
+    return false;
+  }
+  if (owner != nullptr && a->live_blocks <= detail::kMaxCachedBlocks) {
+    // Possibly only cached small blocks keep it alive: ask the owner to
+    // flush its cache on its next call.
+    owner->flush_requested.store(true, std::memory_order_relaxed);
+  }
+  if (a->purge_pending && idle) {
+    // Live blocks keep the arena, but its free space has been idle for a
+    // whole period (an idle owner never flushes its cache, so this is what
+    // gives its memory back).
+    bytes_purged_ += detail::purge_free_pages(a);
+    a->purge_pending = false;
+    arenas_purged_++;
+  }
+  return false;
 }
 
 void CoalesceHeap::reclaim_loop() {
@@ -794,6 +842,8 @@ CoalesceStats CoalesceHeap::stats() const {
   s.arenas_live = arenas_live_;
   s.arenas_reclaimed = arenas_reclaimed_;
   s.arenas_decommitted = arenas_decommitted_;
+  s.arenas_purged = arenas_purged_;
+  s.bytes_purged = bytes_purged_;
   s.bytes_mapped = static_cast<uint64_t>(bytes_mapped_.load(std::memory_order_relaxed));
   s.peak_bytes_mapped = static_cast<uint64_t>(peak_bytes_mapped_.load(std::memory_order_relaxed));
   return s;

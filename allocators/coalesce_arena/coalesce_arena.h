@@ -51,6 +51,8 @@ struct CoalesceStats {
   uint64_t arenas_live = 0;          // Arenas currently mapped.
   uint64_t arenas_reclaimed = 0;     // Arenas unmapped by reclamation.
   uint64_t arenas_decommitted = 0;   // Empty arenas whose pages were given back but kept mapped.
+  uint64_t arenas_purged = 0;        // Purges of idle arenas' free pages (live blocks kept).
+  uint64_t bytes_purged = 0;         // Bytes those purges decommitted (summed over purges).
   uint64_t direct_cached_bytes = 0;  // Freed direct mappings kept for reuse (in bytes_mapped).
   uint64_t direct_cache_hits = 0;    // Direct requests served from that cache.
   uint64_t bytes_mapped = 0;         // Arena, direct and cached direct mappings now held.
@@ -102,8 +104,9 @@ class CoalesceHeap {
 
   // Runs one reclamation pass now (what the background thread does each
   // period); works whether or not reclamation is enabled. It also unmaps
-  // every cached direct mapping (the background pass unmaps those idle for
-  // at least one period). Returns the number of arenas unmapped.
+  // every cached direct mapping and decommits the free pages of every arena
+  // (the background pass does both only for what was idle for at least one
+  // period). Returns the number of arenas unmapped.
   size_t reclaim_now();
 
   // Heap-walk checker: walks every arena and verifies the boundary tags
@@ -135,6 +138,7 @@ class CoalesceHeap {
   // One reclamation pass; cached direct mappings idle for at least
   // `cache_min_idle_ns` are unmapped (0: all of them).
   size_t reclaim_pass(uint64_t cache_min_idle_ns);
+  bool reclaim_arena(detail::CoalesceArena* a, bool now);
 
   friend struct detail::CoalesceTls;
 
@@ -148,6 +152,8 @@ class CoalesceHeap {
   uint64_t arenas_live_ = 0;                   // list_mu_.
   uint64_t arenas_reclaimed_ = 0;              // list_mu_.
   uint64_t arenas_decommitted_ = 0;            // list_mu_.
+  uint64_t arenas_purged_ = 0;                 // list_mu_.
+  uint64_t bytes_purged_ = 0;                  // list_mu_.
   std::atomic<uint64_t> direct_allocs_{0};     // Any thread (relaxed).
   std::atomic<uint64_t> direct_bytes_{0};      // Bytes of live direct mappings (relaxed).
   detail::LargeMappingCache large_cache_;      // Freed direct mappings (own lock).

@@ -13,7 +13,7 @@ The plot functions are imported on first use: importing allocplot.plot
 selects matplotlib's Agg backend (the PNGs are written to files), which a
 notebook that only wants tables need not pay for.
 """
-from allocplot.load import SchemaError, load_phases, load_results, ok_rows
+from allocplot.load import SchemaError, load_phases, load_results, load_timeline, ok_rows
 from allocplot.significance import compare_frames as compare
 from allocplot.significance import compare_report, stats_table
 from allocplot.stats import markdown_table, ratio_table, select_rows, summarize
@@ -25,11 +25,13 @@ _LAZY = {
     "latency_cdf": "allocplot.plot", "write_report": "allocplot.report",
     "ratio_heatmap": "allocplot.figures", "ratio_dots": "allocplot.figures",
     "latency_ladder": "allocplot.figures", "memory_timeline": "allocplot.figures",
+    "rss_timeline": "allocplot.figures",
     "pareto_front": "allocplot.figures",
     "load_run": "allocplot.report",
 }
 
-__all__ = ["SchemaError", "load_results", "load_phases", "ok_rows", "select_rows", "summarize",
+__all__ = ["SchemaError", "load_results", "load_phases", "load_timeline", "ok_rows",
+           "select_rows", "summarize",
            "ratio_table", "markdown_table", "stats_table", "compare", "compare_report"]
 __all__ += list(_LAZY)
 

@@ -49,13 +49,14 @@ def build_parser():
                         description="Write throughput_by_workload.png, scaling_rl_small.png, "
                         "overhead_ratio.png, latency_cdf.png, heatmap_time.png, "
                         "heatmap_memory.png and the per-workload figures (ratio_dots_*, "
-                        "scaling_*, latency_ladder_*, memory_timeline_*, time_vs_memory_*; "
+                        "scaling_*, latency_ladder_*, memory_timeline_*, rss_timeline_*, "
+                        "time_vs_memory_*; "
                         "docs/figures.md). A plot the file has no data for is skipped (and "
                         "its old files removed), an allocator or workload without data is "
                         "left out; each is named on stderr. Exit 0 when at least one plot "
                         "was written.")
-    pp.add_argument("csv", help=CSV_HELP + "; latency files, phases.csv and context.json are "
-                    "read from its directory")
+    pp.add_argument("csv", help=CSV_HELP + "; latency files, phases.csv, timeline.csv and "
+                    "context.json are read from its directory")
     pp.add_argument("--out", default="plots", metavar="DIR",
                     help="directory for the figures, created if needed (default: plots)")
     _filter_options(pp, "plot")

@@ -30,7 +30,7 @@ MIB = 1024.0 * 1024.0
 LADDER = [("lat_p50_ns", "p50", "o"), ("lat_p90_ns", "p90", "s"), ("lat_p99_ns", "p99", "^"),
           ("lat_p999_ns", "p99.9", "D"), ("lat_max_ns", "max", "|")]
 # Workloads whose runs write phases.csv (docs/csv_schema.md).
-PHASE_WORKLOADS = {"size_ramp", "scatter_sizes", "sparse_sizes"}
+PHASE_WORKLOADS = {"size_ramp", "scatter_sizes", "sparse_sizes", "burst_idle"}
 # Statuses as they fit in a heatmap cell.
 STATUS_SHORT = {"skipped": "skip", "crashed": "crash", "timeout": "t/o", "oom": "oom",
                 "error": "err"}
@@ -560,6 +560,142 @@ def memory_timeline(phases, out_path, workload, profile, footer=None, formats=("
                              "(rss_net_bytes of phases.csv; the in-phase peak is results.csv's "
                              "peak_rss_net_bytes); one row of panels per group of allocators"],
                             fig.get_figwidth(), 10), fontsize=10)
+    fig.tight_layout()
+    return save_figure(fig, out_path, footer, formats)
+
+
+# --- memory over time (timeline.csv) ---------------------------------------------
+
+def rss_timeline_cells(tl):
+    """The (workload, profile) pairs of a timeline.csv (load_timeline), sorted."""
+    return sorted(set(zip(tl["workload"], tl["profile"])))
+
+
+def timeline_reps(tl, workload, profile, threads):
+    """The samples of one (workload, profile, threads) of a timeline, the
+    calibration left out, with `x_ms`: ms since the (allocator, repetition)'s
+    settle stage began (its first `settle` sample; that sample is taken when
+    the stage begins), so 0 is the end of the timed replays; a timeline with
+    no settle stage (exec) keeps t_ms. And `y_mib`: net RSS in MiB where the
+    timeline has it, else raw RSS. Sorted by allocator, repetition, time."""
+    t = tl[(tl["workload"] == workload) & (tl["profile"] == profile) &
+           (tl["threads"] == threads) & ~tl["allocator"].isin(EXCLUDE)].copy()
+    settle = t[t["stage"] == "settle"].groupby(["allocator", "repetition"])["t_ms"].min()
+    start = t.set_index(["allocator", "repetition"]).index.map(settle.to_dict())
+    t["x_ms"] = t["t_ms"] - pd.Series(start, index=t.index).fillna(0.0)
+    net = t["rss_net_bytes"].notna().all() and len(t) > 0
+    t["y_mib"] = (t["rss_net_bytes"] if net else t["rss_bytes"]) / MIB
+    return t.sort_values(["allocator", "repetition", "t_ms"]).reset_index(drop=True)
+
+
+def median_curve(reps, lo, hi, step):
+    """(x, y): the median over repetitions of y_mib on a grid lo..hi by
+    `step`, each repetition linearly interpolated between its samples and
+    left out where it has none; NaN where no repetition covers x."""
+    x = np.arange(lo, hi + step / 2, step)
+    ys = []
+    for _, g in reps.groupby("repetition"):
+        y = np.interp(x, g["x_ms"], g["y_mib"], left=np.nan, right=np.nan)
+        ys.append(y)
+    if not ys:
+        return x, np.full_like(x, np.nan)
+    stacked = np.vstack(ys)
+    with np.errstate(all="ignore"):
+        y = np.full(len(x), np.nan)
+        have = ~np.all(np.isnan(stacked), axis=0)
+        y[have] = np.nanmedian(stacked[:, have], axis=0)
+    return x, y
+
+
+def timeline_window(reps, before_ms=None):
+    """(lo, hi) of the x axis: from `before_ms` (default: as long as the
+    settle delay) before the settle stage to its end; the whole timeline when
+    there is no settle stage."""
+    s = reps[reps["stage"] == "settle"]
+    if s.empty:
+        return float(reps["x_ms"].min()), float(reps["x_ms"].max())
+    settle_ms = float(s["x_ms"].max())
+    before = max(settle_ms, 1.0) if before_ms is None else before_ms
+    return -before, settle_ms
+
+
+def rss_timeline(tl, out_path, workload, profile, before_ms=None, marks_ms=(), marks_text=None,
+                 footer=None, formats=("png",)):
+    """RSS over time of one (workload, profile) of a timeline.csv, a panel
+    per thread count (and a row of panels per group of allocators when there
+    are many): each repetition a thin line, the median over repetitions a
+    thick one (from 0 ms: before it the repetitions' replays do not line up),
+    0 ms the end of the timed replays (the settle delay shaded),
+    net RSS 0 the harness's baseline. `marks_ms`: vertical dotted lines (e.g.
+    reclaim periods), labelled `marks_text`. Up to six allocators share each
+    panel. Returns the paths written;
+    NothingToPlot when the timeline has no rows for it."""
+    p = tl[(tl["workload"] == workload) & (tl["profile"] == profile) &
+           ~tl["allocator"].isin(EXCLUDE)]
+    threads = sorted(p["threads"].unique())
+    if not threads:
+        raise NothingToPlot(f"timeline.csv has no rows for {cell_label(workload, profile)}")
+    names = set(p["allocator"])
+    # A few allocators share one panel (the comparison is the point); many
+    # get a row of panels per group so that lines on the same value stay apart.
+    groups = [allocator_order(names)] if len(names) <= 6 else line_groups(names)
+    fig, axes = plt.subplots(len(groups), len(threads), figsize=(5.2 * len(threads) + 2.2,
+                                                                 2.6 * len(groups) + 1.4),
+                             sharex=True, sharey=True, squeeze=False)
+    net = p["rss_net_bytes"].notna().all()
+    for col, t in enumerate(threads):
+        reps = timeline_reps(tl, workload, profile, t)
+        lo, hi = timeline_window(reps, before_ms)
+        shown = reps[(reps["x_ms"] >= lo) & (reps["x_ms"] <= hi)]
+        period = float(np.median(np.diff(np.sort(reps["t_ms"].unique())))) if len(reps) > 2 else 1
+        step = max(period / 2, (hi - lo) / 400)
+        n = reps.groupby("allocator")["repetition"].nunique()
+        axes[0, col].set_title(f"{threads_text(t)}, {n_text(n)} repetitions", fontsize=9)
+        has_settle = (reps["stage"] == "settle").any()
+        axes[-1, col].set_xlabel("ms since the end of the timed replays" if has_settle
+                                 else "ms since the program started", fontsize=8)
+        for row, group in enumerate(groups):
+            ax = axes[row, col]
+            if has_settle:
+                ax.axvspan(0, hi, color="0.9", zorder=0)
+            for m in marks_ms:
+                ax.axvline(m, color="0.4", linestyle=":", linewidth=0.8, zorder=1)
+            for a in group:
+                colour, marker = allocator_style(a)
+                mine = reps[reps["allocator"] == a]
+                for _, g in shown[shown["allocator"] == a].groupby("repetition"):
+                    ax.plot(g["x_ms"], g["y_mib"], color=colour, linewidth=0.6, alpha=0.35)
+                # Repetitions are aligned at the settle start: before it their
+                # replays are at different points, so no median there.
+                x, y = median_curve(mine, max(lo, 0.0) if has_settle else lo, hi, step)
+                ax.plot(x, y, color=colour, linewidth=1.8, label=a)
+            if net:
+                ax.axhline(0, color="0.2", linestyle="--", linewidth=0.8)
+            ax.set_xlim(lo, hi)
+            ax.grid(alpha=0.3)
+            ax.tick_params(labelsize=7)
+        if has_settle:
+            axes[0, col].text(hi, 0.98, "settle: idle, nothing live ", ha="right", va="top",
+                              fontsize=7, transform=axes[0, col].get_xaxis_transform())
+            axes[0, col].text(lo, 0.98, " end of the timed replays", ha="left", va="top",
+                              fontsize=7, transform=axes[0, col].get_xaxis_transform())
+    what = "net RSS, MiB" if net else "RSS, MiB"
+    for row, group in enumerate(groups):
+        axes[row, 0].set_ylabel(what, fontsize=8)
+        handles = [Line2D([], [], color=allocator_style(a)[0], linewidth=1.8, label=a)
+                   for a in group]
+        if marks_ms and marks_text:
+            handles.append(Line2D([], [], color="0.4", linestyle=":", label=marks_text))
+        if net:
+            handles.append(Line2D([], [], color="0.2", linestyle="--",
+                                  label="harness baseline (net 0)"))
+        axes[row, -1].legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0),
+                             fontsize=7, frameon=False, borderaxespad=0)
+    axes[0, 0].set_ylim(bottom=min(0, axes[0, 0].get_ylim()[0]))
+    fig.suptitle(wrap_lines([f"Memory over time: {cell_label(workload, profile)} "
+                             f"(timeline.csv, {what}); thin lines: each repetition, thick: "
+                             "their median"], fig.get_figwidth(), 10), fontsize=10)
+    fig.subplots_adjust(top=0.85)
     fig.tight_layout()
     return save_figure(fig, out_path, footer, formats)
 

@@ -17,12 +17,16 @@ COLUMNS = [
     "peak_live_method", "overhead_ratio", "overhead_ratio_raw", "overhead_bytes", "minflt",
     "majflt", "nvcsw", "nivcsw", "user_s", "sys_s", "allocs", "frees", "reallocs",
     "total_ops", "trace_hash", "warmup", "adapter_version", "cell_s",
+    "settled_rss_bytes", "settled_rss_net_bytes",
     "repair_dropped_frees", "repair_unknown_reallocs", "repair_leaks_freed",
 ]
 
-# Columns added to schema 2 after its first release, at its end: a file
-# written before them lacks them and reads with the columns empty (NaN).
-ADDED_COLUMNS = ["repair_dropped_frees", "repair_unknown_reallocs", "repair_leaks_freed"]
+# Columns added to schema 2 after its first files were written, always at the
+# end, in this order: a file that stops before some of them (an older
+# allocbench) is read with them empty (NaN). The settled RSS (issue 14), then
+# a recorded trace's repairs (issue 13).
+ADDED_COLUMNS = ["settled_rss_bytes", "settled_rss_net_bytes",
+                 "repair_dropped_frees", "repair_unknown_reallocs", "repair_leaks_freed"]
 
 # The schema 1 header, only to recognise an old file and say so.
 COLUMNS_V1 = [
@@ -78,25 +82,32 @@ def _declared_version(df):
     return str(df["schema_version"].iloc[0]).strip()
 
 
+def _accepted_headers():
+    """COLUMNS, and COLUMNS without each tail of ADDED_COLUMNS (older files)."""
+    base = COLUMNS[:len(COLUMNS) - len(ADDED_COLUMNS)]
+    return [base + ADDED_COLUMNS[:k] for k in range(len(ADDED_COLUMNS) + 1)]
+
+
 def _add_later_columns(df):
-    """A schema 2 file from before LATER_COLUMNS gets them, with their
-    defaults, in COLUMNS order; any other header is left for _check_header."""
+    """A schema 2 file from before a LATER_COLUMNS column gets it, with its
+    default, at its place in COLUMNS; any other header is left for
+    _check_header."""
     cols = list(df.columns)
-    if cols == [c for c in COLUMNS if c not in LATER_COLUMNS]:
-        for c, default in LATER_COLUMNS.items():
+    for c, default in LATER_COLUMNS.items():
+        if c in cols:
+            continue
+        with_c = cols[:COLUMNS.index(c)] + [c] + cols[COLUMNS.index(c):]
+        if with_c in _accepted_headers():
             df.insert(COLUMNS.index(c), c, default)
+            cols = with_c
     return df
 
 
 def _check_header(path, df):
-    """SchemaError unless the header is exactly COLUMNS; an older schema is named."""
+    """SchemaError unless the header is COLUMNS, or COLUMNS without a tail of
+    ADDED_COLUMNS; an older schema is named."""
     cols = list(df.columns)
-    if cols == COLUMNS:
-        return
-    missing_added = [c for c in ADDED_COLUMNS if c not in cols]
-    if missing_added and cols == [c for c in COLUMNS if c not in missing_added]:
-        for c in missing_added:
-            df[c] = ""
+    if cols in _accepted_headers():
         return
     version = _declared_version(df)
     if cols == COLUMNS_V1 or version == "1":
@@ -130,7 +141,8 @@ def load_results(path):
     such), an unknown status, a non-numeric value in a
     numeric column, or an ok row without wall_s, mops or ns_per_op (an
     `allocbench exec` row, workload exec:NAME, needs only wall_s). Empty
-    numeric fields become NaN.
+    numeric fields become NaN. A file written before the ADDED_COLUMNS
+    existed is read with them empty, so the result always has COLUMNS.
     """
     try:
         df = pd.read_csv(path, dtype=str, keep_default_na=False)
@@ -141,6 +153,9 @@ def load_results(path):
     except (pd.errors.ParserError, UnicodeDecodeError) as e:
         raise SchemaError(f"{path}: not a CSV file ({e})")
     _check_header(path, _add_later_columns(df))
+    for col in ADDED_COLUMNS:
+        if col not in df.columns:
+            df[col] = ""
     bad_version = df[df["schema_version"] != str(SCHEMA_VERSION)]
     if len(bad_version):
         raise SchemaError(f"{path}: row {bad_version.index[0] + 2} has schema_version "
@@ -227,6 +242,55 @@ def load_phases(path):
         if num.isna().any():
             row = num[num.isna()].index[0]
             raise SchemaError(f"{path}: row {row + 2}, column {col}: not a number")
+        df[col] = num
+    return df
+
+
+# timeline.csv of `allocbench run --timeline` (one cell's RSS samples per
+# row group) and of `allocbench exec` (one program run's).
+TIMELINE_COLUMNS = ["run_id", "allocator", "workload", "profile", "threads", "repetition",
+                    "t_ms", "stage", "rss_bytes", "rss_net_bytes"]
+EXEC_TIMELINE_COLUMNS = ["run_id", "allocator", "rep", "t_ms", "rss_bytes"]
+TIMELINE_STAGES = {"setup", "warmup", "timed", "settle", "latency", "exit"}
+
+
+def load_timeline(path, exec_workload="exec"):
+    """Reads a timeline.csv of either kind as TIMELINE_COLUMNS, numbers as
+    numbers. An exec timeline (EXEC_TIMELINE_COLUMNS) gets workload
+    `exec_workload`, profile default, threads 1, stage "run" and no net RSS
+    (NaN). SchemaError naming the problem when the file is missing, has other
+    columns, an unknown stage or a value that is not a number (rss_net_bytes
+    may be empty)."""
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except FileNotFoundError:
+        raise SchemaError(f"{path}: no such file")
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as e:
+        raise SchemaError(f"{path}: not a timeline.csv ({e})")
+    cols = list(df.columns)
+    if cols == EXEC_TIMELINE_COLUMNS:
+        df = df.rename(columns={"rep": "repetition"})
+        df["workload"], df["profile"], df["threads"] = exec_workload, "default", "1"
+        df["stage"], df["rss_net_bytes"] = "run", ""
+        df = df[TIMELINE_COLUMNS]
+    elif cols == TIMELINE_COLUMNS:
+        bad = df[~df["stage"].isin(TIMELINE_STAGES)]
+        if len(bad):
+            raise SchemaError(f"{path}: row {bad.index[0] + 2} has unknown stage "
+                              f"{bad['stage'].iloc[0]!r}")
+    else:
+        raise SchemaError(f"{path}: not an allocbench timeline.csv (columns "
+                          f"{', '.join(cols[:5])}...)")
+    for col in ["threads", "repetition", "t_ms", "rss_bytes", "rss_net_bytes"]:
+        values = df[col].replace("", None)
+        num = pd.to_numeric(values, errors="coerce")
+        bad = num.isna() & values.notna()
+        if col != "rss_net_bytes":
+            bad = bad | values.isna()
+        if bad.any():
+            row = bad[bad].index[0]
+            raise SchemaError(f"{path}: row {row + 2}, column {col}: "
+                              f"{df[col].iloc[row]!r} is not a number")
         df[col] = num
     return df
 

@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from allocplot import figures  # noqa: E402
-from allocplot.load import load_context, load_phases, ok_rows  # noqa: E402
+from allocplot.load import load_context, load_phases, load_timeline, ok_rows  # noqa: E402
 from allocplot.stats import summarize  # noqa: E402
 # The style tables and allocator_style are re-exported: they were defined
 # here before style.py held them.
@@ -428,6 +428,10 @@ def _figure_jobs(df, results_dir, baseline, skipped):
     for w, p in figures.timeline_cells(phases) if phases is not None else []:
         jobs.append((f"memory_timeline_{figures.file_part(w, p)}.png",
                      partial(figures.memory_timeline, phases, workload=w, profile=p)))
+    tl = run_timeline(df, results_dir)
+    for w, p in figures.rss_timeline_cells(tl) if tl is not None else []:
+        jobs.append((f"rss_timeline_{figures.file_part(w.replace(':', '_'), p)}.png",
+                     partial(figures.rss_timeline, tl, workload=w, profile=p)))
     for t in sorted(ok_rows(df)["threads"].unique()):
         jobs.append((f"time_vs_memory_t{int(t)}.png",
                      partial(figures.time_vs_memory, df, threads=t, time_metric=metric)))
@@ -451,12 +455,25 @@ def run_phases(df, results_dir, skipped):
     return phases.merge(keep, on=["allocator", "workload", "profile"])
 
 
+def run_timeline(df, results_dir):
+    """The rows of results_dir/timeline.csv (`run --timeline`, or `exec`,
+    whose rows get the exec workload of `df`) of the allocators and
+    workloads in `df`, or None when there is no such file."""
+    path = os.path.join(results_dir, "timeline.csv") if results_dir else None
+    if path is None or not os.path.isfile(path):
+        return None
+    execs = sorted({w for w in df["workload"] if str(w).startswith("exec:")})
+    tl = load_timeline(path, exec_workload=execs[0] if len(execs) == 1 else "exec")
+    keep = df[["allocator", "workload", "profile"]].drop_duplicates()
+    return tl.merge(keep, on=["allocator", "workload", "profile"])
+
+
 # Figures with one fixed name, and the prefixes of those written once per
 # workload or thread count: plot_all removes any other file of these names
 # from out_dir, so it never mixes two runs.
 FIXED_FIGURES = PLOT_NAMES + OPTIONAL_PLOT_NAMES + ["heatmap_time.png", "heatmap_memory.png"]
 FIGURE_PREFIXES = ("ratio_dots_", "scaling_", "latency_ladder_", "memory_timeline_",
-                   "time_vs_memory_")
+                   "rss_timeline_", "time_vs_memory_")
 
 # One sentence per figure (a file name, or the prefix of a family of files),
 # for a report that embeds them; caption() finds the one of a file.
@@ -488,6 +505,9 @@ CAPTIONS = {
     "thread count, log scale.",
     "memory_timeline_": "Net RSS kept after each phase of one workload (phases.csv), one line "
     "per allocator, one panel per thread count.",
+    "rss_timeline_": "RSS over time of one workload (timeline.csv of `run --timeline`, net of "
+    "the harness's baseline, or of `exec`), one line per repetition and a thick median per "
+    "allocator, 0 ms at the end of the timed replays with the settle delay shaded.",
     "time_vs_memory_": "Median time per operation against median peak RSS of each allocator, "
     "one panel per workload at one thread count, log-log; the dashed staircase is the Pareto "
     "front (no other allocator is both faster and smaller).",

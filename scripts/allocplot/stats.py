@@ -25,6 +25,9 @@ METRIC_NOTES = {
     "final_rss_bytes": "raw, including the harness's own footprint",
     "peak_rss_net_bytes": "net of the harness's footprint (baseline_rss_bytes)",
     "final_rss_net_bytes": "net of the harness's footprint (baseline_rss_bytes)",
+    "settled_rss_bytes": "raw, including the harness's own footprint, after the settle delay",
+    "settled_rss_net_bytes": "net of the harness's footprint (baseline_rss_bytes), after the "
+                             "settle delay",
     "overhead_ratio": "peak RSS net of the harness's footprint over peak live bytes",
     "overhead_ratio_raw": "raw peak RSS, including the harness's footprint, over peak live bytes",
     "overhead_bytes": "peak RSS net of the harness's footprint minus peak live bytes",

@@ -87,7 +87,8 @@ class LoadTest(TempDir):
     def test_repair_columns_are_numbers(self):
         lines = open(FIXTURE).read().splitlines()
         rows = [lines[0] + "," + ",".join(ADDED_COLUMNS)]
-        rows += [line + ",1,0,5" for line in lines[1:]]
+        values = ",".join(["1"] * (len(ADDED_COLUMNS) - 1) + ["5"])
+        rows += [line + "," + values for line in lines[1:]]
         df = load_results(self.write("rep.csv", "\n".join(rows) + "\n"))
         self.assertEqual(list(df.columns), COLUMNS)
         self.assertEqual(set(df["repair_leaks_freed"]), {5})

@@ -405,9 +405,18 @@ TEST(InhouseAlloc, HugeReallocGrowthTakesItsTailFromTheCache) {
   long faults = thread_minor_faults() - f0;
   EXPECT_LT(faults, 64) << "the new tail (512 pages) faulted";
   fill(q, grown, 13);
-  char* r = static_cast<char*>(alloc_realloc(q, size_t{9} << 20));  // grows the multi-VMA block again
+  char* r = static_cast<char*>(alloc_realloc(q, size_t{9} << 20));  // several VMAs now: copied
   ASSERT_NE(r, nullptr);
   EXPECT_TRUE(check(r, grown, 13));
+  alloc_census(&after);
+  EXPECT_EQ(after.huge_cached, 1u);  // q's mapping
+  // A larger block does not try to grow the split mapping by mremap (which
+  // fails on several VMAs and then unmapped it): it stays cached.
+  void* big = alloc_malloc(size_t{12} << 20);
+  ASSERT_NE(big, nullptr);
+  alloc_census(&after);
+  EXPECT_EQ(after.huge_cached, 1u) << "the split mapping was grown (or dropped)";
+  alloc_free(big);
   alloc_free(r);
   alloc_trim();
   EXPECT_TRUE(census_no_leak_since(census));

@@ -400,8 +400,8 @@ Segment* huge_cache_take(size_t total, bool grow) {
     size_t sz = (*link)->map_size;
     if (sz >= total) {
       if (best == nullptr || sz < (*best)->map_size) best = link;
-    } else if (below == nullptr || sz > (*below)->map_size) {
-      below = link;
+    } else if ((*link)->split == 0 && (below == nullptr || sz > (*below)->map_size)) {
+      below = link;  // a split mapping cannot be grown by mremap
     }
   }
   Segment** pick = best != nullptr ? best : (grow ? below : nullptr);
@@ -457,6 +457,7 @@ void* alloc_huge_aligned(Heap* h, size_t n, size_t alignment, bool* zeroed) {
   if (alignment > kSegmentSize) platform::unmap_pages(base, alignment - kSegmentSize);
   *zeroed = true;
   seg->map_size = kSegmentSize + body;
+  seg->split = 0;
   segment_register(seg, true);
   g_mapped.fetch_add(seg->map_size, std::memory_order_relaxed);
   return huge_setup(h, seg, kSegmentSize);
@@ -496,6 +497,7 @@ void* alloc_huge(Heap* h, size_t n, size_t alignment, bool* zeroed) {
       return nullptr;
     }
     seg->map_size = total;
+    seg->split = 0;
     segment_register(seg, true);
     g_mapped.fetch_add(total, std::memory_order_relaxed);
   }
@@ -533,6 +535,7 @@ void* realloc_huge(Heap* h, Segment* seg, size_t n) {
       return q;
     }
   }
+  if (seg->split != 0) return nullptr;  // several VMAs: the caller copies
   void* dest = platform::map_aligned(new_total, kSegmentSize);
   if (dest == nullptr) return nullptr;
   if (!remap_registered(seg, old_total, new_total, dest)) {
@@ -576,8 +579,9 @@ Segment* huge_cache_pop_for(size_t bytes) {
 // would page-fault on every page when written. Moves the resident pages of a
 // cached huge mapping there instead (mremap, no copy: no faults for the part
 // they cover; issue 14). The moved-in pages hold stale bytes, which realloc
-// allows. The block's mapping is then several VMAs, so a later mremap of the
-// whole block may fail: realloc and the cache handle that (copy, or unmap).
+// allows. The block's mapping is then several VMAs (Segment::split), so it
+// is never grown by mremap again: realloc copies it, the cache reuses it only
+// where it fits as it is.
 void huge_fill_tail(Segment* seg, size_t old_total, size_t new_total) {
   size_t tail = new_total - old_total;
   Segment* c = huge_cache_pop_for(tail);
@@ -585,7 +589,9 @@ void huge_fill_tail(Segment* seg, size_t old_total, size_t new_total) {
   size_t have = c->map_size;
   size_t take = have < tail ? have : tail;
   segment_register(c, false);  // before the move: the old range becomes free address space
-  if (platform::remap_pages_to(c, have, take, reinterpret_cast<char*>(seg) + old_total) != 0) {
+  if (platform::remap_pages_to(c, have, take, reinterpret_cast<char*>(seg) + old_total) == 0) {
+    seg->split = 1;
+  } else {
     platform::unmap_pages(c, have);
   }
   g_mapped.fetch_sub(have, std::memory_order_relaxed);

@@ -197,6 +197,8 @@ struct Segment {
   size_t map_size;            // bytes mapped (huge: whole mapping)
   size_t huge_offset;         // huge: offset of the user block
   uint64_t freed_ns;          // g_lock: when it entered the segment or huge cache
+  uint64_t split;             // huge: nonzero once huge_fill_tail made the mapping several VMAs
+                              // (an mremap of all of it then fails: never grown by mremap)
   Page pages[kSlotsPerSegment];  // owner: descriptor per slot (pages[0] unused)
   Page sentinel;                 // set once: flags kPageSentinel, delta 0; what page_of finds
                                  // for an address exactly 4 MiB past the header (a foreign

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <mutex>
@@ -403,7 +404,11 @@ TEST(InhouseAlloc, HugeReallocGrowthTakesItsTailFromTheCache) {
   long f0 = thread_minor_faults();
   for (size_t off = n; off < grown; off += 4096) q[off] = 1;
   long faults = thread_minor_faults() - f0;
+#if !defined(__SANITIZE_THREAD__)  // TSan's shadow of the new address range faults on its own
   EXPECT_LT(faults, 64) << "the new tail (512 pages) faulted";
+#else
+  (void)faults;
+#endif
   fill(q, grown, 13);
   char* r = static_cast<char*>(alloc_realloc(q, size_t{9} << 20));  // several VMAs now: copied
   ASSERT_NE(r, nullptr);
@@ -462,7 +467,8 @@ TEST(InhouseAlloc, VeryLargeHugeBlocksAreUnmappedOnFree) {
 // default) is decommitted at the heap's next span operation, and cached huge
 // mappings are unmapped.
 TEST(InhouseAlloc, DecayReturnsUnusedMemoryToTheOs) {
-  alloc_trim();
+  alloc_trim();  // a purge: the next tick that keeps nothing is 10 periods (1 s) away
+  auto since_trim = [t0 = std::chrono::steady_clock::now()] { return std::chrono::steady_clock::now() - t0; };
   std::vector<void*> v;
   for (int i = 0; i < 24; ++i) {
     void* p = alloc_malloc(size_t{1} << 20);
@@ -488,7 +494,9 @@ TEST(InhouseAlloc, DecayReturnsUnusedMemoryToTheOs) {
     ASSERT_NE(t, nullptr);
     alloc_free(t);
   }
-  EXPECT_LT(stats().bytes_purged, freed.bytes_purged + (size_t{8} << 20)) << "slack purged early";
+  if (since_trim() < std::chrono::milliseconds(900)) {  // a slow build (TSan) may pass the full tick
+    EXPECT_LT(stats().bytes_purged, freed.bytes_purged + (size_t{8} << 20)) << "slack purged early";
+  }
   // ...and goes at the first tick that keeps nothing (every 10 periods since
   // the last purge), as does the rest.
   for (int tick = 0; tick < 10; ++tick) {

@@ -115,6 +115,8 @@ char* huge_setup(Heap* h, Segment* seg, size_t off);
 void* alloc_huge_aligned(Heap* h, size_t n, size_t alignment, bool* zeroed);
 void* alloc_huge(Heap* h, size_t n, size_t alignment, bool* zeroed);
 void* realloc_huge(Heap* h, Segment* seg, size_t n);
+Segment* huge_cache_pop_for(size_t bytes);
+void huge_fill_tail(Segment* seg, size_t old_total, size_t new_total);
 bool remap_registered(Segment* seg, size_t old_total, size_t new_total, void* dest);
 void free_huge(Heap* h, Segment* seg);
 

@@ -32,6 +32,7 @@ void heap_purge(Heap* h) {
     seg->dirty_mask &= ~m;
   }
   h->dirty_free_bytes = 0;
+  h->decay_full_ns = platform::now_ns();
 }
 
 void segment_unmap(Segment* seg, size_t bytes) {
@@ -90,18 +91,30 @@ void caches_decay(uint64_t now) {
 // not been reused since are decommitted; the rest become stale. So memory is
 // returned between one and two decay periods (ALLOC_DECAY_MS, default 100 ms)
 // after it was last used, and memory freed and reused within a period never
-// costs a page fault. Ticks happen on the owner's span operations; an idle
+// costs a page fault. Stale slots are kept while the heap's free dirty bytes
+// are at most 1/kDecayKeepDivisor of its peak active bytes over the last two
+// epochs: a live set that hovers around a target (mixed_sizes) keeps its
+// fragmentation slack resident instead of purging it and faulting it back a
+// period later, which cost 10-22k faults per round at 2 threads (issue 14).
+// Once the heap's activity drops, the peak follows within two ticks and the
+// rest is purged. Every kDecayFullPeriods periods (1 s) a tick keeps
+// nothing, so slack left unused for that long is returned as well. Ticks happen on the owner's span operations; an idle
 // heap keeps its free memory until its next span operation, alloc_trim or
 // thread exit. Cost when no tick is due: one clock read (vDSO).
 ALLOC_NOINLINE void heap_decay(Heap* h, uint64_t now) {
   h->decay_tick_ns = now;
+  size_t keep = (h->active_peak > h->active_peak_prev ? h->active_peak : h->active_peak_prev) / kDecayKeepDivisor;
+  if (g_decay_ns == 0 || now - h->decay_full_ns >= kDecayFullPeriods * g_decay_ns) {
+    keep = 0;  // ALLOC_DECAY_MS=0 purges at once; every kDecayFullPeriods the kept slack goes too
+    h->decay_full_ns = now;
+  }
   h->active_peak_prev = h->active_peak;
   h->active_peak = h->active_bytes;
   Segment* seg = h->segments;
   while (seg != nullptr) {
     Segment* next = seg->next;
     uint64_t fd = free_dirty(seg);
-    uint64_t m = seg->stale_mask & fd;
+    uint64_t m = h->dirty_free_bytes > keep ? seg->stale_mask & fd : 0;  // kept slack stays stale
     if (m != 0) {
       purge_range(seg, m);
       seg->dirty_mask &= ~m;
@@ -387,8 +400,8 @@ Segment* huge_cache_take(size_t total, bool grow) {
     size_t sz = (*link)->map_size;
     if (sz >= total) {
       if (best == nullptr || sz < (*best)->map_size) best = link;
-    } else if (below == nullptr || sz > (*below)->map_size) {
-      below = link;
+    } else if ((*link)->split == 0 && (below == nullptr || sz > (*below)->map_size)) {
+      below = link;  // a split mapping cannot be grown by mremap
     }
   }
   Segment** pick = best != nullptr ? best : (grow ? below : nullptr);
@@ -444,6 +457,7 @@ void* alloc_huge_aligned(Heap* h, size_t n, size_t alignment, bool* zeroed) {
   if (alignment > kSegmentSize) platform::unmap_pages(base, alignment - kSegmentSize);
   *zeroed = true;
   seg->map_size = kSegmentSize + body;
+  seg->split = 0;
   segment_register(seg, true);
   g_mapped.fetch_add(seg->map_size, std::memory_order_relaxed);
   return huge_setup(h, seg, kSegmentSize);
@@ -483,6 +497,7 @@ void* alloc_huge(Heap* h, size_t n, size_t alignment, bool* zeroed) {
       return nullptr;
     }
     seg->map_size = total;
+    seg->split = 0;
     segment_register(seg, true);
     g_mapped.fetch_add(total, std::memory_order_relaxed);
   }
@@ -520,6 +535,7 @@ void* realloc_huge(Heap* h, Segment* seg, size_t n) {
       return q;
     }
   }
+  if (seg->split != 0) return nullptr;  // several VMAs: the caller copies
   void* dest = platform::map_aligned(new_total, kSegmentSize);
   if (dest == nullptr) return nullptr;
   if (!remap_registered(seg, old_total, new_total, dest)) {
@@ -532,7 +548,53 @@ void* realloc_huge(Heap* h, Segment* seg, size_t n) {
   g_active.fetch_add(new_total - old_total, std::memory_order_relaxed);
   count_free(h, old_total - off);
   count_alloc(h, new_total - off);
+  huge_fill_tail(seg, old_total, new_total);
   return reinterpret_cast<char*>(seg) + off;
+}
+
+// Takes the cached huge mapping that best covers `bytes`: the smallest one
+// at least that large, else the largest. nullptr if the cache is empty.
+Segment* huge_cache_pop_for(size_t bytes) {
+  if (g_huge_cache_count.load(std::memory_order_relaxed) == 0) return nullptr;  // checked again under the lock
+  g_lock.lock();
+  Segment** pick = nullptr;
+  for (Segment** link = &g_huge_cache; *link != nullptr; link = &(*link)->next) {
+    size_t sz = (*link)->map_size;
+    size_t have = pick == nullptr ? 0 : (*pick)->map_size;
+    bool better = pick == nullptr || (sz >= bytes ? (have < bytes || sz < have) : (have < bytes && sz > have));
+    if (better) pick = link;
+  }
+  Segment* seg = nullptr;
+  if (pick != nullptr) {
+    seg = *pick;
+    *pick = seg->next;
+    g_huge_cache_bytes -= seg->map_size;
+    g_huge_cache_count.fetch_sub(1, std::memory_order_relaxed);
+  }
+  g_lock.unlock();
+  return seg;
+}
+
+// A huge block grown by mremap has a fresh tail [old_total, new_total) that
+// would page-fault on every page when written. Moves the resident pages of a
+// cached huge mapping there instead (mremap, no copy: no faults for the part
+// they cover; issue 14). The moved-in pages hold stale bytes, which realloc
+// allows. The block's mapping is then several VMAs (Segment::split), so it
+// is never grown by mremap again: realloc copies it, the cache reuses it only
+// where it fits as it is.
+void huge_fill_tail(Segment* seg, size_t old_total, size_t new_total) {
+  size_t tail = new_total - old_total;
+  Segment* c = huge_cache_pop_for(tail);
+  if (c == nullptr) return;
+  size_t have = c->map_size;
+  size_t take = have < tail ? have : tail;
+  segment_register(c, false);  // before the move: the old range becomes free address space
+  if (platform::remap_pages_to(c, have, take, reinterpret_cast<char*>(seg) + old_total) == 0) {
+    seg->split = 1;
+  } else {
+    platform::unmap_pages(c, have);
+  }
+  g_mapped.fetch_sub(have, std::memory_order_relaxed);
 }
 
 // Puts a freed huge mapping into the global cache (kept resident, so its

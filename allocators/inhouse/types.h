@@ -52,6 +52,8 @@ constexpr size_t kExtendBytes = 4096;                   // free-list build batch
 constexpr size_t kPurgeCapMin = size_t{64} << 20;      // dirty free bytes a heap may keep...
 constexpr size_t kResidentCapFactor = 2;                // ...or what keeps active + free resident <= this x peak
 constexpr uint64_t kDecayMsDefault = 100;               // free memory unused this long is purged
+constexpr size_t kDecayKeepDivisor = 2;                 // ...beyond 1/this of the recent peak of active bytes
+constexpr uint64_t kDecayFullPeriods = 10;              // ...and every this many periods, all of it
 constexpr uint32_t kMaxSpareSegments = 64;              // empty segments a heap keeps (their resident
                                                         // memory is bounded by the hard cap and the
                                                         // decay; purged ones are released at decay ticks)
@@ -76,6 +78,19 @@ ALLOC_INLINE constexpr int class_of_large(size_t n) {  // 128 < n <= kMaxClassSi
   return 9 + (b - 7) * 4 + q;
 }
 
+// Span length of a class page. Classes up to 8 KiB: one slot (8+ blocks).
+// Larger ("medium") classes: the fewest slots that hold kMediumPageBlocks
+// blocks (one slot up to 32 KiB, two above). 2 rather than 4 blocks: peak
+// RSS on rl_churn/default at 1 thread 1.09x jemalloc's (net of the
+// harness) against 1.15x, the same at 2 threads. They used to get 8 slots (512 KiB) each; with few live blocks per
+// class (64 B-aligned 8-64 KiB buffers in rl_churn) every class then kept a
+// 512 KiB page whose blocks all became resident in turn, about 7 MB for a
+// live set of 1-5 MB (issue 14).
+constexpr size_t kMediumPageBlocks = 2;
+constexpr size_t medium_class_slots(size_t s) {
+  return s <= 8192 ? 1 : (kMediumPageBlocks * s + kSlotSize - 1) / kSlotSize;
+}
+
 struct ClassTables {
   uint8_t small[65];                // class of sizes 0..1024 indexed by (n + 15) / 16
   uint32_t size[kNumClasses];       // block size of each class
@@ -90,7 +105,7 @@ struct ClassTables {
       size_t s = class_size_of(c);
       size[c] = static_cast<uint32_t>(s);
       align[c] = static_cast<uint32_t>(s & (~s + 1));
-      slots[c] = s <= 8192 ? 1 : 8;
+      slots[c] = static_cast<uint8_t>(medium_class_slots(s));
     }
   }
 };
@@ -184,6 +199,8 @@ struct Segment {
   size_t map_size;            // bytes mapped (huge: whole mapping)
   size_t huge_offset;         // huge: offset of the user block
   uint64_t freed_ns;          // g_lock: when it entered the segment or huge cache
+  uint64_t split;             // huge: nonzero once huge_fill_tail made the mapping several VMAs
+                              // (an mremap of all of it then fails: never grown by mremap)
   Page pages[kSlotsPerSegment];  // owner: descriptor per slot (pages[0] unused)
   Page sentinel;                 // set once: flags kPageSentinel, delta 0; what page_of finds
                                  // for an address exactly 4 MiB past the header (a foreign
@@ -224,6 +241,7 @@ struct alignas(64) Heap {
   size_t active_peak = 0;             // owner: most active_bytes since the last decay tick
   size_t active_peak_prev = 0;        // owner: most active_bytes in the epoch before that
   uint64_t decay_tick_ns = 0;         // owner: time of the last decay tick (heap_decay)
+  uint64_t decay_full_ns = 0;         // owner: time of the last decay tick that kept no slack (or purge)
   uint32_t empty_segments = 0;        // owner: segments with no span
   uint32_t state = 0;                 // g_lock: HeapState
   Heap* next_all = nullptr;           // g_lock: registry of every heap (append only)

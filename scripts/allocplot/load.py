@@ -82,10 +82,13 @@ def _declared_version(df):
     return str(df["schema_version"].iloc[0]).strip()
 
 
-def _accepted_headers():
-    """COLUMNS, and COLUMNS without each tail of ADDED_COLUMNS (older files)."""
+def _accepted(cols):
+    """True for COLUMNS, and for COLUMNS without some of ADDED_COLUMNS (files
+    of older builds, which had some of the added columns and not others:
+    each was added in its own change), the rest in COLUMNS order."""
     base = COLUMNS[:len(COLUMNS) - len(ADDED_COLUMNS)]
-    return [base + ADDED_COLUMNS[:k] for k in range(len(ADDED_COLUMNS) + 1)]
+    return (cols[:len(base)] == base and
+            cols[len(base):] == [c for c in ADDED_COLUMNS if c in cols[len(base):]])
 
 
 def _add_later_columns(df):
@@ -97,17 +100,17 @@ def _add_later_columns(df):
         if c in cols:
             continue
         with_c = cols[:COLUMNS.index(c)] + [c] + cols[COLUMNS.index(c):]
-        if with_c in _accepted_headers():
+        if _accepted(with_c):
             df.insert(COLUMNS.index(c), c, default)
             cols = with_c
     return df
 
 
 def _check_header(path, df):
-    """SchemaError unless the header is COLUMNS, or COLUMNS without a tail of
+    """SchemaError unless the header is COLUMNS, or COLUMNS without some of
     ADDED_COLUMNS; an older schema is named."""
     cols = list(df.columns)
-    if cols in _accepted_headers():
+    if _accepted(cols):
         return
     version = _declared_version(df)
     if cols == COLUMNS_V1 or version == "1":
@@ -156,6 +159,7 @@ def load_results(path):
     for col in ADDED_COLUMNS:
         if col not in df.columns:
             df[col] = ""
+    df = df[COLUMNS].copy()  # The added columns a file lacked, in their places.
     bad_version = df[df["schema_version"] != str(SCHEMA_VERSION)]
     if len(bad_version):
         raise SchemaError(f"{path}: row {bad_version.index[0] + 2} has schema_version "

@@ -41,6 +41,16 @@ void segment_unmap(Segment* seg, size_t bytes) {
   g_mapped.fetch_sub(bytes, std::memory_order_relaxed);
 }
 
+// Removes the cached huge mapping at *link from the cache (g_lock held) and
+// returns it.
+static Segment* huge_cache_unlink(Segment** link) {
+  Segment* seg = *link;
+  *link = seg->next;
+  g_huge_cache_bytes -= seg->map_size;
+  g_huge_cache_count.fetch_sub(1, std::memory_order_relaxed);
+  return seg;
+}
+
 // Decay of the global caches: cached empty segments idle for a decay period
 // are decommitted (they stay mapped for reuse); cached huge mappings idle for
 // a decay period are unmapped. At most one thread per period does this.
@@ -69,9 +79,7 @@ void caches_decay(uint64_t now) {
   while (*link != nullptr) {
     Segment* seg = *link;
     if (now - seg->freed_ns >= g_decay_ns) {
-      *link = seg->next;
-      g_huge_cache_bytes -= seg->map_size;
-      g_huge_cache_count.fetch_sub(1, std::memory_order_relaxed);
+      huge_cache_unlink(link);
       seg->next = expired;
       expired = seg;
     } else {
@@ -406,12 +414,7 @@ Segment* huge_cache_take(size_t total, bool grow) {
   }
   Segment** pick = best != nullptr ? best : (grow ? below : nullptr);
   Segment* seg = nullptr;
-  if (pick != nullptr) {
-    seg = *pick;
-    *pick = seg->next;
-    g_huge_cache_bytes -= seg->map_size;
-    g_huge_cache_count.fetch_sub(1, std::memory_order_relaxed);
-  }
+  if (pick != nullptr) seg = huge_cache_unlink(pick);
   g_lock.unlock();
   if (seg == nullptr) return nullptr;
   size_t old_total = seg->map_size;
@@ -565,12 +568,7 @@ Segment* huge_cache_pop_for(size_t bytes) {
     if (better) pick = link;
   }
   Segment* seg = nullptr;
-  if (pick != nullptr) {
-    seg = *pick;
-    *pick = seg->next;
-    g_huge_cache_bytes -= seg->map_size;
-    g_huge_cache_count.fetch_sub(1, std::memory_order_relaxed);
-  }
+  if (pick != nullptr) seg = huge_cache_unlink(pick);
   g_lock.unlock();
   return seg;
 }
@@ -633,10 +631,7 @@ void free_huge(Heap* h, Segment* seg) {
          g_huge_cache_bytes > cap_bytes) {
     Segment** link = &g_huge_cache;
     while ((*link)->next != nullptr) link = &(*link)->next;  // the oldest is last
-    Segment* old = *link;
-    *link = nullptr;
-    g_huge_cache_bytes -= old->map_size;
-    g_huge_cache_count.fetch_sub(1, std::memory_order_relaxed);
+    Segment* old = huge_cache_unlink(link);  // the last: its next is null
     old->next = evicted;
     evicted = old;
   }

@@ -227,18 +227,24 @@ def ok_rows(df):
     return df[df["status"] == "ok"].copy()
 
 
+def _read_text_csv(path, what):
+    """`path` as a DataFrame of strings; SchemaError when it is missing or is
+    not a CSV file (`what` names the kind of file in the message)."""
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False)
+    except FileNotFoundError:
+        raise SchemaError(f"{path}: no such file")
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as e:
+        raise SchemaError(f"{path}: not a {what} ({e})")
+
+
 PHASE_COLUMNS = ["run_id", "allocator", "workload", "profile", "threads", "repetition", "phase",
                  "rss_bytes", "rss_net_bytes"]
 
 
 def load_phases(path):
     """Reads a phases.csv (RSS at each phase boundary); SchemaError if malformed."""
-    try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except FileNotFoundError:
-        raise SchemaError(f"{path}: no such file")
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as e:
-        raise SchemaError(f"{path}: not a phases.csv ({e})")
+    df = _read_text_csv(path, "phases.csv")
     if list(df.columns) != PHASE_COLUMNS:
         raise SchemaError(f"{path}: not an allocbench phases.csv (columns {list(df.columns)[:4]}...)")
     for col in ["threads", "repetition", "phase", "rss_bytes", "rss_net_bytes"]:
@@ -265,12 +271,7 @@ def load_timeline(path, exec_workload="exec"):
     (NaN). SchemaError naming the problem when the file is missing, has other
     columns, an unknown stage or a value that is not a number (rss_net_bytes
     may be empty)."""
-    try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except FileNotFoundError:
-        raise SchemaError(f"{path}: no such file")
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as e:
-        raise SchemaError(f"{path}: not a timeline.csv ({e})")
+    df = _read_text_csv(path, "timeline.csv")
     cols = list(df.columns)
     if cols == EXEC_TIMELINE_COLUMNS:
         df = df.rename(columns={"rep": "repetition"})

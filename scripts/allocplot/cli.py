@@ -95,7 +95,8 @@ def build_parser():
     pm.add_argument("--allocators", default=None, metavar="X,Y",
                     help="with one file: compare Y against X")
     pm.add_argument("--fail-if-slower", default=None, metavar="P%",
-                    help="exit 1 if a cell is significantly slower by more than P percent")
+                    help="exit 1 if a cell is significantly worse (slower; for a memory metric, "
+                    "larger) by more than P percent")
     pc = sub.add_parser("cv", help="coefficient of variation over repetitions, in %%, per cell "
                         "and its median and worst over the cells",
                         description="Print the coefficient of variation (100 x sample "
@@ -259,10 +260,11 @@ def _compare(args):
         raise ValueError(f"no cell with ok rows of {args.metric} on both sides")
     print(compare_report(t, args.metric, *names))
     if limit is not None:
-        bad = t[(t["verdict"] == "slower") & (t["slower_pct"] > limit)]
+        bad = t[t["worse"] & (t["slower_pct"] > limit)]
         for _, r in bad.iterrows():
             print(f"allocplot: {r['allocator']} {r['workload']}/{r['profile']} "
-                  f"threads={r['threads']}: {r['slower_pct']:.1f}% slower (limit {limit:g}%)",
+                  f"threads={r['threads']}: {r['slower_pct']:.1f}% {r['verdict']} "
+                  f"(limit {limit:g}%)",
                   file=sys.stderr)
         if len(bad):
             return 1

@@ -202,7 +202,7 @@ def ratio_heatmap(df, out_path, metric, baseline="glibc", what=None, ratios=None
     for i in range(len(rows)):
         for j in range(len(cols)):
             v = values[i, j]
-            strong = np.isfinite(v) and sig[i, j] and abs(np.log(v)) > 0.55 * np.log(r)
+            strong = np.isfinite(v) and v > 0 and sig[i, j] and abs(np.log(v)) > 0.55 * np.log(r)
             ax.text(j + 0.5, i + 0.5, texts[i, j], ha="center", va="center",
                     fontsize=lay["annot"], color="white" if strong else
                     ("black" if np.isfinite(v) else "0.45"),

@@ -170,11 +170,23 @@ def check_pair_hosts(pairs, hosts_a, hosts_b):
                            (", ..." if len(bad) > 6 else ""))
 
 
+def verdict_words(metric):
+    """The (better, worse) verdict words of a metric: 'faster'/'slower' for
+    time and throughput, 'smaller'/'larger' for memory, 'better'/'worse' for
+    anything else (faults, counts), so a verdict says what the metric means."""
+    if metric in HIGHER_IS_BETTER or metric.endswith(("ns_per_op", "_s", "_ns")):
+        return "faster", "slower"
+    if "rss" in metric or "bytes" in metric or metric.startswith("overhead"):
+        return "smaller", "larger"
+    return "better", "worse"
+
+
 def compare_pair(a, b, metric):
     """One comparison of Series a (baseline) and b, as cell_samples gives
     them: a dict of n, medians, ratio b/a, its CI, pairing, p, significance,
-    verdict ('faster', 'slower' or 'no significant difference'; for a metric
-    where lower is better, a ratio above 1 is slower)."""
+    verdict (verdict_words' better or worse word, or 'no significant
+    difference'; for a metric where lower is better, a ratio above 1 is
+    worse), `worse` (bool) and slower_pct, how much worse in percent."""
     paired = is_paired(a.index, b.index)
     av = a.values
     bv = b.reindex(a.index).values if paired else b.values
@@ -184,17 +196,17 @@ def compare_pair(a, b, metric):
     p = u_test_p(av, bv)
     sig = significant(p, lo, hi)
     better_when_higher = metric in HIGHER_IS_BETTER
+    better_word, worse_word = verdict_words(metric)
+    worse = sig and (ratio > 1.0) != better_when_higher
     if not sig:
         verdict = "no significant difference"
-    elif (ratio > 1.0) == better_when_higher:
-        verdict = "faster"
     else:
-        verdict = "slower"
+        verdict = worse_word if worse else better_word
     slowdown = (1.0 / ratio - 1.0) if better_when_higher else (ratio - 1.0)
     return {"n_a": len(av), "n_b": len(bv), "median_a": ma, "median_b": mb,
             "ratio": ratio, "ci_lo": lo, "ci_hi": hi, "p": p,
             "pairing": "paired" if paired else "unpaired", "significant": sig,
-            "verdict": verdict, "slower_pct": 100.0 * slowdown,
+            "verdict": verdict, "worse": worse, "slower_pct": 100.0 * slowdown,
             "min_p": min_p(len(av), len(bv))}
 
 
@@ -243,7 +255,7 @@ def compare_frames(a_df, b_df, metric, a_alloc=None, b_alloc=None, allocator=Non
         row.update(compare_pair(sa[ak], sb[k], metric))
         rows.append(row)
     cols = CELL + ["n_a", "n_b", "median_a", "median_b", "ratio", "ci_lo", "ci_hi", "p",
-                   "pairing", "significant", "verdict", "slower_pct", "min_p"]
+                   "pairing", "significant", "verdict", "worse", "slower_pct", "min_p"]
     t = pd.DataFrame(rows, columns=cols)
     # Cells with ok rows on b's side only, so the report can say they were skipped.
     t.attrs["unmatched"] = [f"{k[0]} {k[1]}/{k[2]} threads={k[3]}" for k in unmatched]
@@ -305,8 +317,10 @@ def compare_report(t, metric, a_name, b_name):
     }, index=pd.MultiIndex.from_frame(t[CELL]) if len(t) else
         pd.MultiIndex.from_tuples([], names=CELL))
     counts = t["verdict"].value_counts()
-    summary = (f"summary: {counts.get('faster', 0)} faster, {counts.get('slower', 0)} "
-               f"slower, {counts.get('no significant difference', 0)} no significant "
+    better_word, worse_word = verdict_words(metric)
+    summary = (f"summary: {counts.get(better_word, 0)} {better_word}, "
+               f"{counts.get(worse_word, 0)} {worse_word}, "
+               f"{counts.get('no significant difference', 0)} no significant "
                f"difference (of {len(t)} cells; {b_name} against {a_name})")
     lines = [_caption(metric, f"ratio of medians {b_name}/{a_name}"), to_markdown(cells),
              summary]

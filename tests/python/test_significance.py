@@ -157,6 +157,39 @@ class CompareTest(TempDir):
         self.assertEqual(run_cli(argv + ["--fail-if-slower", "50%"])[0], 0)
         self.assertEqual(run_cli(["compare", A, B, "--fail-if-slower", "5"])[0], 0)
 
+    def test_verdict_words_follow_the_metric(self):
+        self.assertEqual(sg.verdict_words("net_ns_per_op"), ("faster", "slower"))
+        self.assertEqual(sg.verdict_words("mops"), ("faster", "slower"))
+        self.assertEqual(sg.verdict_words("peak_rss_net_bytes"), ("smaller", "larger"))
+        self.assertEqual(sg.verdict_words("minflt"), ("better", "worse"))
+        a = pd.Series([10.0, 11, 12, 13, 14], index=[("r", i) for i in range(5)])
+        for metric, words in (("peak_rss_net_bytes", ("larger", "smaller")),
+                              ("net_ns_per_op", ("slower", "faster")),
+                              ("mops", ("faster", "slower"))):
+            up, down = sg.compare_pair(a, 2 * a, metric), sg.compare_pair(2 * a, a, metric)
+            self.assertEqual((up["verdict"], down["verdict"]), words, metric)
+            self.assertEqual(up["worse"], metric != "mops")
+
+    def test_memory_compare_and_its_gate(self):
+        # A memory comparison says smaller/larger, and --fail-if-slower gates
+        # on "larger" as it gates time on "slower".
+        df = pd.read_csv(A, dtype=str, keep_default_na=False)
+        big = df["allocator"] == "mimalloc"
+        df.loc[big, "peak_rss_net_bytes"] = (
+            df.loc[big, "peak_rss_net_bytes"].astype(float) * 1.5).astype(int).astype(str)
+        path = os.path.join(self.tmp, "mem.csv")
+        df.to_csv(path, index=False)
+        argv = ["compare", path, "--allocators", "glibc,mimalloc", "--metric",
+                "peak_rss_net_bytes"]
+        rc, out, err = run_cli(argv)
+        self.assertEqual(rc, 0, err)
+        self.assertIn("larger", out)
+        self.assertNotIn("slower", out)
+        self.assertRegex(out, r"summary: 0 smaller, [12] larger")
+        rc, _, err = run_cli(argv + ["--fail-if-slower", "20%"])
+        self.assertEqual(rc, 1)
+        self.assertIn("larger (limit 20%)", err)
+
     def test_small_n_warning_once(self):
         rc, out, _ = run_cli(["compare", FIXTURE, "--allocators", "glibc,mimalloc"])
         self.assertEqual(rc, 0)

@@ -40,6 +40,79 @@ def broken_links(root, md_path):
     return broken
 
 
+# <!-- generated: PATH[#Table N] --> before a table in a document: the
+# table is a verbatim copy of PATH's first table, or of the one after PATH's
+# line "Table N." (the numbering allocplot report gives its tables).
+MARKER = re.compile(r"<!-- generated: ([^\s#]+)(?:#(Table [0-9a-z]+))? -->")
+
+
+def first_table(lines, start=0):
+    """The first run of lines beginning with '|' at or after index start."""
+    i = start
+    while i < len(lines) and not lines[i].startswith("|"):
+        i += 1
+    j = i
+    while j < len(lines) and lines[j].startswith("|"):
+        j += 1
+    return lines[i:j]
+
+
+def source_table(root, path, label):
+    """The table a marker names, or None if the file or label is missing."""
+    full = os.path.join(root, path)
+    if not os.path.isfile(full):
+        return None
+    with open(full, encoding="utf-8") as f:
+        lines = f.read().split("\n")
+    if label is None:
+        return first_table(lines)
+    for i, line in enumerate(lines):
+        if line.startswith(label + "."):
+            return first_table(lines, i + 1)
+    return None
+
+
+def stale_tables(root, md_path):
+    """Markers in md_path whose following table is not its source's, as
+    'PATH#LABEL: why' strings; and the number of markers checked."""
+    with open(os.path.join(root, md_path), encoding="utf-8") as f:
+        lines = f.read().split("\n")
+    problems, count = [], 0
+    for i, line in enumerate(lines):
+        for path, label in MARKER.findall(line):
+            count += 1
+            name = path + ("#" + label if label else "")
+            want = source_table(root, path, label or None)
+            if not want:
+                problems.append(name + ": no such file or table")
+            elif first_table(lines, i + 1) != want:
+                problems.append(name + ": the copy differs from the source")
+    return problems, count
+
+
+class GeneratedTablesTest(unittest.TestCase):
+    def test_design_note_tables_are_copies_of_generated_ones(self):
+        problems, count = stale_tables(SOURCE, "docs/design_note.md")
+        self.assertEqual(problems, [])
+        self.assertGreater(count, 10)
+
+    def test_an_edited_copy_is_found(self):
+        import tempfile
+        with tempfile.TemporaryDirectory() as d:
+            os.makedirs(os.path.join(d, "r"))
+            with open(os.path.join(d, "r", "report.md"), "w") as f:
+                f.write("Table 2a.\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\nTable 3.\n\n| c |\n")
+            with open(os.path.join(d, "note.md"), "w") as f:
+                f.write("<!-- generated: r/report.md#Table 2a -->\n\n| a | b |\n|---|---|\n"
+                        "| 1 | 2 |\n\n<!-- generated: r/report.md#Table 3 -->\n| c |\n\n"
+                        "<!-- generated: r/report.md#Table 2a -->\n| a | b |\n|---|---|\n"
+                        "| 1 | 9 |\n<!-- generated: r/gone.md -->\n| x |\n")
+            problems, count = stale_tables(d, "note.md")
+            self.assertEqual(count, 4)
+            self.assertEqual(problems, ["r/report.md#Table 2a: the copy differs from the source",
+                                        "r/gone.md: no such file or table"])
+
+
 class DocLinksTest(unittest.TestCase):
     def test_every_relative_link_names_a_file(self):
         problems = []

@@ -69,8 +69,9 @@ uint64_t timer_cost_ticks() {
 
 // What the main thread asks the workers to do in a round.
 // kTail: each thread replays its trace's untimed tail (a recorded trace's
-// leaks, freed after the clock), after every other round.
-enum class Round : uint8_t { kWarmup, kTimed, kLatency, kTail, kExit };
+// leaks, freed after the clock), after every other round. kCount: the one
+// untimed replay that counts live bytes across threads (ReplayLoops).
+enum class Round : uint8_t { kWarmup, kTimed, kCount, kLatency, kTail, kExit };
 
 // Coordinates the worker threads: they spin (yielding) at the start gate, so
 // they all start within a few hundred ns of the release; that spinning is
@@ -239,10 +240,15 @@ class CellRun {
   bool plan_calibration();
   void prepare_threads();
   void worker_main(uint32_t i);
-  void replay_tail(const CallContext& ctx, Worker& me);
+  void replay_tail(const CallContext& ctx, Worker& me, bool counting);
   void start_workers();
   bool any_failed() const;
   void drain_shared();
+  // Whether a round of this kind counts live bytes: the warm-up replays and
+  // the kCount replay, when the cell counts them at all (count_live_).
+  bool counts(Round kind) const {
+    return count_live_ && (kind == Round::kWarmup || kind == Round::kCount);
+  }
   uint64_t run_round(Round kind);
   void reset_peak_rss();
   void run_timed_rounds();
@@ -271,7 +277,7 @@ class CellRun {
   bool has_tail_ = false;  // Some thread's trace has an untimed tail (kTail rounds).
   bool count_live_ = false;
   uint64_t max_trace_peak_ = 0;
-  ReplayFn fast_ = nullptr, sampled_ = nullptr;
+  detail::ReplayLoops loops_;
   PageMapping channels_map_, shared_map_, live_map_;
   std::atomic<void*>* shared_slots_ = nullptr;
   LiveCounter* live_ = nullptr;
@@ -303,9 +309,13 @@ CellResult CellRun::run() {
   run_timed_rounds();
   settle();
   collect_usage();
+  // Live bytes of several threads (or of toggles): counted in the warm-up
+  // replays and in a replay of their own after the settle delay, so no
+  // timed replay pays for it.
+  stage(CellStage::kLatency);
+  if (count_live_ && !any_failed()) run_round(Round::kCount);
   collect_live_bytes();
   // The latency round: the same trace again, about one op in lat_sample timed.
-  stage(CellStage::kLatency);
   if (c_.lat_sample > 0 && !any_failed()) run_round(Round::kLatency);
   finish_workers();
   finish_timeline();
@@ -387,10 +397,10 @@ bool CellRun::select_loops() {
   // Live bytes are exact from the trace for one thread; otherwise counted at replay.
   count_live_ = c_.threads > 1 || any_toggle_;
   if (count_live_) mix_ |= detail::kMixLive;
-  const bool spin = info_->spin_multiplier > 0;
-  fast_ = detail::select_replay(info_->call_path, spin, mix_, false);
-  sampled_ = detail::select_replay(info_->call_path, spin, mix_, true);
-  if (fast_ == nullptr || sampled_ == nullptr) return fail_with("error", "no replay loop for this mix");
+  loops_ = detail::select_loops(info_->call_path, info_->spin_multiplier > 0, mix_);
+  if (loops_.timed == nullptr || loops_.sampled == nullptr || loops_.counting == nullptr) {
+    return fail_with("error", "no replay loop for this mix");
+  }
   return true;
 }
 
@@ -516,12 +526,13 @@ void CellRun::prepare_threads() {
   }
 }
 
-// A kTail round: the frees after the clock, with the thread's live count.
-void CellRun::replay_tail(const CallContext& ctx, Worker& me) {
+// A kTail round: the frees after the clock, with the thread's live count
+// when the round before counted it.
+void CellRun::replay_tail(const CallContext& ctx, Worker& me, bool counting) {
   ThreadReplay& t = me.state;
   if (me.tail.n == 0) return;
   me.tail.live = t.live;
-  fast_(ctx, me.tail, shared_);
+  (counting ? loops_.counting : loops_.timed)(ctx, me.tail, shared_);
   t.live = me.tail.live;
   t.failed = me.tail.failed;
 }
@@ -531,6 +542,7 @@ void CellRun::worker_main(uint32_t i) {
   Worker& me = workers_[i];
   const CallContext ctx{adapter_.get(), &me.plan};
   bool first_timed = true;
+  Round last = Round::kWarmup;  // The last round before a kTail.
   adapter_->thread_init();
   gate_.arrive();  // Ready.
   for (uint32_t round = 1;; ++round) {
@@ -543,19 +555,21 @@ void CellRun::worker_main(uint32_t i) {
                         ? &me.phase_rss
                         : nullptr;
       if (kind == Round::kTail) {
-        replay_tail(ctx, me);
+        replay_tail(ctx, me, counts(last));
+      } else if (counts(kind)) {
+        loops_.counting(ctx, t, shared_);
       } else if (kind == Round::kLatency) {
         me.timer_ticks = timer_cost_ticks();
         t.lat = &me.lat;
         t.lat_kind = &me.lat_kind;
-        sampled_(ctx, t, shared_);
+        loops_.sampled(ctx, t, shared_);
       } else if (kind == Round::kTimed) {
         // Per-thread usage around the replay alone: not the gate's spinning,
         // not the main thread's frees of toggle leftovers between replays.
         rusage before, after;
         getrusage(RUSAGE_THREAD, &before);
         const uint64_t cpu0 = thread_cpu_ns();
-        fast_(ctx, t, shared_);
+        loops_.timed(ctx, t, shared_);
         me.timed_cpu_ns += thread_cpu_ns() - cpu0;
         getrusage(RUSAGE_THREAD, &after);
         add_usage(&me.timed_usage, before, after);
@@ -563,9 +577,10 @@ void CellRun::worker_main(uint32_t i) {
         me.timed_toggle_allocs += t.toggle_allocs;
         me.timed_toggle_frees += t.toggle_frees;
       } else {
-        fast_(ctx, t, shared_);
+        loops_.timed(ctx, t, shared_);
       }
     }
+    if (kind != Round::kTail) last = kind;
     me.end_ns = platform::now_ns();
     gate_.arrive();
   }
@@ -586,6 +601,8 @@ bool CellRun::any_failed() const {
 }
 
 // Frees what the toggles left in the table (between rounds and at the end).
+// The toggles count their live bytes in every replay (Step::toggle), so the
+// frees here are always subtracted.
 void CellRun::drain_shared() {
   int64_t freed = 0;
   for (uint32_t i = 0; i < req_.shared_slots; ++i) {

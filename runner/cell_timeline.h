@@ -22,7 +22,7 @@ enum class CellStage : uint8_t {
   kWarmup = 1,   // Untimed warm-up replays ("warmup").
   kTimed = 2,    // The timed replays ("timed").
   kSettle = 3,   // The settle delay: nothing live, no allocator call ("settle").
-  kLatency = 4,  // The latency replay ("latency").
+  kLatency = 4,  // The untimed replays after settle: live-byte count, latency ("latency").
   kExit = 5,     // The workers have called thread_exit and ended ("exit").
 };
 const char* cell_stage_name(CellStage s);

@@ -466,15 +466,18 @@ void replay_entry(const CallContext& c, ThreadReplay& t, const ReplayShared& sh)
 }
 
 // The mixes a replay loop is compiled for, one list (by_mix finds nothing for
-// any other): those of the workloads' traces, with kMixLive where they run on
-// several threads. The last four are larson on one thread (a channel to
-// itself), cache_thrash, and cache_scratch on one thread and on several.
+// any other): those of the workloads' traces, each without kMixLive (the
+// timed, warm-up and latency replays) and, where they run on several threads
+// or toggle, with it (the counting replay; select_loops). The channel and
+// write mixes are larson on one thread (a channel to itself), cache_thrash,
+// and cache_scratch on one thread and on several.
 template <unsigned... kMixes>
 struct MixList {};
 using CompiledMixes =
     MixList<0, kMixLive, kMixLarge, kMixLarge | kMixLive, kMixGeneral, kMixGeneral | kMixLive,
-            kMixGeneral | kMixChannel | kMixLive, kMixToggle | kMixLive, kMixGeneral | kMixChannel,
-            kMixWrite, kMixWrite | kMixLive, kMixGeneral | kMixChannel | kMixWrite | kMixLive>;
+            kMixGeneral | kMixChannel, kMixGeneral | kMixChannel | kMixLive, kMixToggle,
+            kMixToggle | kMixLive, kMixWrite, kMixWrite | kMixLive,
+            kMixGeneral | kMixChannel | kMixWrite, kMixGeneral | kMixChannel | kMixWrite | kMixLive>;
 
 template <class Calls, bool kSampled, unsigned... kMixes>
 ReplayFn compiled(unsigned mix, MixList<kMixes...>) {
@@ -511,6 +514,12 @@ ReplayFn select_replay(CallPath path, bool spin, unsigned mix, bool sampled) {
       break;
   }
   return by_sampling<AdapterCalls>(mix, sampled);
+}
+
+ReplayLoops select_loops(CallPath path, bool spin, unsigned mix) {
+  const unsigned quiet = mix & ~kMixLive;
+  return {select_replay(path, spin, quiet, false), select_replay(path, spin, quiet, true),
+          select_replay(path, spin, mix, false)};
 }
 
 unsigned trace_mix(const ThreadTrace& trace) {

@@ -121,6 +121,18 @@ using ReplayFn = void (*)(const CallContext&, ThreadReplay&, const ReplayShared&
 // variant that times about one op in `sample_every` with the cycle counter.
 ReplayFn select_replay(CallPath path, bool spin, unsigned mix, bool sampled);
 
+// The loops one cell needs. Only `counting` has kMixLive: publishing and
+// summing the threads' live bytes every 64 ops moves a cache line between
+// the threads, which costs a multi-threaded replay about as much as the
+// rest of the harness, so the timed, warm-up and latency replays never do it
+// and one untimed replay counts the peak instead (runner/cell.cpp).
+struct ReplayLoops {
+  ReplayFn timed = nullptr;     // Timed, warm-up and tail replays: mix without kMixLive.
+  ReplayFn sampled = nullptr;   // The latency replay: the same, timing sampled ops.
+  ReplayFn counting = nullptr;  // The live-byte replay: the mix as given (with kMixLive).
+};
+ReplayLoops select_loops(CallPath path, bool spin, unsigned mix);
+
 // The mix a trace needs (kMixLive is added by the caller). A trace with
 // toggles gets kMixToggle; the caller refuses traces that combine toggles
 // with other ops (no replay loop handles both).

@@ -13,7 +13,7 @@ import numpy as np  # noqa: E402
 
 from allocplot import figures  # noqa: E402
 from allocplot.load import load_context, load_phases, load_timeline, ok_rows  # noqa: E402
-from allocplot.stats import summarize  # noqa: E402
+from allocplot.stats import CALIBRATION, summarize  # noqa: E402
 # The style tables and allocator_style are re-exported: they were defined
 # here before style.py held them.
 from allocplot.style import (CALIBRATION_STYLES, EXCLUDE, FAMILY_STYLES,  # noqa: E402,F401
@@ -173,8 +173,9 @@ def scaling(df, out_path, workload="rl_churn", profile="small", notes=None, foot
     axes. Appends to `notes` what it could not draw; NothingToPlot if
     nothing."""
     s = summarize(df, "mops")
-    s = s[(s["workload"] == workload) & (s["profile"] == profile) &
-          ~s["allocator"].isin(EXCLUDE)]
+    s = s[(s["workload"] == workload) & (s["profile"] == profile)]
+    harness = s[s["allocator"] == CALIBRATION].sort_values("threads")
+    s = s[~s["allocator"].isin(EXCLUDE)]
     if s.empty:
         raise NothingToPlot(f"no ok rows for {workload}/{profile}")
     if notes is not None:
@@ -194,12 +195,21 @@ def scaling(df, out_path, workload="rl_churn", profile="small", notes=None, foot
         ax.errorbar(xs, sub["median"], yerr=_errs(sub), marker=styles[a][1],
                     color=styles[a][0], capsize=2, markersize=5, linewidth=1.3, label=a)
         ends.append((xs.iloc[-1], sub["median"].iloc[-1], a, styles[a][0]))
+    ceiling = harness_scaling(harness)
+    if ceiling:
+        ax.plot(harness["threads"], harness["median"], linestyle="--", color="0.55",
+                marker=".", linewidth=1.2, label=CALIBRATION)
+        ends.append((harness["threads"].iloc[-1], harness["median"].iloc[-1],
+                     f"{CALIBRATION} (harness alone)", "0.45"))
     ax.set_xlabel("threads")
     ax.set_ylabel(f"Mops/s, all threads, raw (median, {n_text(s['n'])})")
     ax.set_xticks(threads)
     ax.set_ylim(bottom=0)
-    ax.set_title(f"Scaling: {cell_label(workload, profile)}, throughput against threads "
-                 f"(higher is better); {error_bar_text(s['n'])}", fontsize=10)
+    title = (f"Scaling: {cell_label(workload, profile)}, throughput against threads "
+             f"(higher is better); {error_bar_text(s['n'])}")
+    if ceiling:
+        title += "\n" + ceiling
+    ax.set_title(title, fontsize=10)
     ax.grid(alpha=0.3)
     missing = [a for a in allocator_order(set(df["allocator"]) - EXCLUDE) if a not in allocs]
     if missing:
@@ -208,6 +218,20 @@ def scaling(df, out_path, workload="rl_churn", profile="small", notes=None, foot
     fig.tight_layout(rect=(0, 0, 0.8, 1))
     end_labels(ax, ends)
     return save_figure(fig, out_path, footer, formats)
+
+
+def harness_scaling(harness):
+    """The scaling plot's line on the calibration adapter's own throughput
+    (rows of summarize(df, "mops") for null, sorted by threads): how far the
+    harness alone scales on this machine, which every allocator's line is
+    read against (the replay loop runs in each of them); None with fewer
+    than two thread counts."""
+    if len(harness) < 2:
+        return None
+    t0, t1 = harness["threads"].iloc[0], harness["threads"].iloc[-1]
+    r = harness["median"].iloc[-1] / harness["median"].iloc[0]
+    return (f"the harness alone ({CALIBRATION}, dashed) reaches {r:.2f}x its {t0}-thread "
+            f"throughput at {t1} threads (ideal {t1 / t0:g}x)")
 
 
 def overhead_note(values):

@@ -127,6 +127,42 @@ class ScalingCellsTest(unittest.TestCase):
         self.assertEqual(F.scaling_cells(df), [("a", "default"), ("e", "x")])
 
 
+class HarnessScalingTest(unittest.TestCase):
+    """The scaling plot draws the calibration adapter's own throughput and
+    says how far the harness alone scales, the line every allocator's is
+    read against."""
+
+    def test_the_harness_alone_is_drawn_and_named(self):
+        from unittest import mock
+        from allocplot import plot as P
+        from allocplot.stats import summarize
+        rows = [("glibc", "w", "default", 1, 100.0, 10.0), ("glibc", "w", "default", 2, 150.0, 13.0),
+                ("null", "w", "default", 1, 260.0, 3.8), ("null", "w", "default", 2, 247.0, 8.1)]
+        df = frame(rows)
+        s = summarize(df, "mops")
+        text = P.harness_scaling(s[s["allocator"] == "null"].sort_values("threads"))
+        self.assertIn("reaches 0.95x its 1-thread throughput at 2 threads (ideal 2x)", text)
+        self.assertIsNone(P.harness_scaling(s[(s["allocator"] == "null") & (s["threads"] == 1)]))
+
+        def drawn(frame_):
+            figs = []
+            with mock.patch.object(P, "save_figure", lambda fig, *a, **k: figs.append(fig)):
+                P.scaling(frame_, "unused.png", workload="w", profile="default")
+            ax = figs[0].axes[0]
+            dashed = [list(ln.get_ydata()) for ln in ax.get_lines() if ln.get_linestyle() == "--"]
+            title = ax.get_title()
+            plt.close(figs[0])
+            return title, dashed
+
+        title, dashed = drawn(df)
+        self.assertIn("the harness alone (null, dashed)", title)
+        self.assertEqual(dashed, [[260.0, 247.0]])
+        # Without the calibration's rows the plot says nothing about it.
+        title, dashed = drawn(df[df["allocator"] != "null"])
+        self.assertNotIn("harness alone", title)
+        self.assertEqual(dashed, [])
+
+
 class LayoutTest(unittest.TestCase):
     def test_heatmap_grows_with_counts_and_shrinks_fonts_when_capped(self):
         small = F.heatmap_layout(5, 6)

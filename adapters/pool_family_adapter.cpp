@@ -1,8 +1,10 @@
 // The in-house pool family as adapters: slab, arena, pool (fixed size),
 // pool_tls, pool_sharded, pool_lockfree (all sizes). See docs/pool_family.md.
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <optional>
+#include <string>
 
 #include "adapters/adapter.h"
 #include "adapters/per_thread.h"
@@ -45,26 +47,72 @@ size_t fixed_block_alignment(size_t block) {
   return low < 4096 ? low : 4096;
 }
 
-// Blocks per thread magazine of the slab and pool adapters: refills and
-// spills move half of it, so the slab's shared stack head is touched once per
-// 128 operations of a thread at most.
+// Blocks per thread magazine of the slab and pool adapters, in two halves:
+// halves move to and from the shared depot (or, when it is empty or full, the
+// slab's stack), so a thread touches shared state once per 128 operations at
+// most.
 constexpr uint32_t kMagazineBlocks = 256;
 
-// Thread-safe: the slab's lock-free core under per-thread magazines
-// (slab/slab_magazine.h). Per call the adapter adds only its size check (two
-// compares against members of this object) to the magazine's fast path.
+// An unsigned integer from an environment variable: `fallback` when unset or
+// empty; false (with *error set) when it is not an integer in 0..max.
+bool env_uint(const char* name, unsigned long fallback, unsigned long max, unsigned long* out,
+              std::string* error) {
+  *out = fallback;
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') return true;
+  char* end = nullptr;
+  errno = 0;
+  unsigned long long n = std::strtoull(v, &end, 10);
+  if (end == v || *end != '\0' || errno != 0 || *v == '-' || n > max) {
+    *error = std::string(name) + "=" + v + ": not an integer in 0.." + std::to_string(max);
+    return false;
+  }
+  *out = static_cast<unsigned long>(n);
+  return true;
+}
+
+// The slab adapter's magazine options. ALLOCBENCH_SLAB_DEPOT_HALVES bounds the
+// depot (default SlabMagazines::kDefaultDepotHalves; 0: no depot, every
+// overflow goes to the slab) and ALLOCBENCH_SLAB_DEPOT_CHECK=1 turns on the
+// tagging check of halves entering and leaving the depot (default 0: the
+// block-start check only), for measuring what each costs
+// (docs/pool_family.md).
+SlabMagazines::Options slab_magazine_options(std::string* error) {
+  SlabMagazines::Options m;
+  m.capacity = kMagazineBlocks;
+  unsigned long halves = 0;
+  unsigned long check = 0;
+  if (!env_uint("ALLOCBENCH_SLAB_DEPOT_HALVES", SlabMagazines::kDefaultDepotHalves, 1ul << 20,
+                &halves, error) ||
+      !env_uint("ALLOCBENCH_SLAB_DEPOT_CHECK", 0, 1, &check, error)) {
+    return m;
+  }
+  m.depot_halves = static_cast<uint32_t>(halves);
+  m.check_depot = check != 0;
+  return m;
+}
+
+// Thread-safe: the slab's lock-free core under per-thread magazines and a
+// depot of full halves (slab/slab_magazine.h). Per call the adapter adds only
+// its size check (two compares against members of this object) to the
+// magazine's fast path.
 class SlabAdapter : public Adapter {
  public:
   SlabAdapter() {
+    SlabMagazines::Options m = slab_magazine_options(&error_);
+    if (!error_.empty()) return;
     Slab::Options o;
     o.block_size = env_block_size("ALLOCBENCH_SLAB_BLOCK");
     o.num_blocks = generous_blocks(o.block_size);
     o.grow = true;
     slab_.reset(Slab::create(o));
-    if (slab_ == nullptr) return;
+    if (slab_ == nullptr) {
+      error_ = "slab_create failed";
+      return;
+    }
     block_size_ = slab_->block_size();
     block_alignment_ = slab_->block_alignment();
-    magazines_.emplace(slab_.get(), kMagazineBlocks);
+    magazines_.emplace(slab_.get(), m);
   }
   void* allocate(size_t size, size_t alignment) override {
     if (size > block_size_ || alignment > block_alignment_) return nullptr;
@@ -85,7 +133,7 @@ class SlabAdapter : public Adapter {
     out->bytes_in_use = (used > cached ? used - cached : 0) * block_size_;
     return true;
   }
-  std::string verify() const override { return slab_ == nullptr ? "slab_create failed" : ""; }
+  std::string verify() const override { return error_; }
   std::string version() const override { return kPoolFamilyVersion; }
 
  private:
@@ -94,6 +142,7 @@ class SlabAdapter : public Adapter {
   };
   size_t block_size_ = 0;       // Largest request served (0 if creation failed). Immutable.
   size_t block_alignment_ = 0;  // Alignment every block honours. Immutable.
+  std::string error_;           // Why construction failed (verify()); empty if it did not.
   // The slab outlives its magazines (members are destroyed in reverse order).
   std::unique_ptr<Slab, SlabDeleter> slab_;         // Owned.
   mutable std::optional<SlabMagazines> magazines_;  // In place: no pointer to chase per call.

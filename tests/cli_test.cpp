@@ -46,7 +46,8 @@ TEST(Cli, HelpOnEveryCommand) {
   }
   EXPECT_NE(sh(bin() + " run --help").out.find("--min-time SECONDS"), std::string::npos);
   EXPECT_NE(sh(bin() + " --help").out.find("--allocator NAME"), std::string::npos);
-  EXPECT_NE(sh(bin() + " --help").out.find("       allocbench trace-info FILE\n"), std::string::npos);
+  EXPECT_NE(sh(bin() + " --help").out.find("       allocbench trace-info FILE\n"),
+            std::string::npos);
   // No arguments at all: the help, on stderr, as a usage error.
   Result none = sh(bin());
   EXPECT_EQ(none.code, 2);
@@ -178,6 +179,31 @@ TEST(Cli, CellChildCommandLine) {
     EXPECT_EQ(b.err.rfind("allocbench_cell: ", 0), 0u) << bad << " -> " << b.err;
   }
   EXPECT_EQ(sh(cell + " --help").code, 0);
+}
+
+// The slab adapter's depot knobs: a bad value fails the cell with a message
+// naming it (verify()), a good one runs.
+TEST(Cli, SlabDepotEnvironmentIsChecked) {
+  const std::string cell = build_dir() + "/allocbench_cell";
+  const std::string run =
+      " --adapter=slab --workload fixed_size --profile=64 --threads=1 --ops=2000 --seed 1"
+      " --lat-sample=0";
+  for (const char* bad :
+       {"ALLOCBENCH_SLAB_DEPOT_HALVES=x", "ALLOCBENCH_SLAB_DEPOT_HALVES=-1",
+        "ALLOCBENCH_SLAB_DEPOT_HALVES=2000000", "ALLOCBENCH_SLAB_DEPOT_CHECK=2"}) {
+    Result d = sh(std::string(bad) + " " + cell + " --describe=slab");
+    EXPECT_EQ(d.code, 0) << bad;
+    EXPECT_NE(d.out.find("@ab verify=" + std::string(bad) + ": not an integer in 0.."),
+              std::string::npos)
+        << bad << " -> " << d.out;
+    Result r = sh(std::string(bad) + " " + cell + run);
+    EXPECT_NE(r.out.find("@ab status=error"), std::string::npos) << bad << " -> " << r.out;
+  }
+  for (const char* good : {"ALLOCBENCH_SLAB_DEPOT_HALVES=0", "ALLOCBENCH_SLAB_DEPOT_CHECK=1"}) {
+    Result r = sh(std::string(good) + " " + cell + run);
+    EXPECT_EQ(r.code, 0) << good << " -> " << r.err;
+    EXPECT_NE(r.out.find("@ab status=ok"), std::string::npos) << good << " -> " << r.out;
+  }
 }
 
 // --force moves the old run aside without a shell, so any byte of the path

@@ -7,18 +7,23 @@
 // pops it and Pool::free_trusted pushes it with no atomic read-modify-write,
 // no lock and no call: 9 instructions each with a single test, plus one
 // load of the pool pointer in the adapter (docs/pool_family.md, "Fast
-// paths"). An empty magazine refills half its capacity from the slab with one
-// CAS (Slab::alloc_batch); a full one spills half with one CAS. A block freed by another thread
-// simply enters that thread's magazine (every block belongs to the one slab, so nothing is lost).
-// Thread exit (a thread_local destructor, see common/thread_registry.h) or pool_thread_flush gives
-// the magazine's blocks back to the slab; a pool destroyed while threads hold magazines is handled
-// by the registry.
+// paths"). The magazine is two halves; a full half goes to the pool's depot
+// and an empty one takes a full half from it, in O(1) (swapping arrays);
+// only an empty depot sends a refill to the slab (one CAS, Slab::alloc_batch)
+// and only a depot at its bound sends a spill there. A block freed by another
+// thread simply enters that thread's magazine (every block belongs to the one
+// slab, so nothing is lost). Thread exit (a thread_local destructor, see
+// common/thread_registry.h) gives the magazine's full halves to the depot and
+// the rest to the slab; pool_thread_flush does the same and then gives the
+// depot back to the slab. A pool destroyed while threads hold magazines is
+// handled by the registry.
 //
 // Misuse: pool_free (the seed's API) and Pool::free check on every call that
 // the pointer is a block start of this pool (POOL_ERR_NOT_A_BLOCK).
 // Pool::free_trusted (the adapter's path) checks nothing per call in the
 // release build; double and invalid frees are caught per call in the debug
-// build and at spill time in the release build (see slab_magazine.h).
+// build and, in the release build, when a half enters the depot or a block
+// the slab (see slab_magazine.h).
 #ifndef ALLOCBENCH_ALLOCATORS_POOL_POOL_H_
 #define ALLOCBENCH_ALLOCATORS_POOL_POOL_H_
 
@@ -48,18 +53,20 @@ typedef struct pool_options {
 mempool_t* pool_create(size_t block_size, size_t blocks_per_thread, size_t total_blocks);
 mempool_t* pool_create_ex(const pool_options_t* options);
 
-/* A block, or NULL when the slab is exhausted (blocks cached by other threads
-   are not taken back). Fast path: no atomic RMW, no lock. */
+/* A block, or NULL when the slab and the depot are exhausted (blocks cached
+   by other threads are not taken back). Fast path: no atomic RMW, no lock. */
 void* pool_alloc(mempool_t* pool);
 
 /* Frees a block (any thread may free any block). Returns POOL_OK or
    POOL_ERR_NOT_A_BLOCK for a pointer that is not a block start of this pool.
    Double frees abort the process: at once in the debug build, when the
-   thread's magazine spills in the release build (see slab_magazine.h). */
+   block's half enters the pool's depot or the block reaches the slab in the
+   release build (see slab_magazine.h). */
 int pool_free(mempool_t* pool, void* ptr);
 
-/* Gives the calling thread's cached blocks back to the slab now (as thread
-   exit does). */
+/* Gives the calling thread's cached blocks back now (as thread exit does:
+   full halves to the pool's depot, the rest to the slab), then the depot's
+   halves to the slab. */
 void pool_thread_flush(mempool_t* pool);
 
 /* Frees everything. Threads' caches for this pool are dropped. */
@@ -94,7 +101,7 @@ class Pool final {
   };
   struct Stats {
     size_t allocated;  // Handed out, not freed.
-    size_t cached;     // Held in live thread magazines.
+    size_t cached;     // Held in live thread magazines and the depot.
     size_t in_slab;    // Free in the slab (stack or never carved).
     size_t capacity;   // Blocks of all mapped slab regions.
   };
@@ -116,7 +123,10 @@ class Pool final {
   // be a block of this pool that is handed out.
   void free_trusted(void* p) { magazines_.free(p); }
 
-  void thread_flush() { magazines_.thread_flush(); }
+  void thread_flush() {
+    magazines_.thread_flush();
+    magazines_.flush_depot();
+  }
   Stats stats();
   size_t block_size() const { return block_size_; }
   size_t block_alignment() const { return block_alignment_; }

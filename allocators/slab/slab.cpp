@@ -188,11 +188,37 @@ void Slab::free_batch(void* const* blocks, unsigned n) {
   push_chain(first, prev);
 }
 
+void Slab::depot_check_in(void* const* blocks, unsigned n) {
+  for (unsigned j = 0; j < n; ++j) {
+    uint32_t i = index_of(blocks[j]);
+    if (i == kNil) misuse("invalid free", blocks[j]);
+    uint32_t st = meta(i).state.load(std::memory_order_relaxed);
+    if (st == kStateFree || st == kStateDepot) misuse("double free", blocks[j]);
+    if (st == kStateNever) misuse("invalid free", blocks[j]);
+    meta(i).state.store(kStateDepot, std::memory_order_relaxed);
+  }
+}
+
+void Slab::depot_check_out(void* const* blocks, unsigned n) {
+  for (unsigned j = 0; j < n; ++j) {
+    // Checked on the way in: a valid block start.
+    Meta& m = meta(index_of(blocks[j]));
+    if (m.state.load(std::memory_order_relaxed) != kStateDepot) misuse("double free", blocks[j]);
+    m.state.store(kStateCached, std::memory_order_relaxed);
+  }
+}
+
+void Slab::check_block_starts(void* const* blocks, unsigned n) const {
+  for (unsigned j = 0; j < n; ++j) {
+    if (index_of(blocks[j]) == kNil) misuse("invalid free", blocks[j]);
+  }
+}
+
 int Slab::mark_cached(const void* p) {
   uint32_t i = index_of(p);
   if (i == kNil) return SLAB_ERR_NOT_A_BLOCK;
   uint32_t st = meta(i).state.load(std::memory_order_relaxed);
-  if (st == kStateFree || st == kStateCached) return SLAB_ERR_DOUBLE_FREE;
+  if (st == kStateFree || st == kStateCached || st == kStateDepot) return SLAB_ERR_DOUBLE_FREE;
   if (st != kStateAllocated) return SLAB_ERR_NOT_A_BLOCK;
   meta(i).state.store(kStateCached, std::memory_order_relaxed);
   return SLAB_OK;
@@ -240,7 +266,7 @@ size_t Slab::used_blocks() const {
     if (carved > region_[r].blocks) carved = region_[r].blocks;
     for (uint32_t j = 0; j < carved; ++j) {
       uint32_t st = region_[r].meta[j].state.load(std::memory_order_relaxed);
-      if (st == kStateAllocated || st == kStateCached) ++used;
+      if (st == kStateAllocated || st == kStateCached || st == kStateDepot) ++used;
     }
   }
   return used;

@@ -135,6 +135,20 @@ class Slab {
   // and aborts the process ("slab: invalid free" / "slab: double free").
   void free_batch(void* const* blocks, unsigned n);
 
+  // The magazine layer's depot (slab_magazine.h) in the release build's
+  // checked mode. depot_check_in: `n` blocks of one half enter the depot; each
+  // must be a block start that is neither free nor already in the depot (one
+  // metadata load and store per block, a sequential scan of the array:
+  // independent loads, no pointer chasing), else the process aborts ("slab:
+  // invalid free" / "slab: double free"). depot_check_out: they leave it for a
+  // magazine; a block no longer tagged "in the depot" was freed twice (abort).
+  void depot_check_in(void* const* blocks, unsigned n);
+  void depot_check_out(void* const* blocks, unsigned n);
+  // The cheap check (the release default): every pointer is a block start
+  // (index_of: arithmetic on the pointer, no memory read), else abort
+  // ("slab: invalid free").
+  void check_block_starts(void* const* blocks, unsigned n) const;
+
   // Debug checks of a magazine layer (slab_magazine.h). mark_cached: a block
   // handed out enters a magazine; mark_handed_out: a block leaves one. Each
   // returns SLAB_OK, or SLAB_ERR_NOT_A_BLOCK / SLAB_ERR_DOUBLE_FREE changing
@@ -167,7 +181,7 @@ class Slab {
   size_t block_size() const { return stride_; }
   size_t block_alignment() const { return align_; }
   size_t capacity_blocks() const;  // Blocks in all mapped regions.
-  size_t used_blocks() const;      // Out of the stack (handed out or in magazines). O(carved).
+  size_t used_blocks() const;      // Out of the stack (handed out, magazines, depot). O(carved).
   size_t mapped_bytes() const;     // Bytes of regions and metadata.
   uint64_t regions_grown() const { return region_count_.load(std::memory_order_relaxed) - 1; }
 
@@ -194,6 +208,7 @@ class Slab {
   static constexpr uint32_t kStateAllocated = 0xA110CA7Eu;
   static constexpr uint32_t kStateCached = 0xCAC4EB10u;  // In a magazine (or handed out from
                                                          // one in the release build).
+  static constexpr uint32_t kStateDepot = 0xDE9070B1u;   // In a depot half (checked mode).
 
   Slab() = default;
   ~Slab();

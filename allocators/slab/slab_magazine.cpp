@@ -1,6 +1,7 @@
 #include "allocators/slab/slab_magazine.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace allocbench {
 
@@ -8,12 +9,19 @@ namespace {
 constexpr uint64_t kCountMask = 0xFFFFFFFFu;
 }  // namespace
 
-SlabMagazines::SlabMagazines(Slab* slab, uint32_t capacity) : slab_(slab) {
-  capacity_ = std::min<uint32_t>(capacity, uint32_t{1} << 20);
+SlabMagazines::SlabMagazines(Slab* slab, uint32_t capacity)
+    : SlabMagazines(slab, Options{capacity, kDefaultDepotHalves, false}) {}
+
+SlabMagazines::SlabMagazines(Slab* slab, const Options& o) : slab_(slab) {
+  uint32_t capacity = std::min<uint32_t>(o.capacity, uint32_t{1} << 20);
+  half_ = capacity == 0 ? 0 : std::max<uint32_t>(1, capacity / 2);
+  depot_max_ = o.depot_halves;
+  check_depot_ = o.check_depot;
   id_ = detail::thread_registry_add(this);
   // Ids are never reused; four billion owners in one process is not a case.
-  if (id_ >= (uint64_t{1} << 32)) capacity_ = 0;
+  if (id_ >= (uint64_t{1} << 32)) half_ = 0;
   key_base_ = id_ << 32;
+  depot_.full.reserve(depot_max_);
 }
 
 SlabMagazines::~SlabMagazines() {
@@ -21,10 +29,13 @@ SlabMagazines::~SlabMagazines() {
   detail::thread_registry_remove(id_);
   detail::MagazineTls& t = detail::t_magazine;
   if (t.owner == id_) t = {0, nullptr, nullptr, 0};
+  flush_depot();
   for (Magazine* m : magazines_) {
     delete[] m->slots;
+    delete[] m->other;
     delete m;
   }
+  for (void** a : depot_.empty) delete[] a;
 }
 
 SlabMagazines::Magazine* SlabMagazines::attach() {
@@ -36,7 +47,8 @@ SlabMagazines::Magazine* SlabMagazines::attach() {
       spare_.pop_back();
     } else {
       m = new Magazine;
-      m->slots = new void*[capacity_];
+      m->slots = new void*[half_];
+      m->other = new void*[half_];
       magazines_.push_back(m);
     }
   }
@@ -53,7 +65,7 @@ void SlabMagazines::write_back(void* tls) {
 bool SlabMagazines::make_current() {
   detail::MagazineTls& t = detail::t_magazine;
   if (t.owner == id_) return true;
-  if (capacity_ == 0) return false;
+  if (half_ == 0) return false;
   // The previous owner may have been destroyed since: write back only if not.
   if (t.owner != 0) detail::thread_registry_call_if_live(t.owner, &write_back, &t);
   t = {0, nullptr, nullptr, 0};
@@ -71,14 +83,79 @@ void SlabMagazines::publish_count() {
   if (t.owner == id_) write_back(&t);
 }
 
+void** SlabMagazines::depot_take(void** empty) {
+  if (depot_.halves.load(std::memory_order_relaxed) == 0) return nullptr;
+  std::lock_guard<std::mutex> lock(depot_.mu);
+  if (depot_.full.empty()) return nullptr;
+  void** full = depot_.full.back();
+  depot_.full.pop_back();
+  depot_.empty.push_back(empty);
+  depot_.halves.store(static_cast<uint32_t>(depot_.full.size()), std::memory_order_relaxed);
+  return full;
+}
+
+bool SlabMagazines::depot_put(void** full, void*** empty_out) {
+  std::lock_guard<std::mutex> lock(depot_.mu);
+  if (depot_.full.size() >= depot_max_) return false;
+  depot_.full.push_back(full);
+  depot_.halves.store(static_cast<uint32_t>(depot_.full.size()), std::memory_order_relaxed);
+  if (depot_.empty.empty()) {
+    *empty_out = nullptr;
+  } else {
+    *empty_out = depot_.empty.back();
+    depot_.empty.pop_back();
+  }
+  return true;
+}
+
+void** SlabMagazines::retire(void** half) {
+  if (depot_.halves.load(std::memory_order_relaxed) < depot_max_) {
+    if (check_depot_) {
+      slab_->depot_check_in(half, static_cast<unsigned>(half_));
+    } else {
+      slab_->check_block_starts(half, static_cast<unsigned>(half_));
+    }
+    void** empty = nullptr;
+    if (depot_put(half, &empty)) return empty != nullptr ? empty : new void*[half_];
+  }
+  // The depot is at its bound: the blocks go back to the slab (each checked).
+  slab_->free_batch(half, static_cast<unsigned>(half_));
+  return half;
+}
+
+uint32_t SlabMagazines::reload(Magazine* m) {
+  detail::MagazineTls& t = detail::t_magazine;
+  uint32_t n = static_cast<uint32_t>(half_);
+  if (m->other_count.load(std::memory_order_relaxed) == half_) {
+    std::swap(m->slots, m->other);
+    m->other_count.store(0, std::memory_order_relaxed);
+  } else if (void** full = depot_take(m->slots)) {
+    if (check_depot_) slab_->depot_check_out(full, n);
+    m->slots = full;
+  } else {
+    n = slab_->alloc_batch(m->slots, n, /*to_cache=*/true);
+  }
+  t.slots = m->slots;
+  return n;
+}
+
+void SlabMagazines::unload(Magazine* m) {
+  detail::MagazineTls& t = detail::t_magazine;
+  if (m->other_count.load(std::memory_order_relaxed) == 0) {
+    std::swap(m->slots, m->other);
+    m->other_count.store(static_cast<uint32_t>(half_), std::memory_order_relaxed);
+  } else {
+    m->slots = retire(m->slots);
+  }
+  t.slots = m->slots;
+}
+
 void* SlabMagazines::alloc_slow() {
   detail::MagazineTls& t = detail::t_magazine;
   if (!make_current()) return slab_->alloc();
   uint64_t n = t.key - key_base_;
   if (n == 0) {
-    // Empty: refill half the magazine with one CAS on the slab.
-    unsigned want = std::max<unsigned>(1, static_cast<unsigned>(capacity_ / 2));
-    n = slab_->alloc_batch(t.slots, want, /*to_cache=*/true);
+    n = reload(static_cast<Magazine*>(t.magazine));
     if (n == 0) return nullptr;
   }
   t.key = key_base_ | (n - 1);
@@ -97,11 +174,9 @@ void SlabMagazines::free_slow(void* p) {
     return;
   }
   uint64_t n = t.key - key_base_;
-  if (n >= capacity_) {
-    // Full: spill the upper half with one CAS, then keep p.
-    uint64_t half = std::max<uint64_t>(1, n / 2);
-    slab_->free_batch(t.slots + (n - half), static_cast<unsigned>(half));
-    n -= half;
+  if (n >= half_) {
+    unload(static_cast<Magazine*>(t.magazine));
+    n = 0;
   }
   t.slots[n] = p;
   t.key = key_base_ | (n + 1);
@@ -126,18 +201,48 @@ void SlabMagazines::release_thread_state(void* state) {
     write_back(&t);
     t = {0, nullptr, nullptr, 0};
   }
-  slab_->free_batch(m->slots, m->count.load(std::memory_order_relaxed));
+  uint32_t n = m->count.load(std::memory_order_relaxed);
+  if (n == half_) {
+    m->slots = retire(m->slots);
+  } else {
+    slab_->free_batch(m->slots, n);
+  }
+  if (m->other_count.load(std::memory_order_relaxed) == half_) m->other = retire(m->other);
   m->count.store(0, std::memory_order_relaxed);
+  m->other_count.store(0, std::memory_order_relaxed);
   std::lock_guard<std::mutex> lock(mu_);
   spare_.push_back(m);
+}
+
+void SlabMagazines::flush_depot() {
+  std::vector<void**> full;
+  {
+    std::lock_guard<std::mutex> lock(depot_.mu);
+    full.swap(depot_.full);
+    depot_.full.reserve(depot_max_);
+    depot_.halves.store(0, std::memory_order_relaxed);
+  }
+  for (void** h : full) slab_->free_batch(h, static_cast<unsigned>(half_));
+  std::lock_guard<std::mutex> lock(depot_.mu);
+  depot_.empty.insert(depot_.empty.end(), full.begin(), full.end());
+}
+
+size_t SlabMagazines::depot_halves() {
+  std::lock_guard<std::mutex> lock(depot_.mu);
+  return depot_.full.size();
 }
 
 size_t SlabMagazines::cached_blocks() {
   publish_count();
   size_t n = 0;
-  std::lock_guard<std::mutex> lock(mu_);
-  for (Magazine* m : magazines_) n += m->count.load(std::memory_order_relaxed);
-  return n;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (Magazine* m : magazines_) {
+      n +=
+          m->count.load(std::memory_order_relaxed) + m->other_count.load(std::memory_order_relaxed);
+    }
+  }
+  return n + depot_halves() * half_;
 }
 
 }  // namespace allocbench

@@ -1,10 +1,12 @@
-// SlabMagazines: refill and spill in batches, exact counts across owners on
-// one thread, thread exit, a destroyed owner skipped, misuse aborts (per call
-// in the debug build, at spill time in the release build).
+// SlabMagazines: refill and spill by halves through the depot, the depot's
+// bound, exact counts across owners on one thread, thread exit, cross-thread
+// frees, a destroyed owner skipped, misuse aborts (per call in the debug build,
+// when a half enters the depot or the slab in the release build).
 #include "allocators/slab/slab_magazine.h"
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <set>
 #include <thread>
 #include <vector>
@@ -19,10 +21,19 @@ Slab* make_slab(size_t blocks) {
   return Slab::create(o);
 }
 
-TEST(SlabMagazines, RefillsAndSpillsInHalves) {
+SlabMagazines::Options options(uint32_t capacity, uint32_t depot_halves, bool check = false) {
+  SlabMagazines::Options o;
+  o.capacity = capacity;
+  o.depot_halves = depot_halves;
+  o.check_depot = check;
+  return o;
+}
+
+TEST(SlabMagazines, RefillsFromTheSlabOnlyWhenTheDepotIsEmpty) {
   Slab* s = make_slab(1000);
   {
     SlabMagazines m(s, 16);
+    EXPECT_EQ(m.half(), 8u);
     std::set<void*> seen;
     std::vector<void*> v;
     for (int i = 0; i < 100; ++i) {
@@ -31,17 +42,78 @@ TEST(SlabMagazines, RefillsAndSpillsInHalves) {
       EXPECT_TRUE(seen.insert(p).second) << "handed out twice";
       v.push_back(p);
     }
-    // 100 allocations in refills of 8: 104 blocks left the slab, 4 cached.
+    // 100 allocations in refills of 8 from the slab: 104 blocks left it, 4 cached.
     EXPECT_EQ(s->used_blocks(), 104u);
     EXPECT_EQ(m.cached_blocks(), 4u);
+    EXPECT_EQ(m.depot_halves(), 0u);
     for (void* p : v) m.free(p);
-    EXPECT_LE(m.cached_blocks(), 16u);
-    EXPECT_EQ(s->used_blocks(), m.cached_blocks()) << "every other block was spilled";
-    m.thread_flush();
+    // Both halves full, the 11 other full halves in the depot: nothing went
+    // back to the slab.
+    EXPECT_EQ(m.depot_halves(), 11u);
+    EXPECT_EQ(m.cached_blocks(), 104u);
+    EXPECT_EQ(s->used_blocks(), 104u);
+    m.thread_flush();  // The two full halves join the depot.
+    EXPECT_EQ(m.depot_halves(), 13u);
+    EXPECT_EQ(m.cached_blocks(), 104u);
+    m.flush_depot();
     EXPECT_EQ(m.cached_blocks(), 0u);
     EXPECT_EQ(s->used_blocks(), 0u);
   }
   Slab::destroy(s);
+}
+
+// A spill into the depot and a refill from it move whole halves: the blocks
+// freed come back, none twice, and the slab is not touched.
+TEST(SlabMagazines, DepotRoundTrip) {
+  Slab* s = make_slab(1000);
+  {
+    SlabMagazines m(s, 16);
+    std::vector<void*> v;
+    for (int i = 0; i < 96; ++i) v.push_back(m.alloc());
+    for (void* p : v) m.free(p);
+    ASSERT_EQ(m.depot_halves(), 10u);
+    const size_t used = s->used_blocks();
+    std::set<void*> freed(v.begin(), v.end());
+    std::set<void*> again;
+    for (int i = 0; i < 96; ++i) {
+      void* p = m.alloc();
+      EXPECT_TRUE(again.insert(p).second) << "a block came back twice";
+      EXPECT_EQ(freed.count(p), 1u) << "not one of the blocks freed";
+    }
+    EXPECT_EQ(m.depot_halves(), 0u) << "the 10 halves came back";
+    EXPECT_EQ(s->used_blocks(), used) << "no refill went to the slab";
+    for (void* p : again) m.free(p);
+    m.thread_flush();
+    EXPECT_EQ(m.depot_halves(), 12u);
+  }
+  EXPECT_EQ(s->used_blocks(), 0u) << "destruction gives the depot back to the slab";
+  Slab::destroy(s);
+}
+
+TEST(SlabMagazines, DepotIsBounded) {
+  Slab* s = make_slab(1000);
+  {
+    SlabMagazines m(s, options(16, 2));
+    std::vector<void*> v;
+    for (int i = 0; i < 100; ++i) v.push_back(m.alloc());
+    for (void* p : v) m.free(p);
+    EXPECT_EQ(m.depot_halves(), 2u);
+    // Two halves in the magazine, two in the depot; the rest went to the slab.
+    EXPECT_EQ(m.cached_blocks(), 32u);
+    EXPECT_EQ(s->used_blocks(), 32u);
+  }
+  Slab* s0 = make_slab(1000);
+  {
+    SlabMagazines m(s0, options(16, 0));  // No depot: every overflow goes to the slab.
+    std::vector<void*> v;
+    for (int i = 0; i < 100; ++i) v.push_back(m.alloc());
+    for (void* p : v) m.free(p);
+    EXPECT_EQ(m.depot_halves(), 0u);
+    EXPECT_EQ(m.cached_blocks(), 16u);
+    EXPECT_EQ(s0->used_blocks(), 16u);
+  }
+  Slab::destroy(s);
+  Slab::destroy(s0);
 }
 
 TEST(SlabMagazines, TwoOwnersOnOneThreadKeepExactCounts) {
@@ -103,7 +175,9 @@ TEST(SlabMagazines, SwitchWritesBackTheFastPathCount) {
   Slab::destroy(sb);
 }
 
-TEST(SlabMagazines, ThreadExitGivesBlocksBack) {
+// At thread exit full halves go to the depot (another thread takes them
+// without touching the slab), a partial one to the slab.
+TEST(SlabMagazines, ThreadExitReturnsHalves) {
   Slab* s = make_slab(1000);
   {
     SlabMagazines m(s, 64);
@@ -111,10 +185,56 @@ TEST(SlabMagazines, ThreadExitGivesBlocksBack) {
       std::vector<void*> v;
       for (int i = 0; i < 100; ++i) v.push_back(m.alloc());
       for (void* p : v) m.free(p);
+      for (int i = 0; i < 5; ++i) m.alloc();  // Leaves 27 in the loaded half...
     });
     t.join();
+    // ...refills of 32: 128 left the slab; 5 are out, 27 went back, 96 wait in
+    // the depot as 3 halves.
+    EXPECT_EQ(m.depot_halves(), 3u);
+    EXPECT_EQ(m.cached_blocks(), 96u);
+    EXPECT_EQ(s->used_blocks(), 101u);
+    std::thread u([&] {
+      std::vector<void*> v;
+      for (int i = 0; i < 96; ++i) v.push_back(m.alloc());
+      EXPECT_EQ(s->used_blocks(), 101u) << "served from the depot, not the slab";
+      for (void* p : v) m.free(p);
+    });
+    u.join();
+    EXPECT_EQ(m.depot_halves(), 3u);
+    m.flush_depot();
     EXPECT_EQ(m.cached_blocks(), 0u);
-    EXPECT_EQ(s->used_blocks(), 0u);
+    EXPECT_EQ(s->used_blocks(), 5u);
+  }
+  Slab::destroy(s);
+}
+
+// Blocks allocated on one thread and freed on another enter the freeing
+// thread's magazine and the depot; the first thread gets them back from the
+// depot. Nothing is lost or handed out twice.
+TEST(SlabMagazines, CrossThreadFreesComeBackThroughTheDepot) {
+  Slab* s = make_slab(4096);
+  {
+    SlabMagazines m(s, 16);
+    std::vector<void*> v;
+    for (int i = 0; i < 800; ++i) v.push_back(m.alloc());
+    const size_t used = s->used_blocks();
+    std::thread t([&] {
+      for (void* p : v) m.free(p);
+    });
+    t.join();
+    EXPECT_EQ(m.depot_halves(), 100u);
+    std::set<void*> freed(v.begin(), v.end());
+    std::set<void*> again;
+    for (int i = 0; i < 800; ++i) {
+      void* p = m.alloc();
+      EXPECT_TRUE(again.insert(p).second) << "a block came back twice";
+      EXPECT_EQ(freed.count(p), 1u);
+    }
+    EXPECT_EQ(s->used_blocks(), used) << "all 800 came from the depot";
+    for (void* p : again) m.free(p);
+    m.thread_flush();
+    m.flush_depot();
+    EXPECT_EQ(s->used_blocks(), 0u) << "no block lost";
   }
   Slab::destroy(s);
 }
@@ -138,6 +258,7 @@ TEST(SlabMagazines, DestroyedOwnerIsSkipped) {
   b.free(r);
   EXPECT_EQ(b.cached_blocks(), 8u);
   b.thread_flush();
+  b.flush_depot();
   EXPECT_EQ(sb->used_blocks(), 0u);
   Slab::destroy(sa);
   Slab::destroy(sb);
@@ -159,7 +280,7 @@ TEST(SlabMagazines, NoMagazinesGoesToTheSlab) {
 }
 
 // Misuse: the debug build aborts at the bad free itself, the release build
-// when the magazine spills (here: the flush).
+// when the block's half enters the depot or the slab (here: the flush).
 void double_free_then_flush() {
   Slab* s = make_slab(100);
   SlabMagazines m(s, 16);
@@ -187,6 +308,62 @@ TEST(SlabMagazinesDeathTest, InvalidFreeAborts) {
   EXPECT_DEATH(invalid_free_then_flush(), "slab: invalid free of 0x");
 }
 
+// The release build's block-start scan at the depot's door: the bad pointer
+// aborts when its half enters the depot, not only when the depot is given
+// back to the slab (the magazines are never destroyed here).
+TEST(SlabMagazinesDeathTest, InvalidFreeIsCaughtAtTheDepotDoor) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        Slab* s = make_slab(100);
+        auto* m = new SlabMagazines(s, 16);
+        void* p = m->alloc();
+        m->free(static_cast<char*>(p) + 8);
+        m->thread_flush();  // The full loaded half enters the depot.
+      },
+      "slab: invalid free of 0x");
+}
+
+// Frees 24 blocks and p[8] a second time, after the first copy's half has
+// entered the depot and before the second copy's half does.
+void double_free_into_depot(SlabMagazines& m) {
+  std::vector<void*> p;
+  for (int i = 0; i < 24; ++i) p.push_back(m.alloc());
+  for (int i = 0; i < 17; ++i) m.free(p[i]);   // Halves [0..7], [8..15] (depot), [16].
+  m.free(p[8]);                                // Debug build: aborts here.
+  for (int i = 17; i < 23; ++i) m.free(p[i]);  // The loaded half is full: [16, 8, 17..22]...
+  m.free(p[23]);                               // ...and enters the depot.
+}
+
+TEST(SlabMagazinesDeathTest, DoubleFreeIsCaughtEnteringTheDepot) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        // Never destroyed: only the depot's door can catch it here.
+        Slab* s = make_slab(100);
+        auto* m = new SlabMagazines(s, options(16, 8, /*check=*/true));
+        double_free_into_depot(*m);
+      },
+      "slab: double free of 0x");
+}
+
+TEST(SlabMagazinesDeathTest, ByDefaultTheSlabCatchesIt) {
+#if ALLOCBENCH_SLAB_CHECKS
+  GTEST_SKIP() << "debug build: every free is checked";
+#else
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        Slab* s = make_slab(100);
+        SlabMagazines m(s, options(16, 8));  // The default: block starts only.
+        double_free_into_depot(m);
+        if (m.depot_halves() == 2) std::fprintf(stderr, "not seen entering the depot\n");
+        m.flush_depot();  // Both copies reach the slab.
+      },
+      "not seen entering the depot\nslab: double free of 0x");
+#endif
+}
+
 TEST(SlabMagazines, ChecksAreWhereTheBuildSays) {
 #if ALLOCBENCH_SLAB_CHECKS
   // Debug build: the second free aborts before reaching the magazine.
@@ -199,7 +376,7 @@ TEST(SlabMagazines, ChecksAreWhereTheBuildSays) {
   Slab::destroy(s);
 #else
   // Release build: the fast path checks nothing; the double free is caught
-  // only when both copies spill.
+  // only when both copies reach the slab.
   Slab* s = make_slab(100);
   {
     SlabMagazines m(s, 16);
@@ -207,7 +384,14 @@ TEST(SlabMagazines, ChecksAreWhereTheBuildSays) {
     m.free(p);
     m.free(p);  // Undetected here (no cost on the fast path)...
     EXPECT_EQ(m.cached_blocks(), 9u);
-    EXPECT_DEATH(m.thread_flush(), "slab: double free");  // ...but at the spill.
+    // ...but when both copies reach the slab: the partial half at the flush,
+    // the full one (now in the depot) when the depot is given back.
+    EXPECT_DEATH(
+        {
+          m.thread_flush();
+          m.flush_depot();
+        },
+        "slab: double free");
   }
   Slab::destroy(s);
 #endif

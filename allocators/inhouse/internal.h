@@ -244,6 +244,17 @@ ALLOC_INLINE size_t granules_next(const uint64_t* map, size_t from, bool set) {
   }
   return kGranulesPerSegment;
 }
+// One past the last granule before `from` whose bit is set (0 if none).
+ALLOC_INLINE size_t granules_prev_set_end(const uint64_t* map, size_t from) {
+  while (from > 0) {
+    size_t w = (from - 1) >> 6;
+    size_t top = ((from - 1) & 63) + 1;
+    uint64_t word = map[w] & ((top == 64) ? ~uint64_t{0} : ((uint64_t{1} << top) - 1));
+    if (word != 0) return (w << 6) + 64 - static_cast<size_t>(__builtin_clzll(word));
+    from = w << 6;
+  }
+  return 0;
+}
 // Slot bits, among slots [s0, s1), of the slots with a granule set in `map`.
 ALLOC_INLINE uint64_t slots_with_granules(const uint64_t* map, size_t s0, size_t s1) {
   uint64_t r = 0;

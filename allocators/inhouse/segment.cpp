@@ -255,6 +255,7 @@ Segment* segment_acquire(Heap* h) {
     }
   }
   seg->used_mask = 1;
+  seg->max_free_run = kGranulesPerSegment - kGranulesPerSlot;
   seg->stale_mask = 0;
   seg->map_size = kSegmentSize;
   seg->huge_offset = 0;
@@ -347,6 +348,14 @@ Page* span_alloc(Heap* h, size_t slots, bool* clean) {
   return pg;
 }
 
+// Granules [at, at + n) just became free: the free run they joined may be
+// the segment's longest.
+static void note_free_run(Segment* seg, size_t at, size_t n) {
+  size_t lo = granules_prev_set_end(seg->granule_used, at);
+  size_t hi = granules_next(seg->granule_used, at + n, true);
+  if (hi - lo > seg->max_free_run) seg->max_free_run = static_cast<uint32_t>(hi - lo);
+}
+
 // Takes granules [at, at + n) of `seg` for the span whose head descriptor
 // is in slot `head_slot`: marks them used and dirty, updates the slot masks
 // and the heap's free dirty bytes, and points the descriptors of the slots
@@ -377,6 +386,7 @@ static void granules_release(Heap* h, Segment* seg, size_t at, size_t n) {
   size_t s1 = (at + n + kGranulesPerSlot - 1) / kGranulesPerSlot;
   int fd_before = __builtin_popcountll(free_dirty(seg));
   granules_clear(seg->granule_used, at, n);
+  note_free_run(seg, at, n);
   seg->used_mask = (seg->used_mask & ~slot_bits(s0, s1 - s0)) | slots_with_granules(seg->granule_used, s0, s1);
   h->dirty_free_bytes += static_cast<size_t>(__builtin_popcountll(free_dirty(seg)) - fd_before) << kSlotShift;
 }
@@ -395,16 +405,19 @@ struct GranuleFit {
 // the (aligned) start of a free run; free runs are maximal, so adjacent
 // free spans are one run (coalesced by construction). Returns false if
 // none fits. Cost: a few word operations per free run of the segment.
-static bool granules_find(const Segment* seg, size_t n, size_t align, GranuleFit* out) {
+static bool granules_find(Segment* seg, size_t n, size_t align, GranuleFit* out) {
+  if (seg->max_free_run < n) return false;
   // A run of n granules holds at least (n - 30) / 16 whole free slots.
   if (n >= 2 * kGranulesPerSlot + kGranulesPerSlot &&
       run_starts(~seg->used_mask, (n - 2 * (kGranulesPerSlot - 1)) / kGranulesPerSlot) == 0) {
     return false;
   }
   bool found = false;
+  size_t longest = 0;
   size_t g = kGranulesPerSlot;
   while ((g = granules_next(seg->granule_used, g, false)) < kGranulesPerSegment) {
     size_t end = granules_next(seg->granule_used, g, true);
+    if (end - g > longest) longest = end - g;
     size_t at = (g + align - 1) & ~(align - 1);
     if (at + n <= end) {
       GranuleFit f;
@@ -413,17 +426,19 @@ static bool granules_find(const Segment* seg, size_t n, size_t align, GranuleFit
       f.run = end - g;
       if (!found || f.better_than(*out)) *out = f;
       found = true;
-      if (f.fresh == 0 && f.run == n) break;  // exact and resident: nothing beats it
+      if (f.fresh == 0 && f.run == n) return true;  // exact and resident: nothing beats it
     }
     g = end;
   }
+  seg->max_free_run = static_cast<uint32_t>(longest);  // the scan saw every run
   return found;
 }
 
 // Allocates a large span of `granules` (>= kLargeMinGranules) granules whose
 // start is aligned to `align` granules (a power of two up to a slot).
 // Placement: the fewest granules not yet resident, then the shortest free
-// run; the first segment where it needs none ends the search. Sets *clean if
+// run, over the first kLargeSearchFits segments with room (the first
+// segment where it needs no new page ends the search). Sets *clean if
 // every granule is known to read zero. Cost: a scan of the granule bitmaps
 // of the heap's segments (16 words each, skipped when the slot mask shows no
 // long enough run).
@@ -431,13 +446,15 @@ Page* large_span_alloc(Heap* h, size_t granules, size_t align, bool* clean) {
   heap_maybe_decay(h);
   Segment* seg = nullptr;
   GranuleFit best;
+  int fits = 0;
   for (Segment* s = h->segments; s != nullptr; s = s->next) {
     GranuleFit f;
-    if (granules_find(s, granules, align, &f) && (seg == nullptr || f.better_than(best))) {
+    if (!granules_find(s, granules, align, &f)) continue;
+    if (seg == nullptr || f.better_than(best)) {
       seg = s;
       best = f;
-      if (best.fresh == 0) break;
     }
+    if (best.fresh == 0 || ++fits == kLargeSearchFits) break;
   }
   if (seg == nullptr) {
     seg = segment_acquire(h);
@@ -486,6 +503,7 @@ void span_free(Heap* h, Page* pg) {
     bytes = slots << kSlotShift;
     seg->used_mask &= ~slot_bits(idx, slots);
     granules_clear(seg->granule_used, idx * kGranulesPerSlot, slots * kGranulesPerSlot);
+    note_free_run(seg, idx * kGranulesPerSlot, slots * kGranulesPerSlot);
     h->dirty_free_bytes += bytes;
   }
   pg->cls = 0;

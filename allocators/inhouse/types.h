@@ -54,6 +54,7 @@ constexpr size_t kGranule = size_t{1} << kGranuleShift;                      // 
 constexpr size_t kGranulesPerSlot = kSlotSize / kGranule;                    // 16
 constexpr size_t kGranulesPerSegment = kSegmentSize / kGranule;              // 1024
 constexpr size_t kGranuleWords = kGranulesPerSegment / 64;                   // 16 words per bitmap
+constexpr int kLargeSearchFits = 4;  // large_span_alloc compares at most this many segments with room
 constexpr size_t kLargeMinGranules = kGranulesPerSlot + 1;  // a large span is longer than a slot, so at
                                                             // most one span starts in any slot: the
                                                             // slot's descriptor is that span's head
@@ -222,6 +223,10 @@ struct Segment {
                                           // a slot's bit iff one of its granules is used
   uint64_t granule_dirty[kGranuleWords];  // owner: granules that may be resident; dirty_mask has
                                           // a slot's bit iff one of its granules is dirty
+  uint32_t max_free_run;                  // owner: at least the longest run of free granules
+                                          // (exact after a full scan; a free raises it to the
+                                          // run it joins), so large_span_alloc skips segments
+                                          // without room
 };
 static_assert(sizeof(Segment) <= kSlotSize, "segment header must fit slot 0");
 static_assert(offsetof(Segment, sentinel) == offsetof(Segment, pages) + kSlotsPerSegment * sizeof(Page),

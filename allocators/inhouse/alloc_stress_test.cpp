@@ -147,7 +147,8 @@ size_t large_size(uint64_t r) {
 }
 
 void stamp_granules(const Item& it) {
-  for (size_t off = 0; off < it.n; off += 4096) it.p[off] = static_cast<uint8_t>(it.tag + off / 4096);
+  for (size_t off = 0; off < it.n; off += 4096)
+    it.p[off] = static_cast<uint8_t>(it.tag + off / 4096);
   it.p[it.n - 1] = static_cast<uint8_t>(it.tag ^ 0x5a);
 }
 bool verify_granules(const Item& it) {

@@ -1,6 +1,9 @@
 // Unit tests of liballoc through the alloc_* API (alloc_api: no malloc
 // replacement, so GoogleTest itself runs on the system malloc).
+#include "allocators/inhouse/alloc.h"
+
 #include <errno.h>
+#include <gtest/gtest.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -17,9 +20,6 @@
 #include <thread>
 #include <vector>
 
-#include <gtest/gtest.h>
-
-#include "allocators/inhouse/alloc.h"
 #include "allocators/inhouse/alloc_census_check.h"
 
 namespace {
@@ -596,7 +596,8 @@ TEST(InhouseAlloc, LargeSpansTakeWholeGranulesNotWholeSlots) {
     EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % 64, 0u) << n;
     const size_t want = (n + kGranule - 1) / kGranule * kGranule;
     EXPECT_EQ(alloc_usable_size(p), want) << n;
-    EXPECT_EQ(stats().bytes_active - before.bytes_active, want) << n << ": the span is not granule-sized";
+    EXPECT_EQ(stats().bytes_active - before.bytes_active, want)
+        << n << ": the span is not granule-sized";
     memset(p, 1, n);
     alloc_free(p);
   }
@@ -660,8 +661,9 @@ TEST(InhouseAlloc, CensusOfRlChurnLargeBuffersStaysNearLiveBytes) {
   const alloc_census_t census = census_baseline();
   std::mt19937_64 rng(14);
   auto log_uniform = [&rng](double lo, double hi) {
-    return static_cast<size_t>(std::exp(std::log(lo) + (std::log(hi) - std::log(lo)) *
-                                                           std::uniform_real_distribution<double>(0, 1)(rng)));
+    return static_cast<size_t>(
+        std::exp(std::log(lo) + (std::log(hi) - std::log(lo)) *
+                                    std::uniform_real_distribution<double>(0, 1)(rng)));
   };
   struct Buf {
     void* p;

@@ -230,7 +230,9 @@ ALLOC_INLINE void granules_clear(uint64_t* map, size_t from, size_t n) {
 }
 ALLOC_INLINE size_t granules_count(const uint64_t* map, size_t from, size_t n) {
   size_t c = 0;
-  granule_words(from, n, [map, &c](size_t w, uint64_t m) { c += static_cast<size_t>(__builtin_popcountll(map[w] & m)); });
+  granule_words(from, n, [map, &c](size_t w, uint64_t m) {
+    c += static_cast<size_t>(__builtin_popcountll(map[w] & m));
+  });
   return c;
 }
 // The first granule at or after `from` whose bit is `set`, or

@@ -203,7 +203,8 @@ ALLOC_NOINLINE void* alloc_class_slow(Heap* h, int cls) {
 void* alloc_large(Heap* h, size_t n, size_t alignment, bool* clean) {
   size_t granules = (n + kGranule - 1) >> kGranuleShift;
   if (granules < kLargeMinGranules) granules = kLargeMinGranules;
-  Page* pg = large_span_alloc(h, granules, alignment > kGranule ? alignment >> kGranuleShift : 1, clean);
+  Page* pg =
+      large_span_alloc(h, granules, alignment > kGranule ? alignment >> kGranuleShift : 1, clean);
   if (pg == nullptr) {
     errno = ENOMEM;
     return nullptr;

@@ -37,7 +37,8 @@ static void purge_partial_slots(Segment* seg) {
       if (stop > end) stop = end;
       size_t dirty = granules_count(seg->granule_dirty, g, stop - g);
       if (dirty != 0) {
-        platform::decommit_pages(reinterpret_cast<char*>(seg) + (g << kGranuleShift), (stop - g) << kGranuleShift);
+        platform::decommit_pages(reinterpret_cast<char*>(seg) + (g << kGranuleShift),
+                                 (stop - g) << kGranuleShift);
         g_purged.fetch_add(dirty << kGranuleShift, std::memory_order_relaxed);
         granules_clear(seg->granule_dirty, g, stop - g);
       }
@@ -247,11 +248,12 @@ Segment* segment_acquire(Heap* h) {
   h->dirty_free_bytes += static_cast<size_t>(__builtin_popcountll(seg->dirty_mask & ~uint64_t{1})) << kSlotShift;
   seg->kind = kSegmentSmall;
   seg->heap = h;
-  for (size_t w = 0; w < kGranuleWords; ++w) {  // slot-level dirt of a cached segment, per granule
+  for (size_t w = 0; w < kGranuleWords; ++w) {   // slot-level dirt of a cached segment, per granule
     seg->granule_used[w] = w == 0 ? 0xffff : 0;  // the header slot
     seg->granule_dirty[w] = 0;
     for (size_t q = 0; q < 4; ++q) {
-      if ((seg->dirty_mask >> (w * 4 + q)) & 1) seg->granule_dirty[w] |= uint64_t{0xffff} << (q * kGranulesPerSlot);
+      if ((seg->dirty_mask >> (w * 4 + q)) & 1)
+        seg->granule_dirty[w] |= uint64_t{0xffff} << (q * kGranulesPerSlot);
     }
   }
   seg->used_mask = 1;
@@ -335,8 +337,10 @@ Page* span_alloc(Heap* h, size_t slots, bool* clean) {
   seg->used_mask |= bits;
   seg->dirty_mask |= bits;
   seg->stale_mask &= ~bits;
-  granules_set(seg->granule_used, static_cast<size_t>(idx) * kGranulesPerSlot, slots * kGranulesPerSlot);
-  granules_set(seg->granule_dirty, static_cast<size_t>(idx) * kGranulesPerSlot, slots * kGranulesPerSlot);
+  granules_set(seg->granule_used, static_cast<size_t>(idx) * kGranulesPerSlot,
+               slots * kGranulesPerSlot);
+  granules_set(seg->granule_dirty, static_cast<size_t>(idx) * kGranulesPerSlot,
+               slots * kGranulesPerSlot);
   Page* pg = &seg->pages[idx];
   for (size_t k = 1; k < slots; ++k) seg->pages[idx + k].delta = static_cast<uint32_t>(k * sizeof(Page));
   pg->delta = 0;
@@ -372,8 +376,10 @@ static bool granules_take(Heap* h, Segment* seg, size_t at, size_t n, size_t hea
   seg->used_mask |= touched;
   seg->dirty_mask |= touched;
   seg->stale_mask &= ~touched;
-  h->dirty_free_bytes -= static_cast<size_t>(fd_before - __builtin_popcountll(free_dirty(seg))) << kSlotShift;
-  for (size_t k = (s0 > head_slot ? s0 : head_slot + 1); (k + 1) * kGranulesPerSlot <= at + n; ++k) {
+  h->dirty_free_bytes -= static_cast<size_t>(fd_before - __builtin_popcountll(free_dirty(seg)))
+                         << kSlotShift;
+  for (size_t k = (s0 > head_slot ? s0 : head_slot + 1); (k + 1) * kGranulesPerSlot <= at + n;
+       ++k) {
     seg->pages[k].delta = static_cast<uint32_t>((k - head_slot) * sizeof(Page));
   }
   return clean;
@@ -387,8 +393,10 @@ static void granules_release(Heap* h, Segment* seg, size_t at, size_t n) {
   int fd_before = __builtin_popcountll(free_dirty(seg));
   granules_clear(seg->granule_used, at, n);
   note_free_run(seg, at, n);
-  seg->used_mask = (seg->used_mask & ~slot_bits(s0, s1 - s0)) | slots_with_granules(seg->granule_used, s0, s1);
-  h->dirty_free_bytes += static_cast<size_t>(__builtin_popcountll(free_dirty(seg)) - fd_before) << kSlotShift;
+  seg->used_mask =
+      (seg->used_mask & ~slot_bits(s0, s1 - s0)) | slots_with_granules(seg->granule_used, s0, s1);
+  h->dirty_free_bytes += static_cast<size_t>(__builtin_popcountll(free_dirty(seg)) - fd_before)
+                         << kSlotShift;
 }
 
 // A candidate place for a large span: granules not yet resident that it
@@ -398,7 +406,9 @@ struct GranuleFit {
   size_t at = 0;
   size_t fresh = ~size_t{0};
   size_t run = ~size_t{0};
-  bool better_than(const GranuleFit& o) const { return fresh < o.fresh || (fresh == o.fresh && run < o.run); }
+  bool better_than(const GranuleFit& o) const {
+    return fresh < o.fresh || (fresh == o.fresh && run < o.run);
+  }
 };
 
 // The best place in `seg` for `n` granules aligned to `align` granules, at
@@ -459,14 +469,16 @@ Page* large_span_alloc(Heap* h, size_t granules, size_t align, bool* clean) {
   if (seg == nullptr) {
     seg = segment_acquire(h);
     if (seg == nullptr) return nullptr;
-    if (!granules_find(seg, granules, align, &best)) return nullptr;  // cannot happen: kLargeMax fits
+    if (!granules_find(seg, granules, align, &best))
+      return nullptr;  // cannot happen: kLargeMax fits
   }
   if (seg->used_mask == 1) h->empty_segments--;
   size_t head = best.at / kGranulesPerSlot;
   *clean = granules_take(h, seg, best.at, granules, head);
   Page* pg = &seg->pages[head];
   pg->delta = 0;
-  pg->slots = static_cast<uint8_t>((best.at + granules + kGranulesPerSlot - 1) / kGranulesPerSlot - head);
+  pg->slots =
+      static_cast<uint8_t>((best.at + granules + kGranulesPerSlot - 1) / kGranulesPerSlot - head);
   pg->start = reinterpret_cast<char*>(seg) + (best.at << kGranuleShift);
   pg->block_size = static_cast<uint32_t>(granules << kGranuleShift);
   g_active.fetch_add(granules << kGranuleShift, std::memory_order_relaxed);
@@ -537,10 +549,13 @@ bool span_resize(Heap* h, Page* pg, size_t granules) {
   } else {
     return true;
   }
-  g_active.fetch_add((granules << kGranuleShift) - (cur << kGranuleShift), std::memory_order_relaxed);
-  h->active_bytes += (granules << kGranuleShift) - (cur << kGranuleShift);  // wraps correctly when shrinking
+  g_active.fetch_add((granules << kGranuleShift) - (cur << kGranuleShift),
+                     std::memory_order_relaxed);
+  h->active_bytes +=
+      (granules << kGranuleShift) - (cur << kGranuleShift);  // wraps correctly when shrinking
   if (h->active_bytes > h->active_peak) h->active_peak = h->active_bytes;
-  pg->slots = static_cast<uint8_t>((at + granules + kGranulesPerSlot - 1) / kGranulesPerSlot - slot_index(seg, pg));
+  pg->slots = static_cast<uint8_t>((at + granules + kGranulesPerSlot - 1) / kGranulesPerSlot -
+                                   slot_index(seg, pg));
   pg->block_size = static_cast<uint32_t>(granules << kGranuleShift);
   if (granules < cur) heap_check_cap(h);
   return true;

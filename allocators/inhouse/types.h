@@ -50,14 +50,15 @@ constexpr size_t kLargeMax = kLargeMaxSlots * kSlotSize;
 // 4 KiB (issue 14: 64 B-aligned 64 KiB-1 MiB buffers used to round up to
 // whole 64 KiB slots). Class pages still take whole slots.
 constexpr size_t kGranuleShift = 12;
-constexpr size_t kGranule = size_t{1} << kGranuleShift;                      // 4 KiB
-constexpr size_t kGranulesPerSlot = kSlotSize / kGranule;                    // 16
-constexpr size_t kGranulesPerSegment = kSegmentSize / kGranule;              // 1024
-constexpr size_t kGranuleWords = kGranulesPerSegment / 64;                   // 16 words per bitmap
-constexpr int kLargeSearchFits = 4;  // large_span_alloc compares at most this many segments with room
-constexpr size_t kLargeMinGranules = kGranulesPerSlot + 1;  // a large span is longer than a slot, so at
-                                                            // most one span starts in any slot: the
-                                                            // slot's descriptor is that span's head
+constexpr size_t kGranule = size_t{1} << kGranuleShift;          // 4 KiB
+constexpr size_t kGranulesPerSlot = kSlotSize / kGranule;        // 16
+constexpr size_t kGranulesPerSegment = kSegmentSize / kGranule;  // 1024
+constexpr size_t kGranuleWords = kGranulesPerSegment / 64;       // 16 words per bitmap
+// large_span_alloc compares at most this many segments with room.
+constexpr int kLargeSearchFits = 4;
+// A large span is longer than a slot, so at most one span starts in any
+// slot: the slot's descriptor is that span's head.
+constexpr size_t kLargeMinGranules = kGranulesPerSlot + 1;
 constexpr size_t kHugeHeader = 4096;                    // huge block offset in its mapping
 constexpr size_t kMaxSpanAlignment = kSegmentSize / 2;  // larger alignments: own mapping, block
                                                          // 4 MiB past its header (alloc_huge_aligned)

@@ -105,13 +105,14 @@ void* do_realloc(void* p, size_t n) {
       void* q = realloc_huge(tl_heap, seg, n);
       if (q != nullptr) return q;
     } else if (seg->kind == kSegmentSmall && seg->heap == tl_heap && n > kMaxClassSize / 2 && n <= kLargeMax) {
-      // A large span of this thread's heap grows into the free slots after it
-      // or gives back its tail, without copying.
+      // A large span of this thread's heap grows into the free granules after
+      // it or gives back its tail, without copying.
       Page* pg = page_of(seg, p);
       if (pg->flags & kPageLarge) {
         Heap* h = tl_heap;
         uint32_t old_bytes = pg->block_size;
-        if (span_resize(h, pg, (n + kSlotSize - 1) >> kSlotShift)) {
+        size_t granules = (n + kGranule - 1) >> kGranuleShift;
+        if (span_resize(h, pg, granules < kLargeMinGranules ? kLargeMinGranules : granules)) {
           h->free_bytes.add(old_bytes);
           h->alloc_bytes.add(pg->block_size);
           return p;

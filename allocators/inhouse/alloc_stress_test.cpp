@@ -136,6 +136,115 @@ TEST(InhouseStress, CrossThreadFreesKeepContents) {
   EXPECT_TRUE(census_no_leak_since(census));
 }
 
+// Large spans only (64 KiB-2 MiB, carved in 4 KiB granules, every
+// alignment up to 64 KiB), resized in place by their owner and freed by
+// their owner or by another thread: a tag in every granule catches two live
+// spans sharing memory; nothing may leak. The last byte has a tag of its
+// own, so the granule tags skip it (it may start a granule).
+// 64 KiB + 1 to 2 MiB, smaller sizes more often (a range up to 128 KiB-2 MiB).
+size_t large_size(uint64_t r) {
+  size_t span = (size_t{1} << (17 + (r >> 59) % 5)) - 65537;
+  return 65537 + (r >> 8) % span;
+}
+
+void stamp_granules(const Item& it) {
+  for (size_t off = 0; off + 1 < it.n; off += 4096)
+    it.p[off] = static_cast<uint8_t>(it.tag + off / 4096);
+  it.p[it.n - 1] = static_cast<uint8_t>(it.tag ^ 0x5a);
+}
+bool verify_granules(const Item& it) {
+  for (size_t off = 0; off + 1 < it.n; off += 4096) {
+    if (it.p[off] != static_cast<uint8_t>(it.tag + off / 4096)) return false;
+  }
+  return it.p[it.n - 1] == static_cast<uint8_t>(it.tag ^ 0x5a);
+}
+
+TEST(InhouseStress, LargeSpansFreedAcrossThreadsKeepContents) {
+  const int kThreads = 4;
+  const int kOps = scaled(20000);
+  const alloc_census_t census = census_baseline();
+  Exchange boxes[kThreads];
+  std::atomic<int> bad{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      std::mt19937_64 rng(4242 + t);
+      std::vector<Item> mine;
+      auto take_mail = [&] {
+        std::vector<Item> got;
+        {
+          std::lock_guard<std::mutex> lock(boxes[t].mu);
+          got.swap(boxes[t].items);
+        }
+        for (Item& it : got) {
+          if (!verify_granules(it)) bad++;
+          alloc_free(it.p);
+        }
+      };
+      for (int i = 0; i < kOps; ++i) {
+        uint64_t r = rng();
+        if (mine.size() < 4 || (r % 3 != 0 && mine.size() < 16)) {
+          size_t n = large_size(r);
+          size_t align = size_t{16} << ((r >> 40) % 13);  // 16 B-64 KiB
+          Item it{static_cast<uint8_t*>(alloc_aligned(align, n)), n, static_cast<uint8_t>(r >> 48)};
+          if (it.p == nullptr || reinterpret_cast<uintptr_t>(it.p) % align != 0) {
+            bad++;
+            continue;
+          }
+          stamp_granules(it);
+          mine.push_back(it);
+          continue;
+        }
+        size_t k = (r >> 16) % mine.size();
+        Item it = mine[k];
+        mine[k] = mine.back();
+        mine.pop_back();
+        if (!verify_granules(it)) bad++;
+        switch ((r >> 8) % 3) {
+          case 0: {  // resize (in place when the neighbouring granules allow), keep it
+            size_t m = large_size(rng());
+            auto* q = static_cast<uint8_t*>(alloc_realloc(it.p, m));
+            if (q == nullptr) {
+              bad++;
+              break;
+            }
+            Item moved{q, m < it.n ? m : it.n, it.tag};
+            for (size_t off = 0; off + 1 < moved.n; off += 4096) {
+              if (q[off] != static_cast<uint8_t>(it.tag + off / 4096)) bad++;
+            }
+            Item grown{q, m, static_cast<uint8_t>(it.tag + 1)};
+            stamp_granules(grown);
+            mine.push_back(grown);
+            break;
+          }
+          case 1: {  // hand it to another thread
+            Exchange& box = boxes[(t + 1 + (r >> 24) % (kThreads - 1)) % kThreads];
+            std::lock_guard<std::mutex> lock(box.mu);
+            box.items.push_back(it);
+            break;
+          }
+          default:
+            alloc_free(it.p);
+        }
+        if (i % 16 == 0) take_mail();
+      }
+      for (Item& it : mine) {
+        if (!verify_granules(it)) bad++;
+        alloc_free(it.p);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (Exchange& box : boxes) {
+    for (Item& it : box.items) {
+      if (!verify_granules(it)) bad++;
+      alloc_free(it.p);
+    }
+  }
+  EXPECT_EQ(bad.load(), 0);
+  EXPECT_TRUE(census_no_leak_since(census));
+}
+
 // Short-lived threads allocate blocks that outlive them; the main thread and
 // later threads free them. Nothing may leak: at the end every heap is empty
 // again and abandoned heaps have been adopted or recycled.

@@ -102,7 +102,7 @@ void* core_alloc(size_t n, size_t alignment, bool* zeroed) {
     }
     return alloc_class_slow(h, cls);
   }
-  if (n <= kLargeMax && alignment <= kSlotSize) return alloc_large(h, n, zeroed);
+  if (n <= kLargeMax && alignment <= kSlotSize) return alloc_large(h, n, alignment, zeroed);
   return alloc_huge(h, n, alignment, zeroed);
 }
 

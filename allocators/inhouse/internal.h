@@ -108,8 +108,9 @@ void segment_release(Heap* h, Segment* seg);
 void caches_flush();
 Segment* segment_acquire(Heap* h);
 Page* span_alloc(Heap* h, size_t slots, bool* clean);
+Page* large_span_alloc(Heap* h, size_t granules, size_t align_granules, bool* clean);
 void span_free(Heap* h, Page* pg);
-bool span_resize(Heap* h, Page* pg, size_t slots);
+bool span_resize(Heap* h, Page* pg, size_t granules);
 Segment* huge_cache_take(size_t total, bool grow);
 char* huge_setup(Heap* h, Segment* seg, size_t off);
 void* alloc_huge_aligned(Heap* h, size_t n, size_t alignment, bool* zeroed);
@@ -135,7 +136,7 @@ void page_unfull(Heap* h, Page* pg);
 void page_free_local(Heap* h, Page* pg, Block* b);
 Page* page_find(Heap* h, int cls);
 ALLOC_NOINLINE void* alloc_class_slow(Heap* h, int cls);
-void* alloc_large(Heap* h, size_t n, bool* clean);
+void* alloc_large(Heap* h, size_t n, size_t alignment, bool* clean);
 
 // heap.cpp
 Heap* heap_create_locked();
@@ -207,6 +208,70 @@ ALLOC_INLINE uint64_t slot_bits(size_t idx, size_t count) {
 // Free slots of a segment that may be resident.
 ALLOC_INLINE uint64_t free_dirty(const Segment* seg) {
   return seg->dirty_mask & ~seg->used_mask & ~uint64_t{1};
+}
+
+// Granule bitmaps (Segment::granule_used, granule_dirty): 1024 bits, one
+// per 4 KiB of the segment. Range operations cost one step per 64 granules.
+template <typename F>
+ALLOC_INLINE void granule_words(size_t from, size_t n, F f) {
+  while (n != 0) {
+    size_t b = from & 63;
+    size_t k = 64 - b < n ? 64 - b : n;
+    f(from >> 6, ((k == 64) ? ~uint64_t{0} : ((uint64_t{1} << k) - 1)) << b);
+    from += k;
+    n -= k;
+  }
+}
+ALLOC_INLINE void granules_set(uint64_t* map, size_t from, size_t n) {
+  granule_words(from, n, [map](size_t w, uint64_t m) { map[w] |= m; });
+}
+ALLOC_INLINE void granules_clear(uint64_t* map, size_t from, size_t n) {
+  granule_words(from, n, [map](size_t w, uint64_t m) { map[w] &= ~m; });
+}
+ALLOC_INLINE size_t granules_count(const uint64_t* map, size_t from, size_t n) {
+  size_t c = 0;
+  granule_words(from, n, [map, &c](size_t w, uint64_t m) {
+    c += static_cast<size_t>(__builtin_popcountll(map[w] & m));
+  });
+  return c;
+}
+// The first granule at or after `from` whose bit is `set`, or
+// kGranulesPerSegment.
+ALLOC_INLINE size_t granules_next(const uint64_t* map, size_t from, bool set) {
+  while (from < kGranulesPerSegment) {
+    size_t w = from >> 6;
+    uint64_t word = (set ? map[w] : ~map[w]) & (~uint64_t{0} << (from & 63));
+    if (word != 0) return (w << 6) + static_cast<size_t>(__builtin_ctzll(word));
+    from = (w + 1) << 6;
+  }
+  return kGranulesPerSegment;
+}
+// One past the last granule before `from` whose bit is set (0 if none).
+ALLOC_INLINE size_t granules_prev_set_end(const uint64_t* map, size_t from) {
+  while (from > 0) {
+    size_t w = (from - 1) >> 6;
+    size_t top = ((from - 1) & 63) + 1;
+    uint64_t word = map[w] & ((top == 64) ? ~uint64_t{0} : ((uint64_t{1} << top) - 1));
+    if (word != 0) return (w << 6) + 64 - static_cast<size_t>(__builtin_clzll(word));
+    from = w << 6;
+  }
+  return 0;
+}
+// Slot bits, among slots [s0, s1), of the slots with a granule set in `map`.
+ALLOC_INLINE uint64_t slots_with_granules(const uint64_t* map, size_t s0, size_t s1) {
+  uint64_t r = 0;
+  for (size_t s = s0; s < s1; ++s) {
+    if (((map[s >> 2] >> ((s & 3) * kGranulesPerSlot)) & 0xffff) != 0) r |= uint64_t{1} << s;
+  }
+  return r;
+}
+ALLOC_INLINE size_t granule_index(Segment* seg, const char* p) {
+  return static_cast<size_t>(p - reinterpret_cast<char*>(seg)) >> kGranuleShift;
+}
+// Length of a span in granules: a large span's block, a class page's slots.
+ALLOC_INLINE size_t span_granules(const Page* pg) {
+  if (pg->flags & kPageLarge) return pg->block_size >> kGranuleShift;
+  return static_cast<size_t>(pg->slots) * kGranulesPerSlot;
 }
 
 ALLOC_INLINE void update_direct(Heap* h, int cls) {

@@ -198,10 +198,13 @@ ALLOC_NOINLINE void* alloc_class_slow(Heap* h, int cls) {
   return b;
 }
 
-// Single-block span of up to kLargeMax bytes, 64 KiB aligned.
-void* alloc_large(Heap* h, size_t n, bool* clean) {
-  size_t slots = (n + kSlotSize - 1) >> kSlotShift;
-  Page* pg = span_alloc(h, slots, clean);
+// Single-block span of kMaxClassSize to kLargeMax bytes in whole 4 KiB
+// granules, aligned to `alignment` (a power of two up to kSlotSize).
+void* alloc_large(Heap* h, size_t n, size_t alignment, bool* clean) {
+  size_t granules = (n + kGranule - 1) >> kGranuleShift;
+  if (granules < kLargeMinGranules) granules = kLargeMinGranules;
+  Page* pg =
+      large_span_alloc(h, granules, alignment > kGranule ? alignment >> kGranuleShift : 1, clean);
   if (pg == nullptr) {
     errno = ENOMEM;
     return nullptr;
@@ -210,7 +213,6 @@ void* alloc_large(Heap* h, size_t n, bool* clean) {
   pg->used = 1;
   pg->flags = static_cast<uint8_t>(kPageLarge | kPageFull | (g_debug ? kPageDebug : 0));
   pg->cls = 0;
-  pg->block_size = static_cast<uint32_t>(slots << kSlotShift);
   pg->capacity = 1;
   pg->reserved = 1;
   pg->xthread.store(kUseDelayed, std::memory_order_relaxed);  // one block: born full

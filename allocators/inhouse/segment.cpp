@@ -17,14 +17,41 @@ void purge_range(Segment* seg, uint64_t mask) {
     platform::decommit_pages(slot_address(seg, static_cast<size_t>(lo)),
                              static_cast<size_t>(len) << kSlotShift);
     g_purged.fetch_add(static_cast<uint64_t>(len) << kSlotShift, std::memory_order_relaxed);
+    granules_clear(seg->granule_dirty, static_cast<size_t>(lo) * kGranulesPerSlot,
+                   static_cast<size_t>(len) * kGranulesPerSlot);
     mask &= ~(((len == 64) ? ~uint64_t{0} : ((uint64_t{1} << len) - 1)) << lo);
   }
 }
 
-// Decommits every free dirty slot of the heap (the hard cap, alloc_trim,
-// thread exit).
+// Decommits the free dirty granules of slots that a large span's head or
+// tail shares with free space (the slot-level decay never sees them).
+static void purge_partial_slots(Segment* seg) {
+  uint64_t partial = seg->used_mask & seg->dirty_mask & ~uint64_t{1};
+  while (partial != 0) {
+    size_t slot = static_cast<size_t>(__builtin_ctzll(partial));
+    partial &= partial - 1;
+    size_t g = slot * kGranulesPerSlot;
+    size_t end = g + kGranulesPerSlot;
+    while ((g = granules_next(seg->granule_used, g, false)) < end) {
+      size_t stop = granules_next(seg->granule_used, g, true);
+      if (stop > end) stop = end;
+      size_t dirty = granules_count(seg->granule_dirty, g, stop - g);
+      if (dirty != 0) {
+        platform::decommit_pages(reinterpret_cast<char*>(seg) + (g << kGranuleShift),
+                                 (stop - g) << kGranuleShift);
+        g_purged.fetch_add(dirty << kGranuleShift, std::memory_order_relaxed);
+        granules_clear(seg->granule_dirty, g, stop - g);
+      }
+      g = stop;
+    }
+  }
+}
+
+// Decommits every free dirty slot of the heap, and the free granules of
+// slots partly held by large spans (the hard cap, alloc_trim, thread exit).
 void heap_purge(Heap* h) {
   for (Segment* seg = h->segments; seg != nullptr; seg = seg->next) {
+    purge_partial_slots(seg);
     uint64_t m = free_dirty(seg);
     seg->stale_mask = 0;
     if (m == 0) continue;
@@ -221,7 +248,16 @@ Segment* segment_acquire(Heap* h) {
   h->dirty_free_bytes += static_cast<size_t>(__builtin_popcountll(seg->dirty_mask & ~uint64_t{1})) << kSlotShift;
   seg->kind = kSegmentSmall;
   seg->heap = h;
+  for (size_t w = 0; w < kGranuleWords; ++w) {   // slot-level dirt of a cached segment, per granule
+    seg->granule_used[w] = w == 0 ? 0xffff : 0;  // the header slot
+    seg->granule_dirty[w] = 0;
+    for (size_t q = 0; q < 4; ++q) {
+      if ((seg->dirty_mask >> (w * 4 + q)) & 1)
+        seg->granule_dirty[w] |= uint64_t{0xffff} << (q * kGranulesPerSlot);
+    }
+  }
   seg->used_mask = 1;
+  seg->max_free_run = kGranulesPerSegment - kGranulesPerSlot;
   seg->stale_mask = 0;
   seg->map_size = kSegmentSize;
   seg->huge_offset = 0;
@@ -301,6 +337,10 @@ Page* span_alloc(Heap* h, size_t slots, bool* clean) {
   seg->used_mask |= bits;
   seg->dirty_mask |= bits;
   seg->stale_mask &= ~bits;
+  granules_set(seg->granule_used, static_cast<size_t>(idx) * kGranulesPerSlot,
+               slots * kGranulesPerSlot);
+  granules_set(seg->granule_dirty, static_cast<size_t>(idx) * kGranulesPerSlot,
+               slots * kGranulesPerSlot);
   Page* pg = &seg->pages[idx];
   for (size_t k = 1; k < slots; ++k) seg->pages[idx + k].delta = static_cast<uint32_t>(k * sizeof(Page));
   pg->delta = 0;
@@ -308,6 +348,141 @@ Page* span_alloc(Heap* h, size_t slots, bool* clean) {
   pg->start = slot_address(seg, static_cast<size_t>(idx));
   g_active.fetch_add(slots << kSlotShift, std::memory_order_relaxed);
   h->active_bytes += slots << kSlotShift;
+  if (h->active_bytes > h->active_peak) h->active_peak = h->active_bytes;
+  return pg;
+}
+
+// Granules [at, at + n) just became free: the free run they joined may be
+// the segment's longest.
+static void note_free_run(Segment* seg, size_t at, size_t n) {
+  size_t lo = granules_prev_set_end(seg->granule_used, at);
+  size_t hi = granules_next(seg->granule_used, at + n, true);
+  if (hi - lo > seg->max_free_run) seg->max_free_run = static_cast<uint32_t>(hi - lo);
+}
+
+// Takes granules [at, at + n) of `seg` for the span whose head descriptor
+// is in slot `head_slot`: marks them used and dirty, updates the slot masks
+// and the heap's free dirty bytes, and points the descriptors of the slots
+// the span covers whole at the head (a slot the span covers only in part may
+// hold the head of the next span). Returns whether every granule read zero.
+static bool granules_take(Heap* h, Segment* seg, size_t at, size_t n, size_t head_slot) {
+  size_t s0 = at / kGranulesPerSlot;
+  size_t s1 = (at + n + kGranulesPerSlot - 1) / kGranulesPerSlot;
+  int fd_before = __builtin_popcountll(free_dirty(seg));
+  bool clean = granules_count(seg->granule_dirty, at, n) == 0;
+  granules_set(seg->granule_used, at, n);
+  granules_set(seg->granule_dirty, at, n);
+  uint64_t touched = slot_bits(s0, s1 - s0);
+  seg->used_mask |= touched;
+  seg->dirty_mask |= touched;
+  seg->stale_mask &= ~touched;
+  h->dirty_free_bytes -= static_cast<size_t>(fd_before - __builtin_popcountll(free_dirty(seg)))
+                         << kSlotShift;
+  for (size_t k = (s0 > head_slot ? s0 : head_slot + 1); (k + 1) * kGranulesPerSlot <= at + n;
+       ++k) {
+    seg->pages[k].delta = static_cast<uint32_t>((k - head_slot) * sizeof(Page));
+  }
+  return clean;
+}
+
+// Gives granules [at, at + n) of `seg` back: the slot masks and the heap's
+// free dirty bytes follow (a slot is free once none of its granules is used).
+static void granules_release(Heap* h, Segment* seg, size_t at, size_t n) {
+  size_t s0 = at / kGranulesPerSlot;
+  size_t s1 = (at + n + kGranulesPerSlot - 1) / kGranulesPerSlot;
+  int fd_before = __builtin_popcountll(free_dirty(seg));
+  granules_clear(seg->granule_used, at, n);
+  note_free_run(seg, at, n);
+  seg->used_mask =
+      (seg->used_mask & ~slot_bits(s0, s1 - s0)) | slots_with_granules(seg->granule_used, s0, s1);
+  h->dirty_free_bytes += static_cast<size_t>(__builtin_popcountll(free_dirty(seg)) - fd_before)
+                         << kSlotShift;
+}
+
+// A candidate place for a large span: granules not yet resident that it
+// would fault in (fewer is better), then the length of the free run it is
+// cut from (shorter is better: best fit keeps long runs for long spans).
+struct GranuleFit {
+  size_t at = 0;
+  size_t fresh = ~size_t{0};
+  size_t run = ~size_t{0};
+  bool better_than(const GranuleFit& o) const {
+    return fresh < o.fresh || (fresh == o.fresh && run < o.run);
+  }
+};
+
+// The best place in `seg` for `n` granules aligned to `align` granules, at
+// the (aligned) start of a free run; free runs are maximal, so adjacent
+// free spans are one run (coalesced by construction). Returns false if
+// none fits. Cost: a few word operations per free run of the segment.
+static bool granules_find(Segment* seg, size_t n, size_t align, GranuleFit* out) {
+  if (seg->max_free_run < n) return false;
+  // A run of n granules holds at least (n - 30) / 16 whole free slots.
+  if (n >= 2 * kGranulesPerSlot + kGranulesPerSlot &&
+      run_starts(~seg->used_mask, (n - 2 * (kGranulesPerSlot - 1)) / kGranulesPerSlot) == 0) {
+    return false;
+  }
+  bool found = false;
+  size_t longest = 0;
+  size_t g = kGranulesPerSlot;
+  while ((g = granules_next(seg->granule_used, g, false)) < kGranulesPerSegment) {
+    size_t end = granules_next(seg->granule_used, g, true);
+    if (end - g > longest) longest = end - g;
+    size_t at = (g + align - 1) & ~(align - 1);
+    if (at + n <= end) {
+      GranuleFit f;
+      f.at = at;
+      f.fresh = n - granules_count(seg->granule_dirty, at, n);
+      f.run = end - g;
+      if (!found || f.better_than(*out)) *out = f;
+      found = true;
+      if (f.fresh == 0 && f.run == n) return true;  // exact and resident: nothing beats it
+    }
+    g = end;
+  }
+  seg->max_free_run = static_cast<uint32_t>(longest);  // the scan saw every run
+  return found;
+}
+
+// Allocates a large span of `granules` (>= kLargeMinGranules) granules whose
+// start is aligned to `align` granules (a power of two up to a slot).
+// Placement: the fewest granules not yet resident, then the shortest free
+// run, over the first kLargeSearchFits segments with room (the first
+// segment where it needs no new page ends the search). Sets *clean if
+// every granule is known to read zero. Cost: a scan of the granule bitmaps
+// of the heap's segments (16 words each, skipped when the slot mask shows no
+// long enough run).
+Page* large_span_alloc(Heap* h, size_t granules, size_t align, bool* clean) {
+  heap_maybe_decay(h);
+  Segment* seg = nullptr;
+  GranuleFit best;
+  int fits = 0;
+  for (Segment* s = h->segments; s != nullptr; s = s->next) {
+    GranuleFit f;
+    if (!granules_find(s, granules, align, &f)) continue;
+    if (seg == nullptr || f.better_than(best)) {
+      seg = s;
+      best = f;
+    }
+    if (best.fresh == 0 || ++fits == kLargeSearchFits) break;
+  }
+  if (seg == nullptr) {
+    seg = segment_acquire(h);
+    if (seg == nullptr) return nullptr;
+    if (!granules_find(seg, granules, align, &best))
+      return nullptr;  // cannot happen: kLargeMax fits
+  }
+  if (seg->used_mask == 1) h->empty_segments--;
+  size_t head = best.at / kGranulesPerSlot;
+  *clean = granules_take(h, seg, best.at, granules, head);
+  Page* pg = &seg->pages[head];
+  pg->delta = 0;
+  pg->slots =
+      static_cast<uint8_t>((best.at + granules + kGranulesPerSlot - 1) / kGranulesPerSlot - head);
+  pg->start = reinterpret_cast<char*>(seg) + (best.at << kGranuleShift);
+  pg->block_size = static_cast<uint32_t>(granules << kGranuleShift);
+  g_active.fetch_add(granules << kGranuleShift, std::memory_order_relaxed);
+  h->active_bytes += granules << kGranuleShift;
   if (h->active_bytes > h->active_peak) h->active_peak = h->active_bytes;
   return pg;
 }
@@ -330,16 +505,25 @@ ALLOC_INLINE void heap_check_cap(Heap* h) {
 
 void span_free(Heap* h, Page* pg) {
   Segment* seg = segment_of(pg);
-  size_t idx = slot_index(seg, pg);
-  size_t slots = pg->slots;
-  seg->used_mask &= ~slot_bits(idx, slots);
+  size_t bytes;
+  if (pg->flags & kPageLarge) {
+    bytes = pg->block_size;
+    granules_release(h, seg, granule_index(seg, pg->start), bytes >> kGranuleShift);
+  } else {
+    size_t idx = slot_index(seg, pg);
+    size_t slots = pg->slots;
+    bytes = slots << kSlotShift;
+    seg->used_mask &= ~slot_bits(idx, slots);
+    granules_clear(seg->granule_used, idx * kGranulesPerSlot, slots * kGranulesPerSlot);
+    note_free_run(seg, idx * kGranulesPerSlot, slots * kGranulesPerSlot);
+    h->dirty_free_bytes += bytes;
+  }
   pg->cls = 0;
   // In debug mode a freed span keeps kPageDebug, so a double free into it
   // takes the checking path instead of the release fast path.
   pg->flags = g_debug ? kPageDebug : 0;
-  h->dirty_free_bytes += slots << kSlotShift;
-  g_active.fetch_sub(slots << kSlotShift, std::memory_order_relaxed);
-  h->active_bytes -= slots << kSlotShift;
+  g_active.fetch_sub(bytes, std::memory_order_relaxed);
+  h->active_bytes -= bytes;
   if (seg->used_mask == 1) {
     h->empty_segments++;
     if (h->empty_segments > kMaxSpareSegments) segment_release(h, seg);
@@ -348,34 +532,32 @@ void span_free(Heap* h, Page* pg) {
   heap_check_cap(h);
 }
 
-// Resizes a large span in place to `slots` slots: shrinking gives the tail
-// slots back to the segment; growing takes the slots right after the span if
-// they are free. Returns false (span untouched) if growing is impossible.
-bool span_resize(Heap* h, Page* pg, size_t slots) {
+// Resizes a large span in place to `granules` (>= kLargeMinGranules)
+// granules: shrinking gives the tail granules back to the segment; growing
+// takes the granules right after the span if they are free. Returns false
+// (span untouched) if growing is impossible.
+bool span_resize(Heap* h, Page* pg, size_t granules) {
   Segment* seg = segment_of(pg);
-  size_t idx = slot_index(seg, pg);
-  size_t cur = pg->slots;
-  if (slots < cur) {
-    seg->used_mask &= ~slot_bits(idx + slots, cur - slots);
-    h->dirty_free_bytes += (cur - slots) << kSlotShift;
-  } else if (slots > cur) {
-    if (idx + slots > static_cast<size_t>(kSlotsPerSegment)) return false;
-    uint64_t bits = slot_bits(idx + cur, slots - cur);
-    if ((seg->used_mask & bits) != 0) return false;
-    h->dirty_free_bytes -= static_cast<size_t>(__builtin_popcountll(bits & seg->dirty_mask)) << kSlotShift;
-    seg->used_mask |= bits;
-    seg->dirty_mask |= bits;
-    seg->stale_mask &= ~bits;
-    for (size_t k = cur; k < slots; ++k) seg->pages[idx + k].delta = static_cast<uint32_t>(k * sizeof(Page));
+  size_t at = granule_index(seg, pg->start);
+  size_t cur = pg->block_size >> kGranuleShift;
+  if (granules < cur) {
+    granules_release(h, seg, at + granules, cur - granules);
+  } else if (granules > cur) {
+    if (at + granules > kGranulesPerSegment) return false;
+    if (granules_count(seg->granule_used, at + cur, granules - cur) != 0) return false;
+    granules_take(h, seg, at + cur, granules - cur, slot_index(seg, pg));
   } else {
     return true;
   }
-  g_active.fetch_add((slots << kSlotShift) - (cur << kSlotShift), std::memory_order_relaxed);
-  h->active_bytes += (slots << kSlotShift) - (cur << kSlotShift);  // wraps correctly when shrinking
+  g_active.fetch_add((granules << kGranuleShift) - (cur << kGranuleShift),
+                     std::memory_order_relaxed);
+  h->active_bytes +=
+      (granules << kGranuleShift) - (cur << kGranuleShift);  // wraps correctly when shrinking
   if (h->active_bytes > h->active_peak) h->active_peak = h->active_bytes;
-  pg->slots = static_cast<uint8_t>(slots);
-  pg->block_size = static_cast<uint32_t>(slots << kSlotShift);
-  if (slots < cur) heap_check_cap(h);
+  pg->slots = static_cast<uint8_t>((at + granules + kGranulesPerSlot - 1) / kGranulesPerSlot -
+                                   slot_index(seg, pg));
+  pg->block_size = static_cast<uint32_t>(granules << kGranuleShift);
+  if (granules < cur) heap_check_cap(h);
   return true;
 }
 

@@ -68,10 +68,13 @@ void census(alloc_census_t* c) {
     for (Segment* seg = h->segments; seg != nullptr; seg = seg->next) {
       c->segments_owned++;
       c->bytes_dirty_free += static_cast<uint64_t>(__builtin_popcountll(free_dirty(seg))) << kSlotShift;
-      uint64_t used = seg->used_mask & ~uint64_t{1};
-      while (used != 0) {
-        Page* pg = &seg->pages[__builtin_ctzll(used)];
-        used &= ~slot_bits(slot_index(seg, pg), pg->slots);
+      // Spans in address order: the first used granule past one is the start
+      // of a span, whose head descriptor is its slot's.
+      size_t g = kGranulesPerSlot;
+      while ((g = granules_next(seg->granule_used, g, true)) < kGranulesPerSegment) {
+        Page* pg = &seg->pages[g / kGranulesPerSlot];
+        size_t len = span_granules(pg);
+        g += len != 0 ? len : 1;
         c->spans++;
         c->blocks_live += pg->used;
         for (Block* b = reinterpret_cast<Block*>(pg->xthread.load(std::memory_order_acquire) & ~kStateMask);

@@ -45,6 +45,20 @@ constexpr size_t kMaxClassSize = 65536;                 // largest size-class bl
 constexpr int kNumClasses = 45;                         // class 0 unused
 constexpr size_t kLargeMaxSlots = 32;                   // spans up to 2 MiB
 constexpr size_t kLargeMax = kLargeMaxSlots * kSlotSize;
+// Large spans (above kMaxClassSize, up to kLargeMax) are carved in 4 KiB
+// granules, not whole slots, so a buffer of n bytes takes n rounded up to
+// 4 KiB (issue 14: 64 B-aligned 64 KiB-1 MiB buffers used to round up to
+// whole 64 KiB slots). Class pages still take whole slots.
+constexpr size_t kGranuleShift = 12;
+constexpr size_t kGranule = size_t{1} << kGranuleShift;          // 4 KiB
+constexpr size_t kGranulesPerSlot = kSlotSize / kGranule;        // 16
+constexpr size_t kGranulesPerSegment = kSegmentSize / kGranule;  // 1024
+constexpr size_t kGranuleWords = kGranulesPerSegment / 64;       // 16 words per bitmap
+// large_span_alloc compares at most this many segments with room.
+constexpr int kLargeSearchFits = 4;
+// A large span is longer than a slot, so at most one span starts in any
+// slot: the slot's descriptor is that span's head.
+constexpr size_t kLargeMinGranules = kGranulesPerSlot + 1;
 constexpr size_t kHugeHeader = 4096;                    // huge block offset in its mapping
 constexpr size_t kMaxSpanAlignment = kSegmentSize / 2;  // larger alignments: own mapping, block
                                                          // 4 MiB past its header (alloc_huge_aligned)
@@ -170,9 +184,9 @@ struct Page {
   uint32_t used;                    // owner: blocks handed out, including ones now on `remote`
   uint8_t flags;                    // owner: PageFlag bits; 0 on the fast free path
   uint8_t cls;                      // owner: size class, 0 for a large span
-  uint8_t slots;                    // owner: span length in slots
+  uint8_t slots;                    // owner: span length in slots (large: slots it touches)
   uint8_t pad0;                     // unused
-  uint32_t block_size;              // owner: bytes per block (whole span for large)
+  uint32_t block_size;              // owner: bytes per block (large: the span, whole granules)
   uint32_t delta;                   // owner: bytes back to the head descriptor (interior slots)
   char* start;                      // owner: first block
   uint32_t capacity;                // owner: blocks in the span
@@ -191,8 +205,8 @@ struct Segment {
   uint32_t kind;              // SegmentKind
   uint32_t pad0;              // unused
   Heap* heap;                 // owner heap; nullptr for huge blocks
-  uint64_t used_mask;         // owner: slots holding spans (bit 0: the header)
-  uint64_t dirty_mask;        // owner: slots that may be resident and non-zero
+  uint64_t used_mask;         // owner: slots holding (part of) a span (bit 0: the header)
+  uint64_t dirty_mask;        // owner: slots that may be (partly) resident and non-zero
   uint64_t stale_mask;        // owner: free dirty slots already free at the last decay tick
   Segment* next;              // owner: heap's segment list / global cache
   Segment* prev;              // owner: heap's segment list
@@ -206,6 +220,14 @@ struct Segment {
                                  // for an address exactly 4 MiB past the header (a foreign
                                  // pointer that segment_of maps here), so free's fast path
                                  // fails its flags test instead of writing
+  uint64_t granule_used[kGranuleWords];   // owner: 4 KiB granules holding spans; used_mask has
+                                          // a slot's bit iff one of its granules is used
+  uint64_t granule_dirty[kGranuleWords];  // owner: granules that may be resident; dirty_mask has
+                                          // a slot's bit iff one of its granules is dirty
+  uint32_t max_free_run;                  // owner: at least the longest run of free granules
+                                          // (exact after a full scan; a free raises it to the
+                                          // run it joins), so large_span_alloc skips segments
+                                          // without room
 };
 static_assert(sizeof(Segment) <= kSlotSize, "segment header must fit slot 0");
 static_assert(offsetof(Segment, sentinel) == offsetof(Segment, pages) + kSlotsPerSegment * sizeof(Page),

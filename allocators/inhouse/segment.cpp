@@ -650,16 +650,20 @@ void free_huge(Heap* h, Segment* seg) {
   g_huge_cache = seg;
   g_huge_cache_bytes += total;
   g_huge_cache_count.fetch_add(1, std::memory_order_relaxed);
-  // Retained huge memory stays bounded by the peak of active memory over
-  // this decay epoch and the one before (as the span hard cap), so a program
+  // Active plus cached huge memory stays within kResidentCapFactor times the
+  // peak of active memory over this decay epoch and the one before (as the
+  // span hard cap; the peak alone evicted what large_churn's next blocks
+  // faulted back, issue 14), so a program
   // that frees its live set and builds it again within a period (a phase, a
   // request cycle) finds its huge mappings resident; the decay returns them
   // after 1-2 idle periods.
-  size_t cap_bytes = kHugeCacheMaxBytes;
-  for (uint64_t a : {g_active.load(std::memory_order_relaxed), g_active_peak.load(std::memory_order_relaxed),
-                     g_active_peak_prev.load(std::memory_order_relaxed)}) {
-    if (a > cap_bytes) cap_bytes = static_cast<size_t>(a);
+  const uint64_t active = g_active.load(std::memory_order_relaxed);
+  uint64_t peak = active;
+  for (uint64_t a : {g_active_peak.load(std::memory_order_relaxed), g_active_peak_prev.load(std::memory_order_relaxed)}) {
+    if (a > peak) peak = a;
   }
+  size_t cap_bytes = static_cast<size_t>(peak * kResidentCapFactor - active);
+  if (cap_bytes < kHugeCacheMaxBytes) cap_bytes = kHugeCacheMaxBytes;
   while (g_huge_cache_count.load(std::memory_order_relaxed) > kHugeCacheMax ||
          g_huge_cache_bytes > cap_bytes) {
     Segment** link = &g_huge_cache;

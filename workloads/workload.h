@@ -166,7 +166,7 @@ class Workload {
   virtual bool seeded() const { return true; }
   // The op budget of a trace for `--ops ops` (TraceParams::ops): `ops` for
   // every workload but those whose single op costs thousands of ordinary ones
-  // (large_churn: ops / 500), so that the default --ops keeps a cell short.
+  // (large_churn: ops / 2500), so that the default --ops keeps a cell short.
   virtual uint64_t trace_ops(uint64_t ops) const { return ops; }
   // Emits this thread's operations into `b` (the builder enforces the budget).
   virtual void generate(const TraceParams& p, Rng& rng, TraceBuilder& b) const = 0;

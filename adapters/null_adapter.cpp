@@ -11,7 +11,7 @@
 namespace allocbench {
 namespace {
 
-constexpr size_t kNullMaxSize = size_t{8} << 20;
+constexpr size_t kNullMaxSize = size_t{64} << 20;  // address space only; covers large_churn
 constexpr size_t kNullMaxAlign = size_t{1} << 16;
 
 // One scratch mapping per thread, large enough for the largest request at the

@@ -53,7 +53,7 @@ namespace {
 constexpr Capabilities kMalloc{};
 constexpr Capabilities kPerThread{Threading::kPerThreadInstance};
 constexpr Capabilities kPerThreadResetOnly{Threading::kPerThreadInstance, SIZE_MAX, 0, false};
-constexpr Capabilities kNull{Threading::kShared, size_t{8} << 20, 0, true, 1u << 16, false};
+constexpr Capabilities kNull{Threading::kShared, size_t{64} << 20, 0, true, 1u << 16, false};
 
 // Room for --allocator-lib entries: the registry never reallocates, so
 // pointers into it stay valid.

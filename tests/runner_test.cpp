@@ -445,6 +445,30 @@ TEST(Runner, ClassicWorkloadsRunOrAreSkippedForTheirReason) {
   }
 }
 
+// large_churn on glibc and the calibration: the cells end ok, a replay runs
+// --ops / 2500 ops per thread, and every page of the blocks was touched (the
+// net peak RSS of one thread holds at least its trace's peak live bytes; at 2
+// threads peak_live_bytes sums the threads' peaks, which need not coincide).
+TEST(Runner, LargeChurnRunsOnGlibcWithScaledOpsAndTouchedPages) {
+  std::string dir = temp_dir() + "/large_churn";
+  Result r = sh(bin() + " run --allocators glibc --workloads large_churn --threads 1,2"
+                " --ops 25000 --seed 2 --strict --out " + dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto rs = rows(dir + "/results.csv");
+  ASSERT_EQ(rs.size(), 4u) << "glibc and null at 1 and 2 threads";
+  for (auto& row : rs) {
+    SCOPED_TRACE(row["allocator"] + " t=" + row["threads"]);
+    ASSERT_EQ(row["status"], "ok") << row["error"];
+    EXPECT_EQ(row["ops"], "25000");
+    EXPECT_EQ(std::stoull(row["total_ops"]), 10u * std::stoull(row["threads"]));
+    EXPECT_EQ(row["allocs"], row["frees"]);
+    EXPECT_GE(std::stoull(row["peak_live_bytes"]), uint64_t{1} << 20);
+    if (row["allocator"] == "glibc" && row["threads"] == "1") {
+      EXPECT_GE(std::stod(row["peak_rss_net_bytes"]), 0.99 * std::stod(row["peak_live_bytes"]));
+    }
+  }
+}
+
 TEST(Runner, RepeatedNamesAreMergedAndMinTimeRepeatsReplays) {
   std::string dir = temp_dir() + "/dups";
   Result r = sh(bin() +

@@ -1,6 +1,7 @@
 // Trace determinism and invariants for every workload and profile.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <deque>
 #include <map>
@@ -120,6 +121,7 @@ constexpr Golden kGolden[] = {
     {"cache_thrash", "default", 0x648fdced1ae385e5ull},
     {"cache_thrash", "long", 0xb59403b99c48f2a9ull},
     {"burst_idle", "default", 0x538898e41009ade3ull},
+    {"large_churn", "default", 0xc04493de12ba8185ull},
 };
 
 uint64_t run_trace_hash(const Workload& w, const std::string& profile) {
@@ -349,6 +351,52 @@ TEST(Trace, BurstIdleBurstsToThirtyTwoMibAndFreesAll) {
       << "every burst but the last (cut by the budget) reached 32 MiB";
 }
 
+// large_churn: blocks of [1, 32) MiB in five log bands, at most 4 live, every one freed, in a trace
+// of --ops / 2500 ops that fills its budget and depends on the seed alone.
+TEST(Trace, LargeChurnKeepsUpToFourBlocksOfOneToThirtyTwoMib) {
+  const Workload* w = find_workload("large_churn");
+  ASSERT_NE(w, nullptr);
+  EXPECT_EQ(w->trace_ops(100000), 40u);
+  EXPECT_EQ(w->trace_ops(1), 1u);
+  EXPECT_EQ(w->trace_ops(3), 2u) << "at least one block when the budget allows one";
+  EXPECT_EQ(w->requirements("default").max_size, uint64_t{32} << 20);
+  constexpr uint64_t kMib = uint64_t{1} << 20;
+  for (uint32_t t : {0u, 1u}) {
+    SCOPED_TRACE("thread " + std::to_string(t));
+    ThreadTrace tr = generate_trace(*w, TraceParams{"default", 5, t, 2, 500000});
+    EXPECT_GE(tr.ops.size(), 198u) << "fills its budget of 200 ops";
+    EXPECT_LE(tr.ops.size(), 200u);
+    EXPECT_LE(tr.slot_count, 4u) << "slots are recycled: at most 4 live";
+    std::map<uint32_t, uint64_t> live;
+    std::set<int> bands;
+    size_t most_live = 0, not_page_multiple = 0;
+    for (const Op& op : tr.ops) {
+      if (op.kind == OpKind::kAlloc) {
+        ASSERT_GE(op.size, kMib);
+        ASSERT_LT(op.size, 32 * kMib);
+        ASSERT_EQ(live.count(op.slot), 0u);
+        live[op.slot] = op.size;
+        most_live = std::max(most_live, live.size());
+        bands.insert(63 - __builtin_clzll(op.size / kMib));
+        if (op.size % 4096 != 0) ++not_page_multiple;
+      } else {
+        ASSERT_EQ(op.kind, OpKind::kFree);
+        ASSERT_EQ(live.count(op.slot), 1u);
+        EXPECT_EQ(live[op.slot], op.size);
+        live.erase(op.slot);
+      }
+    }
+    EXPECT_TRUE(live.empty()) << "every block is freed";
+    EXPECT_EQ(tr.allocs, tr.frees);
+    EXPECT_EQ(tr.allocs, tr.ops.size() / 2);
+    EXPECT_EQ(most_live, 4u);
+    EXPECT_EQ(bands.size(), 5u) << "all five power-of-two bands of 1-32 MiB";
+    EXPECT_GT(not_page_multiple, tr.allocs * 9 / 10);
+    EXPECT_EQ(generate_trace(*w, TraceParams{"default", 5, t, 2, 500000}).hash, tr.hash);
+    EXPECT_NE(generate_trace(*w, TraceParams{"default", 6, t, 2, 500000}).hash, tr.hash);
+  }
+}
+
 // cache_thrash and cache_scratch: every object is 8 bytes and written W times
 // between its allocation and its free; cache_scratch starts with thread 0
 // handing one object to every other thread, which frees it first.
@@ -401,9 +449,11 @@ TEST(Trace, InvariantsHold) {
       ThreadTrace t = gen(c, 9, 0, ops);
       WorkloadRequirements req = c.w->requirements(c.profile);
       EXPECT_LE(t.ops.size(), ops);
-      if (ops >= 101) {
+      const uint64_t budget = c.w->trace_ops(ops);
+      EXPECT_LE(t.ops.size(), budget);
+      if (budget >= 101) {
         // Fills the budget (fixed patterns to within their per-step rounding).
-        EXPECT_GE(t.ops.size(), ops - ops / 50 - 64);
+        EXPECT_GE(t.ops.size(), budget - budget / 50 - 64);
       }
       std::vector<char> live(t.slot_count, 0);
       std::vector<uint64_t> size(t.slot_count, 0);

@@ -22,6 +22,7 @@ const Workload* xmalloc_workload();
 const Workload* cache_scratch_workload();
 const Workload* cache_thrash_workload();
 const Workload* burst_idle_workload();
+const Workload* large_churn_workload();
 const Workload* recorded_trace_workload();
 
 const std::vector<const Workload*>& workload_registry() {
@@ -31,7 +32,8 @@ const std::vector<const Workload*>& workload_registry() {
       cross_thread_workload(), basic_concurrency_workload(), large_concurrency_workload(),
       size_ramp_workload(),    scatter_sizes_workload(),     sparse_sizes_workload(),
       larson_workload(),       xmalloc_workload(),           cache_scratch_workload(),
-      cache_thrash_workload(), burst_idle_workload(),        recorded_trace_workload(),
+      cache_thrash_workload(), burst_idle_workload(),        large_churn_workload(),
+      recorded_trace_workload(),
   };
   return all;
 }

@@ -139,7 +139,7 @@ ThreadTrace Workload::make_trace(const TraceParams& p) const {
   uint64_t seed = mix64(p.seed) ^ mix64(hash_string(name()) + hash_string(p.profile.c_str())) ^
                   mix64(0x1000 + p.thread_index);
   Rng rng(seed);
-  TraceBuilder b(p.ops);
+  TraceBuilder b(trace_ops(p.ops));
   generate(p, rng, b);
   return b.finish();
 }

@@ -149,7 +149,7 @@ struct TraceParams {
   uint64_t seed = 1;    // Run seed.
   uint32_t thread_index = 0;
   uint32_t threads = 1;  // Threads in the run (some workloads scale with it).
-  uint64_t ops = 0;      // Operations in this thread's trace.
+  uint64_t ops = 0;      // --ops: operations in this thread's trace (trace_ops() scales it).
 };
 
 // Thread-safe (stateless).
@@ -164,13 +164,17 @@ class Workload {
   // False for fixed patterns (size_ramp, scatter_sizes): the trace does not
   // depend on the seed or the thread.
   virtual bool seeded() const { return true; }
+  // The op budget of a trace for `--ops ops` (TraceParams::ops): `ops` for
+  // every workload but those whose single op costs thousands of ordinary ones
+  // (large_churn: ops / 2500), so that the default --ops keeps a cell short.
+  virtual uint64_t trace_ops(uint64_t ops) const { return ops; }
   // Emits this thread's operations into `b` (the builder enforces the budget).
   virtual void generate(const TraceParams& p, Rng& rng, TraceBuilder& b) const = 0;
   // Why `profile` is not one of this workload's (empty: it is). The default
   // checks profiles(); a recorded trace's profile is a file path.
   virtual std::string profile_error(const std::string& profile) const;
   // This thread's trace. The default seeds an Rng from the inputs, runs
-  // generate() within p.ops and frees what is still live.
+  // generate() within trace_ops(p.ops) and frees what is still live.
   virtual ThreadTrace make_trace(const TraceParams& p) const;
 };
 

@@ -574,13 +574,43 @@ bool remap_registered(Segment* seg, size_t old_total, size_t new_total, void* de
   return false;
 }
 
+// Makes [seg + at, seg + map_size) of a cached mapping just taken from the
+// cache (`at` a multiple of 4 MiB) a cached mapping of its own, with its
+// header at `at`, and cuts `seg` to `at` bytes. The tail keeps its resident
+// pages and its idle time; it is part of seg's VMAs, so it can be grown by
+// mremap exactly when seg could. Without room in the cache it is unmapped.
+static void huge_cache_split_tail(Segment* seg, size_t at) {
+  Segment* tail = reinterpret_cast<Segment*>(reinterpret_cast<char*>(seg) + at);
+  tail->kind = kSegmentHuge;
+  tail->heap = nullptr;
+  tail->map_size = seg->map_size - at;
+  tail->huge_offset = kHugeHeader;
+  tail->split = seg->split;
+  tail->freed_ns = seg->freed_ns;
+  seg->map_size = at;
+  segment_register(tail, true);
+  g_lock.lock();
+  if (g_huge_cache_count.load(std::memory_order_relaxed) < kHugeCacheMax) {
+    tail->next = g_huge_cache;
+    g_huge_cache = tail;
+    g_huge_cache_bytes += tail->map_size;
+    g_huge_cache_count.fetch_add(1, std::memory_order_relaxed);
+    tail = nullptr;
+  }
+  g_lock.unlock();
+  if (tail != nullptr) segment_unmap(tail, tail->map_size);
+}
+
 // Takes the best-fitting cached huge mapping for a block needing `total`
-// bytes (header included): the smallest one at least that large (its tail is
-// unmapped only if it is larger than the block: a resident tail up to that
-// size is kept, so the block can regrow in place and the mapping serve a
-// larger block later without page faults), else, if `grow`, the largest
-// smaller one, grown by moving its pages (mremap, no copy, only the new tail
-// faults). Returns nullptr if the cache has nothing usable.
+// bytes (header included): the smallest one at least that large, else, if
+// `grow`, the largest smaller one, grown by moving its pages (mremap, no
+// copy, only the new tail faults). A larger mapping's part past the block's
+// 4 MiB boundary becomes a cached mapping of its own when it could hold a
+// huge block (issue 14, large_churn: it used to be unmapped when it was
+// larger than the block, and the next large block faulted it back); a
+// smaller rest stays with the block unless it is larger than the block, so
+// the block can regrow in place. Returns nullptr if the cache has nothing
+// usable.
 Segment* huge_cache_take(size_t total, bool grow) {
   if (g_huge_cache_count.load(std::memory_order_relaxed) == 0) return nullptr;  // checked again under the lock
   g_lock.lock();
@@ -601,7 +631,10 @@ Segment* huge_cache_take(size_t total, bool grow) {
   if (seg == nullptr) return nullptr;
   size_t old_total = seg->map_size;
   if (old_total >= total) {
-    if (old_total - total > total) {
+    size_t at = (total + kSegmentMask) & ~kSegmentMask;
+    if (old_total > at && old_total - at > kLargeMax + kHugeHeader) {
+      huge_cache_split_tail(seg, at);
+    } else if (old_total - total > total) {
       platform::unmap_pages(reinterpret_cast<char*>(seg) + total, old_total - total);
       g_mapped.fetch_sub(old_total - total, std::memory_order_relaxed);
       seg->map_size = total;
@@ -799,16 +832,20 @@ void free_huge(Heap* h, Segment* seg) {
   g_huge_cache = seg;
   g_huge_cache_bytes += total;
   g_huge_cache_count.fetch_add(1, std::memory_order_relaxed);
-  // Retained huge memory stays bounded by the peak of active memory over
-  // this decay epoch and the one before (as the span hard cap), so a program
+  // Active plus cached huge memory stays within kResidentCapFactor times the
+  // peak of active memory over this decay epoch and the one before (as the
+  // span hard cap; the peak alone evicted what large_churn's next blocks
+  // faulted back, issue 14), so a program
   // that frees its live set and builds it again within a period (a phase, a
   // request cycle) finds its huge mappings resident; the decay returns them
   // after 1-2 idle periods.
-  size_t cap_bytes = kHugeCacheMaxBytes;
-  for (uint64_t a : {g_active.load(std::memory_order_relaxed), g_active_peak.load(std::memory_order_relaxed),
-                     g_active_peak_prev.load(std::memory_order_relaxed)}) {
-    if (a > cap_bytes) cap_bytes = static_cast<size_t>(a);
+  const uint64_t active = g_active.load(std::memory_order_relaxed);
+  uint64_t peak = active;
+  for (uint64_t a : {g_active_peak.load(std::memory_order_relaxed), g_active_peak_prev.load(std::memory_order_relaxed)}) {
+    if (a > peak) peak = a;
   }
+  size_t cap_bytes = static_cast<size_t>(peak * kResidentCapFactor - active);
+  if (cap_bytes < kHugeCacheMaxBytes) cap_bytes = kHugeCacheMaxBytes;
   while (g_huge_cache_count.load(std::memory_order_relaxed) > kHugeCacheMax ||
          g_huge_cache_bytes > cap_bytes) {
     Segment** link = &g_huge_cache;

@@ -845,10 +845,17 @@ bool CoalesceHeap::reclaim_arena(CoalesceArena* a, bool now) {
   if (a->purge_pending && (now || a->idle_passes >= a->purge_wait)) {
     // Live blocks keep the arena, but its free space has been idle for
     // purge_wait whole periods (an idle owner never flushes its cache, so
-    // this is what gives its memory back). Watch whether it is reused soon.
+    // this is what gives its memory back). Watch whether it is reused soon
+    // if it is the arena its owner allocates from: an idle current arena
+    // is an idle thread, which may resume at once. Another arena is reused
+    // only when the owner moves on to it (a burst filling its arenas one
+    // after the other); backing that off would keep the burst's memory
+    // for the wait once the burst ends.
     bytes_purged_ += detail::purge_free_pages(a);
     a->purge_pending = false;
-    if (!now) a->purge_watch = static_cast<uint8_t>(2 * a->purge_wait);
+    if (!now && owner != nullptr && owner->current.load(std::memory_order_relaxed) == a) {
+      a->purge_watch = static_cast<uint8_t>(2 * a->purge_wait);
+    }
     arenas_purged_++;
   }
   return false;

@@ -655,5 +655,31 @@ TEST_F(PurgeBackoff, LongBusyPeriodThenIdlePurgesWithinTheBound) {
   EXPECT_LE(ticks_to_purge(20), 3);
 }
 
+// Only the owner's current arena is backed off. A full arena whose free
+// space is purged and that the owner later moves back to (a burst passing
+// through its arenas) keeps a wait of one period.
+TEST(CoalesceArena, PurgeOfANonCurrentArenaIsNotBackedOff) {
+  CoalesceHeap heap;                 // reclaim_tick() by hand
+  constexpr size_t kBlock = 500000;  // Eight fill an arena.
+  std::vector<void*> first, second;
+  for (int i = 0; i < 8; ++i) first.push_back(heap.allocate(kBlock));
+  for (int i = 0; i < 8; ++i) second.push_back(heap.allocate(kBlock));
+  ASSERT_NE(heap.arena_of(first[0]), heap.arena_of(second[0]));
+  ASSERT_EQ(heap.arena_of(second[0]), heap.arena_of(second[7]));
+  for (int i = 1; i < 8; ++i) heap.deallocate(first[i]);  // first[0] keeps the arena.
+  heap.reclaim_tick();
+  heap.reclaim_tick();
+  ASSERT_EQ(heap.stats().arenas_purged, 1u) << "the first arena's free space idled a period";
+  void* p = heap.allocate(kBlock);  // The current arena is full: the owner moves back.
+  ASSERT_EQ(heap.arena_of(p), heap.arena_of(first[0]));
+  heap.reclaim_tick();
+  EXPECT_EQ(heap.stats().purges_refaulted, 0u);
+  EXPECT_EQ(heap.stats().max_purge_wait, 1u);
+  heap.deallocate(p);
+  heap.deallocate(first[0]);
+  for (void* q : second) heap.deallocate(q);
+  EXPECT_EQ(heap.check_heap(), "");
+}
+
 }  // namespace
 }  // namespace allocbench

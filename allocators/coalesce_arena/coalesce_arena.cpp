@@ -88,7 +88,16 @@ struct alignas(64) CoalesceArena {
   bool dirty = true;                            // Allocated from since the last decommit; mu.
   bool touched = false;                         // Allocated from or freed into since the last
                                                 // reclaim pass; mu.
+  bool allocated = false;                       // Allocated from since the last reclaim pass; mu.
   bool purge_pending = false;                   // Freed into since the last purge; mu.
+  uint8_t idle_passes = 0;                      // Passes in a row that found it untouched
+                                                // (saturates); reclaimer, mu.
+  uint8_t purge_wait = 1;                       // Idle passes case 5 waits for, 1..kMaxPurgeWait;
+                                                // reclaimer, mu.
+  uint8_t purge_watch = 0;                      // Passes left in which an allocation makes the
+                                                // last purge a refault (0: none); reclaimer, mu.
+  uint8_t busy_passes = 0;                      // Passes that found it touched since purge_wait
+                                                // last changed; reclaimer, mu.
   uint64_t bitmap[kNumBins / 64] = {};          // Bit i set iff bins[i] is non-empty; mu.
   BlockHeader* bins[kNumBins] = {};             // Free-list heads by bin_index(); mu.
 };
@@ -197,6 +206,7 @@ BlockHeader* arena_alloc(CoalesceArena* a, size_t need, uint64_t flags) {
   a->used_bytes += size;
   a->dirty = true;
   a->touched = true;
+  a->allocated = true;
   return h;
 }
 
@@ -242,6 +252,44 @@ size_t purge_free_pages(CoalesceArena* a) {
     }
   }
   return purged;
+}
+
+// What one reclamation pass learnt about an arena's last purge.
+enum class PurgeVerdict {
+  kNone,     // No purge watched, or its window is still open.
+  kRefault,  // Allocated from within the window: the purge cost faults.
+  kStuck,    // The window closed with no allocation: the purge was worth it.
+};
+
+// Case 5's back-off, at one pass (a->mu held; `touched`/`allocated`: the
+// arena's flags since the previous pass). A purge waits for purge_wait idle
+// passes; its window is the next 2 * purge_wait passes. An allocation in the
+// window doubles the wait (up to kMaxPurgeWait): the arena idles in short
+// gaps (threads waiting for each other, a descheduled peer) and a purge
+// there only costs a refault. A window without an allocation halves it. So
+// do every kPurgeForgetPeriods passes that find the arena in use, so that old
+// refaults do not delay the purge after a long busy period (a burst that
+// ends): from the bound back to 1 in 4 * kPurgeForgetPeriods busy passes.
+PurgeVerdict update_purge_backoff(CoalesceArena* a, bool touched, bool allocated) {
+  a->idle_passes = touched ? 0 : static_cast<uint8_t>(std::min(a->idle_passes + 1, 255));
+  if (a->purge_watch > 0) {
+    if (allocated) {
+      a->purge_watch = 0;
+      a->purge_wait =
+          static_cast<uint8_t>(std::min<uint32_t>(2u * a->purge_wait, CoalesceHeap::kMaxPurgeWait));
+      a->busy_passes = 0;
+      return PurgeVerdict::kRefault;
+    }
+    if (--a->purge_watch > 0) return PurgeVerdict::kNone;
+    a->purge_wait = static_cast<uint8_t>(std::max(a->purge_wait / 2, 1));
+    a->busy_passes = 0;
+    return PurgeVerdict::kStuck;
+  }
+  if (touched && a->purge_wait > 1 && ++a->busy_passes >= CoalesceHeap::kPurgeForgetPeriods) {
+    a->purge_wait = static_cast<uint8_t>(a->purge_wait / 2);
+    a->busy_passes = 0;
+  }
+  return PurgeVerdict::kNone;
 }
 
 }  // namespace
@@ -719,6 +767,8 @@ void CoalesceHeap::detach(CoalesceThread* t) {
 
 size_t CoalesceHeap::reclaim_now() { return reclaim_pass(0); }
 
+size_t CoalesceHeap::reclaim_tick() { return reclaim_pass(period_ns()); }
+
 size_t CoalesceHeap::reclaim_pass(uint64_t cache_min_idle_ns) {
   // Cached direct mappings are memory to give back like empty arenas.
   account_mapped(-static_cast<int64_t>(large_cache_.trim(cache_min_idle_ns)));
@@ -752,8 +802,11 @@ size_t CoalesceHeap::reclaim_pass(uint64_t cache_min_idle_ns) {
 bool CoalesceHeap::reclaim_arena(CoalesceArena* a, bool now) {
   std::lock_guard<std::mutex> lock(a->mu);
   CoalesceThread* owner = a->owner.load(std::memory_order_relaxed);
-  const bool idle = now || !a->touched;
+  const detail::PurgeVerdict verdict = detail::update_purge_backoff(a, a->touched, a->allocated);
+  if (verdict == detail::PurgeVerdict::kRefault) purges_refaulted_++;
+  if (verdict == detail::PurgeVerdict::kStuck) purges_stuck_++;
   a->touched = false;
+  a->allocated = false;
   if (a->live_blocks == 0) {
     if (owner == nullptr) return true;
     if (owner->current.load(std::memory_order_relaxed) != a) {
@@ -789,28 +842,39 @@ bool CoalesceHeap::reclaim_arena(CoalesceArena* a, bool now) {
     // flush its cache on its next call.
     owner->flush_requested.store(true, std::memory_order_relaxed);
   }
-  if (a->purge_pending && idle) {
-    // Live blocks keep the arena, but its free space has been idle for a
-    // whole period (an idle owner never flushes its cache, so this is what
-    // gives its memory back).
+  if (a->purge_pending && (now || a->idle_passes >= a->purge_wait)) {
+    // Live blocks keep the arena, but its free space has been idle for
+    // purge_wait whole periods (an idle owner never flushes its cache, so
+    // this is what gives its memory back). Watch whether it is reused soon
+    // if it is the arena its owner allocates from: an idle current arena
+    // is an idle thread, which may resume at once. Another arena is reused
+    // only when the owner moves on to it (a burst filling its arenas one
+    // after the other); backing that off would keep the burst's memory
+    // for the wait once the burst ends.
     bytes_purged_ += detail::purge_free_pages(a);
     a->purge_pending = false;
+    if (!now && owner != nullptr && owner->current.load(std::memory_order_relaxed) == a) {
+      a->purge_watch = static_cast<uint8_t>(2 * a->purge_wait);
+    }
     arenas_purged_++;
   }
   return false;
 }
 
+uint64_t CoalesceHeap::period_ns() const {
+  const uint32_t period = options_.reclaim_period_ms == 0 ? 1 : options_.reclaim_period_ms;
+  return uint64_t{period} * 1000 * 1000;
+}
+
 void CoalesceHeap::reclaim_loop() {
-  uint32_t period = options_.reclaim_period_ms == 0 ? 1 : options_.reclaim_period_ms;
+  const std::chrono::nanoseconds period(period_ns());
   std::unique_lock<std::mutex> lock(reclaim_mu_);
   while (!stop_) {
-    if (reclaim_cv_.wait_for(lock, std::chrono::milliseconds(period), [this] { return stop_; })) {
-      break;
-    }
+    if (reclaim_cv_.wait_for(lock, period, [this] { return stop_; })) break;
     lock.unlock();
     // A cached mapping reused within one period is the burst the cache is
     // for; one idle for a whole period is given back.
-    reclaim_pass(uint64_t{period} * 1000 * 1000);
+    reclaim_tick();
     lock.lock();
   }
 }
@@ -834,6 +898,7 @@ CoalesceStats CoalesceHeap::stats() const {
   for (CoalesceArena* a = arenas_; a != nullptr; a = a->list_next) {
     std::lock_guard<std::mutex> lock(a->mu);
     s.bytes_in_use += a->used_bytes;
+    s.max_purge_wait = std::max<uint64_t>(s.max_purge_wait, a->purge_wait);
   }
   s.bytes_in_use += direct_bytes_.load(std::memory_order_relaxed);
   s.direct_allocs = direct_allocs_.load(std::memory_order_relaxed);
@@ -844,6 +909,8 @@ CoalesceStats CoalesceHeap::stats() const {
   s.arenas_decommitted = arenas_decommitted_;
   s.arenas_purged = arenas_purged_;
   s.bytes_purged = bytes_purged_;
+  s.purges_refaulted = purges_refaulted_;
+  s.purges_stuck = purges_stuck_;
   s.bytes_mapped = static_cast<uint64_t>(bytes_mapped_.load(std::memory_order_relaxed));
   s.peak_bytes_mapped = static_cast<uint64_t>(peak_bytes_mapped_.load(std::memory_order_relaxed));
   return s;

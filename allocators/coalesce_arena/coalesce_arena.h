@@ -53,6 +53,10 @@ struct CoalesceStats {
   uint64_t arenas_decommitted = 0;   // Empty arenas whose pages were given back but kept mapped.
   uint64_t arenas_purged = 0;        // Purges of idle arenas' free pages (live blocks kept).
   uint64_t bytes_purged = 0;         // Bytes those purges decommitted (summed over purges).
+  uint64_t purges_refaulted = 0;     // Purges followed soon by an allocation: the wait doubled.
+  uint64_t purges_stuck = 0;         // Purges the arena stayed unallocated after: the wait halved.
+  uint64_t max_purge_wait = 0;       // Longest idle wait (periods) an arena now needs to be
+                                     // purged; 1 without back-off, 0 without arenas.
   uint64_t direct_cached_bytes = 0;  // Freed direct mappings kept for reuse (in bytes_mapped).
   uint64_t direct_cache_hits = 0;    // Direct requests served from that cache.
   uint64_t bytes_mapped = 0;         // Arena, direct and cached direct mappings now held.
@@ -69,6 +73,12 @@ class CoalesceHeap {
   static constexpr size_t kDirectThreshold = size_t{512} << 10;  // Larger requests map directly.
   static constexpr size_t kMaxAlignment = size_t{64} << 10;      // Largest alignment honoured.
   static constexpr size_t kSmallMax = 256;                       // Largest small-cache request.
+  // Back-off of the idle purge (docs/coalesce_and_mempool.md, reclamation
+  // case 5): the most idle periods an arena can be made to wait, and the
+  // number of periods it is in use, without a refault, after which its wait
+  // halves.
+  static constexpr uint32_t kMaxPurgeWait = 16;
+  static constexpr uint32_t kPurgeForgetPeriods = 8;
 
   explicit CoalesceHeap(const CoalesceOptions& options = CoalesceOptions());
   ~CoalesceHeap();
@@ -109,6 +119,13 @@ class CoalesceHeap {
   // period). Returns the number of arenas unmapped.
   size_t reclaim_now();
 
+  // Runs one pass as the background thread does at the end of each period,
+  // with its idle conditions and the purge back-off; works whether or not
+  // reclamation is enabled (with it off, the caller decides when periods
+  // end, which is how the tests drive the back-off). Returns the number of
+  // arenas unmapped.
+  size_t reclaim_tick();
+
   // Heap-walk checker: walks every arena and verifies the boundary tags
   // (header and footer agree, sizes stay inside the arena), that no two free
   // blocks are adjacent (coalescing complete), that the free lists hold
@@ -134,6 +151,7 @@ class CoalesceHeap {
   void detach(detail::CoalesceThread* t);
   detail::CoalesceArena* new_arena();
   void account_mapped(int64_t delta);
+  uint64_t period_ns() const;
   void reclaim_loop();
   // One reclamation pass; cached direct mappings idle for at least
   // `cache_min_idle_ns` are unmapped (0: all of them).
@@ -154,6 +172,8 @@ class CoalesceHeap {
   uint64_t arenas_decommitted_ = 0;            // list_mu_.
   uint64_t arenas_purged_ = 0;                 // list_mu_.
   uint64_t bytes_purged_ = 0;                  // list_mu_.
+  uint64_t purges_refaulted_ = 0;              // list_mu_.
+  uint64_t purges_stuck_ = 0;                  // list_mu_.
   std::atomic<uint64_t> direct_allocs_{0};     // Any thread (relaxed).
   std::atomic<uint64_t> direct_bytes_{0};      // Bytes of live direct mappings (relaxed).
   detail::LargeMappingCache large_cache_;      // Freed direct mappings (own lock).

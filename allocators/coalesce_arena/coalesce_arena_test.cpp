@@ -549,5 +549,137 @@ TEST(CoalesceArena, ReclaimerRequestsCacheFlush) {
   EXPECT_EQ(heap.check_heap(), "");
 }
 
+// The purge back-off (issue 14), driven pass by pass with reclaim_tick() on
+// a heap without the background thread. `live` keeps the arena non-empty, so
+// only the idle purge (case 5) applies to it.
+class PurgeBackoff : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    live_ = heap_.allocate(1000);
+    ASSERT_NE(live_, nullptr);
+  }
+  void TearDown() override {
+    heap_.deallocate(live_);
+    EXPECT_EQ(heap_.check_heap(), "");
+  }
+  // The arena is allocated from and freed into (what a replay does).
+  void use() {
+    std::vector<void*> big;
+    for (int i = 0; i < 20; ++i) {
+      big.push_back(heap_.allocate(60000));
+      std::memset(big.back(), 7, 60000);
+    }
+    for (void* p : big) heap_.deallocate(p);
+  }
+  // Ticks until a purge happens (at most `limit` ticks); returns the ticks
+  // it took, or limit + 1 when none came.
+  int ticks_to_purge(int limit) {
+    const uint64_t before = heap_.stats().arenas_purged;
+    for (int i = 1; i <= limit; ++i) {
+      heap_.reclaim_tick();
+      if (heap_.stats().arenas_purged != before) return i;
+    }
+    return limit + 1;
+  }
+  // One refault: the arena is used, idles until it is purged, and is used
+  // again right after the purge.
+  void refault() {
+    use();
+    const int limit = static_cast<int>(CoalesceHeap::kMaxPurgeWait) + 1;
+    ASSERT_LE(ticks_to_purge(limit), limit) << "no purge within the longest wait";
+    use();
+    heap_.reclaim_tick();
+  }
+
+  CoalesceHeap heap_;  // No background thread: the test decides when periods end.
+  void* live_ = nullptr;
+};
+
+// A fresh arena is purged after one idle period (the tick that sees its use
+// does not count); reused right after, it must then idle for two.
+TEST_F(PurgeBackoff, ReuseRightAfterAPurgeDoublesTheWait) {
+  EXPECT_EQ(heap_.stats().max_purge_wait, 1u);
+  use();
+  EXPECT_EQ(ticks_to_purge(4), 2);
+  use();  // Allocated from in the period right after the purge: a refault.
+  heap_.reclaim_tick();
+  CoalesceStats s = heap_.stats();
+  EXPECT_EQ(s.purges_refaulted, 1u);
+  EXPECT_EQ(s.max_purge_wait, 2u);
+  EXPECT_EQ(ticks_to_purge(4), 2) << "one idle period must no longer be enough";
+  use();
+  heap_.reclaim_tick();
+  EXPECT_EQ(heap_.stats().max_purge_wait, 4u);
+  EXPECT_EQ(ticks_to_purge(8), 4);
+}
+
+// The wait is bounded.
+TEST_F(PurgeBackoff, WaitStopsAtItsBound) {
+  for (int i = 0; i < 8; ++i) refault();
+  EXPECT_EQ(heap_.stats().max_purge_wait, CoalesceHeap::kMaxPurgeWait);
+  EXPECT_GE(heap_.stats().purges_refaulted, 5u);
+}
+
+// A purge that sticks (no allocation for twice the wait that led to it)
+// halves the wait again.
+TEST_F(PurgeBackoff, PurgeThatSticksHalvesTheWait) {
+  refault();
+  refault();
+  ASSERT_EQ(heap_.stats().max_purge_wait, 4u);
+  use();
+  ASSERT_EQ(ticks_to_purge(8), 5);
+  for (int i = 0; i < 7; ++i) heap_.reclaim_tick();  // Idle; the window is 8 ticks.
+  EXPECT_EQ(heap_.stats().purges_stuck, 0u);
+  EXPECT_EQ(heap_.stats().max_purge_wait, 4u);
+  heap_.reclaim_tick();
+  EXPECT_EQ(heap_.stats().purges_stuck, 1u);
+  EXPECT_EQ(heap_.stats().max_purge_wait, 2u);
+  use();  // After the window: no refault.
+  EXPECT_EQ(ticks_to_purge(4), 3);
+  EXPECT_EQ(heap_.stats().purges_refaulted, 2u);
+}
+
+// Burst then idle: however far refaults pushed the wait, a long busy period
+// brings it back, so the first purge after it comes within two idle periods
+// (three reclaim periods after the work ends, counting the one that sees it).
+TEST_F(PurgeBackoff, LongBusyPeriodThenIdlePurgesWithinTheBound) {
+  for (int i = 0; i < 8; ++i) refault();
+  ASSERT_EQ(heap_.stats().max_purge_wait, CoalesceHeap::kMaxPurgeWait);
+  const int busy = 4 * static_cast<int>(CoalesceHeap::kPurgeForgetPeriods);  // 320 ms at 10 ms.
+  for (int i = 0; i < busy; ++i) {
+    use();
+    heap_.reclaim_tick();
+  }
+  EXPECT_EQ(heap_.stats().max_purge_wait, 1u);
+  use();
+  EXPECT_LE(ticks_to_purge(20), 3);
+}
+
+// Only the owner's current arena is backed off. A full arena whose free
+// space is purged and that the owner later moves back to (a burst passing
+// through its arenas) keeps a wait of one period.
+TEST(CoalesceArena, PurgeOfANonCurrentArenaIsNotBackedOff) {
+  CoalesceHeap heap;                 // reclaim_tick() by hand
+  constexpr size_t kBlock = 500000;  // Eight fill an arena.
+  std::vector<void*> first, second;
+  for (int i = 0; i < 8; ++i) first.push_back(heap.allocate(kBlock));
+  for (int i = 0; i < 8; ++i) second.push_back(heap.allocate(kBlock));
+  ASSERT_NE(heap.arena_of(first[0]), heap.arena_of(second[0]));
+  ASSERT_EQ(heap.arena_of(second[0]), heap.arena_of(second[7]));
+  for (int i = 1; i < 8; ++i) heap.deallocate(first[i]);  // first[0] keeps the arena.
+  heap.reclaim_tick();
+  heap.reclaim_tick();
+  ASSERT_EQ(heap.stats().arenas_purged, 1u) << "the first arena's free space idled a period";
+  void* p = heap.allocate(kBlock);  // The current arena is full: the owner moves back.
+  ASSERT_EQ(heap.arena_of(p), heap.arena_of(first[0]));
+  heap.reclaim_tick();
+  EXPECT_EQ(heap.stats().purges_refaulted, 0u);
+  EXPECT_EQ(heap.stats().max_purge_wait, 1u);
+  heap.deallocate(p);
+  heap.deallocate(first[0]);
+  for (void* q : second) heap.deallocate(q);
+  EXPECT_EQ(heap.check_heap(), "");
+}
+
 }  // namespace
 }  // namespace allocbench

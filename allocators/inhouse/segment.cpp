@@ -574,6 +574,40 @@ bool remap_registered(Segment* seg, size_t old_total, size_t new_total, void* de
   return false;
 }
 
+// Makes `from`, a cached mapping right after `seg` in the address space, part
+// of seg (g_lock held; from is already unlinked from the cache). The merged
+// range stays one VMA only when both were parts of one VMA.
+static void huge_absorb(Segment* seg, Segment* from) {
+  if (from->split != 0 || from->vma_base != seg->vma_base) seg->split = 1;
+  seg->map_size += from->map_size;
+  segment_register(from, false);  // from's header is now inside seg
+}
+
+// Merges the cached mappings right before and right after freed mapping `seg`
+// into one (g_lock held) and returns the merged mapping's header, which is
+// not in the cache. Cached mappings are never adjacent to one another (every
+// free merges), so there is at most one of each. So the parts a block took
+// of a larger cached mapping (huge_cache_split_tail) become that mapping
+// again when the block is freed, and a later larger block finds it whole
+// instead of growing a smaller one by mremap, whose new tail faults (issue
+// 14, large_churn: two thirds of liballoc's page faults).
+static Segment* huge_cache_coalesce(Segment* seg) {
+  Segment** link = &g_huge_cache;
+  while (*link != nullptr) {
+    Segment* c = *link;
+    if (reinterpret_cast<char*>(c) == reinterpret_cast<char*>(seg) + seg->map_size) {
+      huge_absorb(seg, huge_cache_unlink(link));
+    } else if (reinterpret_cast<char*>(c) + c->map_size == reinterpret_cast<char*>(seg)) {
+      huge_absorb(huge_cache_unlink(link), seg);
+      c->freed_ns = seg->freed_ns;
+      seg = c;
+    } else {
+      link = &c->next;
+    }
+  }
+  return seg;
+}
+
 // Makes [seg + at, seg + map_size) of a cached mapping just taken from the
 // cache (`at` a multiple of 4 MiB) a cached mapping of its own, with its
 // header at `at`, and cuts `seg` to `at` bytes. The tail keeps its resident
@@ -586,11 +620,13 @@ static void huge_cache_split_tail(Segment* seg, size_t at) {
   tail->map_size = seg->map_size - at;
   tail->huge_offset = kHugeHeader;
   tail->split = seg->split;
+  tail->vma_base = seg->vma_base;
   tail->freed_ns = seg->freed_ns;
   seg->map_size = at;
   segment_register(tail, true);
   g_lock.lock();
   if (g_huge_cache_count.load(std::memory_order_relaxed) < kHugeCacheMax) {
+    tail = huge_cache_coalesce(tail);  // a neighbour freed while seg was out of the cache
     tail->next = g_huge_cache;
     g_huge_cache = tail;
     g_huge_cache_bytes += tail->map_size;
@@ -645,6 +681,7 @@ Segment* huge_cache_take(size_t total, bool grow) {
   if (dest != nullptr && remap_registered(seg, old_total, total, dest)) {
     seg = static_cast<Segment*>(dest);
     seg->map_size = total;
+    seg->vma_base = reinterpret_cast<uintptr_t>(dest);
     g_mapped.fetch_add(total - old_total, std::memory_order_relaxed);
     return seg;
   }
@@ -676,6 +713,7 @@ void* alloc_huge_aligned(Heap* h, size_t n, size_t alignment, bool* zeroed) {
   *zeroed = true;
   seg->map_size = kSegmentSize + body;
   seg->split = 0;
+  seg->vma_base = reinterpret_cast<uintptr_t>(seg);
   segment_register(seg, true);
   g_mapped.fetch_add(seg->map_size, std::memory_order_relaxed);
   return huge_setup(h, seg, kSegmentSize);
@@ -716,6 +754,7 @@ void* alloc_huge(Heap* h, size_t n, size_t alignment, bool* zeroed) {
     }
     seg->map_size = total;
     seg->split = 0;
+    seg->vma_base = reinterpret_cast<uintptr_t>(seg);
     segment_register(seg, true);
     g_mapped.fetch_add(total, std::memory_order_relaxed);
   }
@@ -762,6 +801,7 @@ void* realloc_huge(Heap* h, Segment* seg, size_t n) {
   }
   seg = static_cast<Segment*>(dest);
   seg->map_size = new_total;
+  seg->vma_base = reinterpret_cast<uintptr_t>(dest);
   g_mapped.fetch_add(new_total - old_total, std::memory_order_relaxed);
   g_active.fetch_add(new_total - old_total, std::memory_order_relaxed);
   count_free(h, old_total - off);
@@ -828,9 +868,10 @@ void free_huge(Heap* h, Segment* seg) {
   seg->freed_ns = now;
   Segment* evicted = nullptr;
   g_lock.lock();
+  seg = huge_cache_coalesce(seg);
   seg->next = g_huge_cache;
   g_huge_cache = seg;
-  g_huge_cache_bytes += total;
+  g_huge_cache_bytes += seg->map_size;
   g_huge_cache_count.fetch_add(1, std::memory_order_relaxed);
   // Active plus cached huge memory stays within kResidentCapFactor times the
   // peak of active memory over this decay epoch and the one before (as the

@@ -215,6 +215,8 @@ struct Segment {
   uint64_t freed_ns;          // g_lock: when it entered the segment or huge cache
   uint64_t split;             // huge: nonzero once huge_fill_tail made the mapping several VMAs
                               // (an mremap of all of it then fails: never grown by mremap)
+  uintptr_t vma_base;         // huge: start of the VMA holding the mapping while split == 0
+                              // (cached neighbours of one VMA merge into one VMA, huge_cache_coalesce)
   Page pages[kSlotsPerSegment];  // owner: descriptor per slot (pages[0] unused)
   Page sentinel;                 // set once: flags kPageSentinel, delta 0; what page_of finds
                                  // for an address exactly 4 MiB past the header (a foreign

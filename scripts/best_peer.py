@@ -3,8 +3,8 @@
 
 For every (workload, profile, threads) cell and each metric, the peer with
 the lowest median, and the ratio of medians target/best with a 95% bootstrap
-interval (unpaired: each allocator's repetitions resampled independently,
-2000 resamples, seed 1). Metrics, lower is better:
+interval (allocplot's unpaired bootstrap: each allocator's repetitions
+resampled independently, 10,000 resamples, its fixed seed). Metrics, lower is better:
 
   net_ns      net_ns_per_op: wall time per op less the `null` calibration's
   net_cpu_ns  CPU time per op, 1e9 * (user_s + sys_s) / total_ops, less the
@@ -13,7 +13,9 @@ interval (unpaired: each allocator's repetitions resampled independently,
   minflt      minor faults per timed replay
 
 A ratio whose best median is not positive is left out ("n/a"): a net cost at
-or below the harness's own says nothing about a ratio.
+or below the harness's own says nothing about a ratio. Its interval is left
+out ("no CI") when the best peer's resampled median is not positive in more
+than the tails of the resamples.
 
   /usr/bin/python3 scripts/best_peer.py results/DIR/results.csv \\
       [--target inhouse] [--peers glibc,jemalloc,tcmalloc,mimalloc,tbbmalloc,scudo] [--markdown]
@@ -24,7 +26,8 @@ import sys
 import numpy as np
 import pandas as pd
 
-RESAMPLES = 2000
+from allocplot import significance
+
 DEFAULT_PEERS = "glibc,jemalloc,tcmalloc,mimalloc,tbbmalloc,scudo"
 METRICS = ["net_ns", "net_cpu_ns", "rss_mb", "minflt"]
 NEEDED = {"allocator", "workload", "profile", "threads", "status", "net_ns_per_op",
@@ -46,26 +49,23 @@ def add_metrics(df):
     return df
 
 
-def ratio_ci(num, den, rng):
-    """(median(num)/median(den), lo, hi) with a 95% bootstrap interval, or
-    None when either side is empty or median(den) is not positive."""
+def ratio_ci(num, den):
+    """(median(num)/median(den), lo, hi), the interval from allocplot's
+    unpaired bootstrap (significance.ratio_ci), or None when either side is
+    empty or median(den) is not positive."""
     num = np.asarray(num, dtype=float)
     den = np.asarray(den, dtype=float)
     num, den = num[~np.isnan(num)], den[~np.isnan(den)]
     if len(num) == 0 or len(den) == 0 or np.median(den) <= 0:
         return None
-    a = np.median(rng.choice(num, (RESAMPLES, len(num))), axis=1)
-    b = np.median(rng.choice(den, (RESAMPLES, len(den))), axis=1)
-    ok = b > 0
-    lo, hi = np.percentile(a[ok] / b[ok], [2.5, 97.5])
-    return float(np.median(num) / np.median(den)), float(lo), float(hi)
+    lo, hi = significance.ratio_ci(den, num, paired=False)
+    return float(np.median(num) / np.median(den)), lo, hi
 
 
 def best_peer_table(df, target, peers):
     """One row per cell: reps, harness ns/op, and per metric the target's
     median, the best peer, its median and the ratio target/best (or None)."""
     df = add_metrics(df)
-    rng = np.random.default_rng(1)
     rows = []
     for (w, p, t), g in df.groupby(["workload", "profile", "threads"]):
         mine = g[g.allocator == target]
@@ -82,13 +82,19 @@ def best_peer_table(df, target, peers):
             row[f"{m}_best"] = best
             row[f"{m}_best_value"] = meds.get(best, float("nan"))
             row[f"{m}_ratio"] = (None if best is None else
-                                 ratio_ci(mine[m].values, g[g.allocator == best][m].values, rng))
+                                 ratio_ci(mine[m].values, g[g.allocator == best][m].values))
         rows.append(row)
     return pd.DataFrame(rows)
 
 
 def fmt_ratio(r):
-    return "n/a" if r is None else f"{r[0]:.2f} [{r[1]:.2f}, {r[2]:.2f}]"
+    """'n/a' without a ratio; 'no CI' when the peer's median is at or below
+    zero in more than the tails of the resamples (significance._bounds)."""
+    if r is None:
+        return "n/a"
+    if np.isnan(r[1]) or np.isnan(r[2]):
+        return f"{r[0]:.2f} [no CI]"
+    return f"{r[0]:.2f} [{r[1]:.2f}, {r[2]:.2f}]"
 
 
 def fmt_num(v):

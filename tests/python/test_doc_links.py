@@ -6,6 +6,8 @@ import os
 import re
 import unittest
 
+from doc_tables import rewrite, stale_tables
+
 SOURCE = os.environ.get("ALLOCBENCH_SOURCE_DIR",
                         os.path.join(os.path.dirname(__file__), "..", ".."))
 
@@ -40,56 +42,6 @@ def broken_links(root, md_path):
     return broken
 
 
-# <!-- generated: PATH[#Table N] --> before a table in a document: the
-# table is a verbatim copy of PATH's first table, or of the one after PATH's
-# line "Table N." (the numbering allocplot report gives its tables).
-MARKER = re.compile(r"<!-- generated: ([^\s#]+)(?:#(Table [0-9a-z]+))? -->")
-
-
-def first_table(lines, start=0):
-    """The first run of lines beginning with '|' at or after index start."""
-    i = start
-    while i < len(lines) and not lines[i].startswith("|"):
-        i += 1
-    j = i
-    while j < len(lines) and lines[j].startswith("|"):
-        j += 1
-    return lines[i:j]
-
-
-def source_table(root, path, label):
-    """The table a marker names, or None if the file or label is missing."""
-    full = os.path.join(root, path)
-    if not os.path.isfile(full):
-        return None
-    with open(full, encoding="utf-8") as f:
-        lines = f.read().split("\n")
-    if label is None:
-        return first_table(lines)
-    for i, line in enumerate(lines):
-        if line.startswith(label + "."):
-            return first_table(lines, i + 1)
-    return None
-
-
-def stale_tables(root, md_path):
-    """Markers in md_path whose following table is not its source's, as
-    'PATH#LABEL: why' strings; and the number of markers checked."""
-    with open(os.path.join(root, md_path), encoding="utf-8") as f:
-        lines = f.read().split("\n")
-    problems, count = [], 0
-    for i, line in enumerate(lines):
-        for path, label in MARKER.findall(line):
-            count += 1
-            name = path + ("#" + label if label else "")
-            want = source_table(root, path, label or None)
-            if not want:
-                problems.append(name + ": no such file or table")
-            elif first_table(lines, i + 1) != want:
-                problems.append(name + ": the copy differs from the source")
-    return problems, count
-
-
 class GeneratedTablesTest(unittest.TestCase):
     def test_design_note_tables_are_copies_of_generated_ones(self):
         problems, count = stale_tables(SOURCE, "docs/design_note.md")
@@ -112,6 +64,23 @@ class GeneratedTablesTest(unittest.TestCase):
             self.assertEqual(problems, ["r/report.md#Table 2a: the copy differs from the source",
                                         "r/gone.md: no such file or table"])
 
+
+    def test_rewrite_replaces_only_stale_copies(self):
+        import tempfile
+        with tempfile.TemporaryDirectory() as d:
+            with open(os.path.join(d, "src.md"), "w") as f:
+                f.write("cmd\n\n| a | b |\n|---|---|\n| 1 | 2 |\n| 3 | 4 |\n")
+            note = ("intro\n<!-- generated: src.md -->\n\n| a | b |\n|---|---|\n| 1 | 9 |\n\n"
+                    "text after\n<!-- generated: gone.md -->\n| x |\nend\n")
+            with open(os.path.join(d, "note.md"), "w") as f:
+                f.write(note)
+            missing, n = rewrite(d, "note.md")
+            self.assertEqual((missing, n), (["gone.md"], 1))
+            with open(os.path.join(d, "note.md")) as f:
+                got = f.read()
+            self.assertEqual(got, note.replace("| 1 | 9 |\n", "| 1 | 2 |\n| 3 | 4 |\n"))
+            self.assertEqual(stale_tables(d, "note.md")[0], ["gone.md: no such file or table"])
+            self.assertEqual(rewrite(d, "note.md"), (["gone.md"], 0))
 
 class DocLinksTest(unittest.TestCase):
     def test_every_relative_link_names_a_file(self):

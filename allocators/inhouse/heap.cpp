@@ -30,12 +30,13 @@ Heap* heap_create_locked() {
   return h;
 }
 
-// Gives the calling thread a heap: an abandoned one (adoption), a recycled
-// one, or a new one. Returns &g_empty_heap when out of memory.
-ALLOC_NOINLINE Heap* thread_heap_init() {
+// Gives the calling thread a heap: an abandoned one (adoption, only if
+// `adopt`), a recycled one, or a new one. Returns &g_empty_heap when out of
+// memory.
+ALLOC_NOINLINE Heap* thread_heap_init(bool adopt) {
   ensure_init();
   g_lock.lock();
-  Heap* h = g_abandoned;
+  Heap* h = adopt ? g_abandoned : nullptr;
   if (h != nullptr) {
     g_abandoned = h->next_list;
     g_abandoned_count.fetch_sub(1, std::memory_order_relaxed);
@@ -72,8 +73,20 @@ void heap_drain_delayed(Heap* h) {
 
 Heap* current_heap_for_alloc() {
   Heap* h = tl_heap;
-  if (ALLOC_UNLIKELY(h == &g_empty_heap)) h = thread_heap_init();
+  if (ALLOC_UNLIKELY(h == &g_empty_heap)) h = thread_heap_init(true);
   return h;
+}
+
+// A thread that frees before it ever allocated (a consumer of another
+// thread's blocks) gets a heap of its own, so its frees are counted with
+// plain stores on that heap instead of two locked adds on the shared
+// g_other_* counters each (a third of a remote free's cost in xmalloc at 2
+// threads, issue 14). The heap is a recycled or new one, never an abandoned
+// one: a thread that only frees would keep an adopted heap's free memory
+// from the threads that reclaim it. Not once the thread is exiting: a heap
+// set after thread_done could outlive the thread.
+ALLOC_NOINLINE void freeing_heap_init() {
+  if (!tl_exiting) thread_heap_init(false);
 }
 
 // Allocation without debug checks. `alignment` is a power of two.
@@ -116,11 +129,12 @@ void* core_alloc(size_t n, size_t alignment, bool* zeroed) {
 // The owner heap read from the segment is stable: the segment holds `b`.
 void free_remote(Segment* seg, Page* pg, Block* b) {
   Heap* owner = seg->heap;
-  uintptr_t old = pg->xthread.load(std::memory_order_relaxed);
+  std::atomic<uintptr_t>& xthread = page_xthread(pg);
+  uintptr_t old = xthread.load(std::memory_order_relaxed);
   for (;;) {
     if ((old & kStateMask) == kUseDelayed) {
-      if (!pg->xthread.compare_exchange_weak(old, (old & ~kStateMask) | kNoDelayed,
-                                             std::memory_order_relaxed, std::memory_order_relaxed)) {
+      if (!xthread.compare_exchange_weak(old, (old & ~kStateMask) | kNoDelayed, std::memory_order_relaxed,
+                                         std::memory_order_relaxed)) {
         continue;
       }
       ALLOC_TEST_HOOK(remote_claimed, b);
@@ -132,8 +146,8 @@ void free_remote(Segment* seg, Page* pg, Block* b) {
       return;
     }
     b->next = reinterpret_cast<Block*>(old & ~kStateMask);
-    if (pg->xthread.compare_exchange_weak(old, reinterpret_cast<uintptr_t>(b) | (old & kStateMask),
-                                          std::memory_order_release, std::memory_order_relaxed)) {
+    if (xthread.compare_exchange_weak(old, reinterpret_cast<uintptr_t>(b) | (old & kStateMask),
+                                      std::memory_order_release, std::memory_order_relaxed)) {
       return;
     }
   }

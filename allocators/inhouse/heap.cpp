@@ -30,13 +30,12 @@ Heap* heap_create_locked() {
   return h;
 }
 
-// Gives the calling thread a heap: an abandoned one (adoption, only if
-// `adopt`), a recycled one, or a new one. Returns &g_empty_heap when out of
-// memory.
-ALLOC_NOINLINE Heap* thread_heap_init(bool adopt) {
+// Gives the calling thread a heap: an abandoned one (adoption), a recycled
+// one, or a new one. Returns &g_empty_heap when out of memory.
+ALLOC_NOINLINE Heap* thread_heap_init() {
   ensure_init();
   g_lock.lock();
-  Heap* h = adopt ? g_abandoned : nullptr;
+  Heap* h = g_abandoned;
   if (h != nullptr) {
     g_abandoned = h->next_list;
     g_abandoned_count.fetch_sub(1, std::memory_order_relaxed);
@@ -73,20 +72,21 @@ void heap_drain_delayed(Heap* h) {
 
 Heap* current_heap_for_alloc() {
   Heap* h = tl_heap;
-  if (ALLOC_UNLIKELY(h == &g_empty_heap)) h = thread_heap_init(true);
+  if (ALLOC_UNLIKELY(h == &g_empty_heap)) h = thread_heap_init();
   return h;
 }
 
 // A thread that frees before it ever allocated (a consumer of another
-// thread's blocks) gets a heap of its own, so its frees are counted with
-// plain stores on that heap instead of two locked adds on the shared
-// g_other_* counters each (a third of a remote free's cost in xmalloc at 2
-// threads, issue 14). The heap is a recycled or new one, never an abandoned
-// one: a thread that only frees would keep an adopted heap's free memory
-// from the threads that reclaim it. Not once the thread is exiting: a heap
-// set after thread_done could outlive the thread.
+// thread's blocks) gets its heap now, as its first allocation would, so its
+// frees are counted with plain stores on that heap instead of two locked
+// adds on the shared g_other_* counters each (a third of a remote free's
+// cost in xmalloc at 2 threads, issue 14). It adopts an abandoned heap if
+// there is one, like an allocating thread: with a new heap instead, threads
+// that free first and allocate later left the abandoned heaps unadopted and
+// made a heap each. Not once the thread is exiting: a heap set after
+// thread_done could outlive the thread.
 ALLOC_NOINLINE void freeing_heap_init() {
-  if (!tl_exiting) thread_heap_init(false);
+  if (!tl_exiting) thread_heap_init();
 }
 
 // Allocation without debug checks. `alignment` is a power of two.

@@ -141,7 +141,7 @@ void* alloc_large(Heap* h, size_t n, size_t alignment, bool* clean);
 
 // heap.cpp
 Heap* heap_create_locked();
-ALLOC_NOINLINE Heap* thread_heap_init(bool adopt);
+ALLOC_NOINLINE Heap* thread_heap_init();
 ALLOC_NOINLINE void freeing_heap_init();
 void heap_drain_delayed(Heap* h);
 Heap* current_heap_for_alloc();

@@ -146,7 +146,7 @@ ALLOC_NOINLINE void freeing_heap_init();
 void heap_drain_delayed(Heap* h);
 Heap* current_heap_for_alloc();
 void* core_alloc(size_t n, size_t alignment, bool* zeroed);
-void free_remote(Segment* seg, Page* pg, Block* b);
+void free_remote(Heap* owner, std::atomic<uintptr_t>* xthread, Block* b);
 void core_free(void* p);
 size_t core_usable_size(const void* p);
 void heap_collect_all(Heap* h);
@@ -202,6 +202,10 @@ ALLOC_INLINE char* slot_address(Segment* seg, size_t idx) {
   return reinterpret_cast<char*>(seg) + (idx << kSlotShift);
 }
 ALLOC_INLINE size_t slot_index(Segment* seg, Page* pg) { return static_cast<size_t>(pg - seg->pages); }
+// The RemoteWord of the slot holding address `p` of a small segment.
+ALLOC_INLINE RemoteWord* remote_of(Segment* seg, const void* p) {
+  return &seg->remote[(reinterpret_cast<uintptr_t>(p) - reinterpret_cast<uintptr_t>(seg)) >> kSlotShift];
+}
 // The remote-free word of a span (types.h, RemoteWord). `pg` is a span's
 // head descriptor inside a segment header. Cost: a mask and an index.
 ALLOC_INLINE std::atomic<uintptr_t>& page_xthread(Page* pg) {

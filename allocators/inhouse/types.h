@@ -203,8 +203,14 @@ struct Page {
 // line from the owner and the owner's next allocation took it back, two
 // cache-line transfers per remote free (xmalloc 2 threads, issue 14). Here
 // the owner touches the line only when it collects, arms or disarms.
+// `block_size` lets a remote free of a block in a class page's head slot
+// (every page of classes up to 8 KiB) read nothing from the descriptor,
+// whose line the owner writes on every allocation.
 struct alignas(64) RemoteWord {
   std::atomic<uintptr_t> xthread;  // any thread: remote-free list | delayed-free state
+  uint32_t block_size;             // owner (page_init, page_retire): block size of the live
+                                   // class page headed by this slot, else 0; read by remote
+                                   // freers, which hold one of its blocks
 };
 static_assert(sizeof(RemoteWord) == 64, "one remote-free word per cache line");
 

@@ -21,6 +21,7 @@ ALLOC_NOINLINE void free_slow(void* p) {
     debug_free(p);
   } else {
     if (block_known(p)) {
+      if (ALLOC_UNLIKELY(tl_heap == &g_empty_heap)) freeing_heap_init();
       core_free(p);
     } else {
       report_misuse("free(): invalid pointer (not allocated by liballoc)", p);  // never written
@@ -187,5 +188,5 @@ int alloc_debug_enabled(void) {
 }  // extern "C"
 
 #ifdef ALLOC_TEST_HOOKS
-alloc_test_hooks_t alloc_test_hooks = {nullptr};
+alloc_test_hooks_t alloc_test_hooks = {nullptr, nullptr};
 #endif

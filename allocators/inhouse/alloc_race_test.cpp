@@ -216,9 +216,93 @@ TEST(InhouseRace, TrimWhileARemoteLargeFreeIsClaimedReturnsTheSpan) {
   EXPECT_EQ(rc, 0) << "the large span stayed pinned after alloc_trim (see the child's stderr above)";
 }
 
+// A remote free of a block in a class page's head slot reads the block
+// size from the slot's RemoteWord, which must be 0 for every other slot. The
+// 64 KiB class takes two-slot pages whose second block lies in the interior
+// slot; placed over slots that headed 64 B pages before (span_alloc prefers
+// dirty slots), a stale size there would send those blocks to the wrong
+// remote list, where no one collects them: blocks_live and bytes_active stay
+// up after the trims.
+int scenario_remote_free_over_retired_pages() {
+  alloc_trim();
+  Holdings before = holdings();
+  void* pin = alloc_malloc(kBlock);  // keeps the segment (alloc_trim would unmap it, and its header)
+  for (int round = 0; round < 4; ++round) {
+    std::vector<void*> small;
+    for (size_t i = 0; i < 16 * kPerPage; ++i) small.push_back(alloc_malloc(kBlock));
+    for (void* p : small) alloc_free(p);  // retires the emptied 64 B pages; their slots stay dirty
+    std::vector<void*> big;
+    for (int i = 0; i < 24; ++i) {
+      char* p = static_cast<char*>(alloc_malloc(kSlot));
+      p[0] = 1;
+      p[kSlot - 1] = 2;
+      big.push_back(p);
+    }
+    std::thread remote([&] {
+      for (void* p : big) alloc_free(p);
+    });
+    remote.join();
+    void* p = alloc_malloc(300);  // a slow path: collects what it can
+    alloc_free(p);
+  }
+  alloc_free(pin);
+  for (int i = 0; i < 3; ++i) alloc_trim();
+  return compare_holdings(before, holdings());
+}
+
+TEST(InhouseRace, RemoteFreesIntoSpansOverRetiredPagesReachTheirPage) {
+  int rc = run_with_deadline(&scenario_remote_free_over_retired_pages, 20);
+  ASSERT_NE(rc, -1) << "timed out";
+  EXPECT_EQ(rc, 0) << "blocks stranded (see the child's stderr above)";
+}
+
 // fork while another thread's heap holds blocks: in the child that thread
 // does not exist, so its heap must be abandoned and reclaimed, and the
 // child's frees of its blocks must give the memory back.
+// A thread that only frees other threads' blocks (xmalloc's consumer) counts
+// its frees on a heap of its own. It used to have none, and each of its frees
+// took two locked adds on the process-wide g_other_* counters, shared cache
+// lines (a third of a remote free's cost at 2 threads, issue 14).
+std::atomic<int> g_shared_counts{0};
+void count_shared(void*) { g_shared_counts.fetch_add(1); }
+
+int scenario_consumer_counts_on_its_heap() {
+  constexpr int kBlocks = 1000;
+  std::vector<void*> blocks;
+  for (int i = 0; i < kBlocks; ++i) blocks.push_back(alloc_malloc(16 + (i % 32) * 16));
+  alloc_stats_t before;
+  alloc_get_stats(&before);
+  alloc_test_hooks.shared_count = &count_shared;
+  std::thread consumer([&] {
+    for (void* p : blocks) alloc_free(p);
+  });
+  consumer.join();
+  alloc_test_hooks.shared_count = nullptr;
+  alloc_stats_t after;
+  alloc_get_stats(&after);
+  int bad = 0;
+  if (g_shared_counts.load() != 0) {
+    std::fprintf(stderr, "%d of %d remote frees counted on the shared atomics\n", g_shared_counts.load(), kBlocks);
+    bad = 1;
+  }
+  if (after.frees != before.frees + kBlocks) {
+    std::fprintf(stderr, "frees %llu before, %llu after %d remote frees\n",
+                 static_cast<unsigned long long>(before.frees), static_cast<unsigned long long>(after.frees), kBlocks);
+    bad = 1;
+  }
+  if (after.heaps_abandoned != before.heaps_abandoned) {
+    std::fprintf(stderr, "the consumer's heap was abandoned, not recycled\n");
+    bad = 1;
+  }
+  return bad;
+}
+
+TEST(InhouseRace, AThreadThatOnlyFreesCountsOnItsOwnHeap) {
+  int rc = run_with_deadline(&scenario_consumer_counts_on_its_heap, 20);
+  ASSERT_NE(rc, -1) << "timed out";
+  EXPECT_EQ(rc, 0);
+}
+
 TEST(InhouseRace, ForkAbandonsTheHeapsOfThreadsThatDoNotExistInTheChild) {
   alloc_trim();
   alloc_stats_t base;

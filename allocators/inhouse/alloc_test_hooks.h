@@ -15,6 +15,10 @@ typedef struct alloc_test_hooks_t {
    * span): runs after this thread claimed the owner's notification and
    * before the block is visible to the owner. Argument: the block. */
   void (*remote_claimed)(void* block);
+  /* an allocation or free counted on the process-wide atomic counters
+   * (g_other_*), because the calling thread has no heap of its own: two
+   * locked adds on shared cache lines. Argument: nullptr. */
+  void (*shared_count)(void* block);
 } alloc_test_hooks_t;
 
 /* Set by tests before the threads they hook start; read with no lock. */

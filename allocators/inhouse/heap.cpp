@@ -76,6 +76,19 @@ Heap* current_heap_for_alloc() {
   return h;
 }
 
+// A thread that frees before it ever allocated (a consumer of another
+// thread's blocks) gets its heap now, as its first allocation would, so its
+// frees are counted with plain stores on that heap instead of two locked
+// adds on the shared g_other_* counters each (a third of a remote free's
+// cost in xmalloc at 2 threads, issue 14). It adopts an abandoned heap if
+// there is one, like an allocating thread: with a new heap instead, threads
+// that free first and allocate later left the abandoned heaps unadopted and
+// made a heap each. Not once the thread is exiting: a heap set after
+// thread_done could outlive the thread.
+ALLOC_NOINLINE void freeing_heap_init() {
+  if (!tl_exiting) thread_heap_init();
+}
+
 // Allocation without debug checks. `alignment` is a power of two.
 // Sets *zeroed when the memory is known to read zero.
 void* core_alloc(size_t n, size_t alignment, bool* zeroed) {
@@ -113,14 +126,14 @@ void* core_alloc(size_t n, size_t alignment, bool* zeroed) {
 // an armed page the one CAS that claims the notification decides that the
 // block goes to the owner's delayed list; after it this thread never touches
 // the page again (the owner may retire it as soon as the block arrives).
-// The owner heap read from the segment is stable: the segment holds `b`.
-void free_remote(Segment* seg, Page* pg, Block* b) {
-  Heap* owner = seg->heap;
-  uintptr_t old = pg->xthread.load(std::memory_order_relaxed);
+// `owner` (read from the segment) is stable: the segment holds `b`.
+// `xthread` is the remote-free word of b's page.
+void free_remote(Heap* owner, std::atomic<uintptr_t>* xthread, Block* b) {
+  uintptr_t old = xthread->load(std::memory_order_relaxed);
   for (;;) {
     if ((old & kStateMask) == kUseDelayed) {
-      if (!pg->xthread.compare_exchange_weak(old, (old & ~kStateMask) | kNoDelayed,
-                                             std::memory_order_relaxed, std::memory_order_relaxed)) {
+      if (!xthread->compare_exchange_weak(old, (old & ~kStateMask) | kNoDelayed, std::memory_order_relaxed,
+                                          std::memory_order_relaxed)) {
         continue;
       }
       ALLOC_TEST_HOOK(remote_claimed, b);
@@ -132,8 +145,8 @@ void free_remote(Segment* seg, Page* pg, Block* b) {
       return;
     }
     b->next = reinterpret_cast<Block*>(old & ~kStateMask);
-    if (pg->xthread.compare_exchange_weak(old, reinterpret_cast<uintptr_t>(b) | (old & kStateMask),
-                                          std::memory_order_release, std::memory_order_relaxed)) {
+    if (xthread->compare_exchange_weak(old, reinterpret_cast<uintptr_t>(b) | (old & kStateMask),
+                                       std::memory_order_release, std::memory_order_relaxed)) {
       return;
     }
   }
@@ -147,14 +160,26 @@ void core_free(void* p) {
     free_huge(h, seg);
     return;
   }
-  Page* pg = page_of(seg, p);
   Block* b = static_cast<Block*>(p);
-  count_free(h, pg->block_size);
-  if (seg->heap == h) {
-    page_free_local(h, pg, b);
-  } else {
-    free_remote(seg, pg, b);
+  Heap* owner = seg->heap;
+  if (owner != h) {
+    // A block in a class page's head slot: its RemoteWord holds all this
+    // thread needs, so it reads no line the owner writes per allocation.
+    RemoteWord* rw = remote_of(seg, p);
+    uint32_t bs = rw->block_size;
+    if (ALLOC_LIKELY(bs != 0)) {
+      count_free(h, bs);
+      free_remote(owner, &rw->xthread, b);
+      return;
+    }
+    Page* pg = page_of(seg, p);  // an interior slot of a span, or a large span
+    count_free(h, pg->block_size);
+    free_remote(owner, &page_xthread(pg), b);
+    return;
   }
+  Page* pg = page_of(seg, p);
+  count_free(h, pg->block_size);
+  page_free_local(h, pg, b);
 }
 
 size_t core_usable_size(const void* p) {

@@ -11,6 +11,7 @@ namespace inhouse {
 Page g_empty_page{};                       // never has blocks: forces the slow path
 Heap g_empty_heap(&g_empty_page);          // every thread's heap until its first allocation
 __thread Heap* tl_heap ALLOC_TLS = &g_empty_heap;  // the calling thread's heap (owner)
+__thread bool tl_exiting ALLOC_TLS = false;
 
 GlobalLock g_lock;                         // heap registry, abandoned list, segment cache
 Heap* g_all_heaps = nullptr;               // g_lock
@@ -126,6 +127,7 @@ void thread_done(void* arg) {
   if (h == nullptr || h == &g_empty_heap) return;
   int saved = errno;
   tl_heap = &g_empty_heap;
+  tl_exiting = true;
   if (g_debug) debug_enter();  // alloc_check_heap must not see the heap half collected
   heap_collect_all(h);
   if (g_debug) debug_leave();

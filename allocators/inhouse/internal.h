@@ -40,6 +40,7 @@ namespace inhouse {
 extern Page g_empty_page;  // never has blocks: forces the slow path
 extern Heap g_empty_heap;  // every thread's heap until its first allocation
 extern __thread Heap* tl_heap ALLOC_TLS;  // the calling thread's heap (owner)
+extern __thread bool tl_exiting ALLOC_TLS;  // thread_done ran: no new heap for this thread
 
 extern GlobalLock g_lock;  // heap registry, abandoned list, segment cache
 extern Heap* g_all_heaps;  // g_lock
@@ -141,10 +142,11 @@ void* alloc_large(Heap* h, size_t n, size_t alignment, bool* clean);
 // heap.cpp
 Heap* heap_create_locked();
 ALLOC_NOINLINE Heap* thread_heap_init();
+ALLOC_NOINLINE void freeing_heap_init();
 void heap_drain_delayed(Heap* h);
 Heap* current_heap_for_alloc();
 void* core_alloc(size_t n, size_t alignment, bool* zeroed);
-void free_remote(Segment* seg, Page* pg, Block* b);
+void free_remote(Heap* owner, std::atomic<uintptr_t>* xthread, Block* b);
 void core_free(void* p);
 size_t core_usable_size(const void* p);
 void heap_collect_all(Heap* h);
@@ -200,6 +202,16 @@ ALLOC_INLINE char* slot_address(Segment* seg, size_t idx) {
   return reinterpret_cast<char*>(seg) + (idx << kSlotShift);
 }
 ALLOC_INLINE size_t slot_index(Segment* seg, Page* pg) { return static_cast<size_t>(pg - seg->pages); }
+// The RemoteWord of the slot holding address `p` of a small segment.
+ALLOC_INLINE RemoteWord* remote_of(Segment* seg, const void* p) {
+  return &seg->remote[(reinterpret_cast<uintptr_t>(p) - reinterpret_cast<uintptr_t>(seg)) >> kSlotShift];
+}
+// The remote-free word of a span (types.h, RemoteWord). `pg` is a span's
+// head descriptor inside a segment header. Cost: a mask and an index.
+ALLOC_INLINE std::atomic<uintptr_t>& page_xthread(Page* pg) {
+  Segment* seg = segment_of(pg);
+  return seg->remote[slot_index(seg, pg)].xthread;
+}
 
 ALLOC_INLINE uint64_t slot_bits(size_t idx, size_t count) {
   return ((count >= 64) ? ~uint64_t{0} : ((uint64_t{1} << count) - 1)) << idx;

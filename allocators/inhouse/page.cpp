@@ -59,8 +59,8 @@ void page_extend(Page* pg) {
 // Takes the whole remote-free list in one atomic step, leaving the state
 // bits as they are. Returns blocks taken.
 uint32_t collect_remote(Page* pg) {
-  if ((pg->xthread.load(std::memory_order_relaxed) & ~kStateMask) == 0) return 0;
-  uintptr_t r = pg->xthread.fetch_and(kStateMask, std::memory_order_acquire);
+  if ((page_xthread(pg).load(std::memory_order_relaxed) & ~kStateMask) == 0) return 0;
+  uintptr_t r = page_xthread(pg).fetch_and(kStateMask, std::memory_order_acquire);
   Block* head = reinterpret_cast<Block*>(r & ~kStateMask);
   if (head == nullptr) return 0;
   uint32_t n = 1;
@@ -83,7 +83,9 @@ void page_init(Heap* h, Page* pg, int cls) {
   pg->block_size = kClasses.size[cls];
   pg->capacity = static_cast<uint32_t>((static_cast<size_t>(pg->slots) << kSlotShift) / pg->block_size);
   pg->reserved = 0;
-  pg->xthread.store(kNoDelayed, std::memory_order_relaxed);
+  page_xthread(pg).store(kNoDelayed, std::memory_order_relaxed);
+  Segment* seg = segment_of(pg);
+  seg->remote[slot_index(seg, pg)].block_size = pg->block_size;
   pg->next = pg->prev = nullptr;
   (void)h;
 }
@@ -92,6 +94,8 @@ void page_init(Heap* h, Page* pg, int cls) {
 void page_retire(Heap* h, Page* pg) {
   int cls = pg->cls;
   bool in_class_queue = !(pg->flags & (kPageLarge | kPageFull));
+  Segment* seg = segment_of(pg);
+  seg->remote[slot_index(seg, pg)].block_size = 0;  // the slot may next be inside another span
   queue_remove(queue_of(h, pg), pg);
   if (in_class_queue) update_direct(h, cls);
   span_free(h, pg);
@@ -113,7 +117,7 @@ ALLOC_NOINLINE void page_empty(Heap* h, Page* pg) {
 // were pending.
 bool page_mark_full(Heap* h, Page* pg) {
   uintptr_t expected = kNoDelayed;  // and an empty list
-  if (!pg->xthread.compare_exchange_strong(expected, kUseDelayed, std::memory_order_relaxed,
+  if (!page_xthread(pg).compare_exchange_strong(expected, kUseDelayed, std::memory_order_relaxed,
                                            std::memory_order_relaxed)) {
     collect_remote(pg);
     return false;
@@ -130,7 +134,7 @@ bool page_mark_full(Heap* h, Page* pg) {
 // disarm (kUseDelayed -> kNoDelayed; a no-op if a remote freer claimed it
 // already, whose block then reaches `delayed` and is freed here when drained).
 void page_unfull(Heap* h, Page* pg) {
-  pg->xthread.fetch_and(~kUseDelayed, std::memory_order_relaxed);
+  page_xthread(pg).fetch_and(~kUseDelayed, std::memory_order_relaxed);
   if (pg->flags & kPageLarge) {
     pg->flags &= static_cast<uint8_t>(~kPageFull);
     return;
@@ -215,7 +219,7 @@ void* alloc_large(Heap* h, size_t n, size_t alignment, bool* clean) {
   pg->cls = 0;
   pg->capacity = 1;
   pg->reserved = 1;
-  pg->xthread.store(kUseDelayed, std::memory_order_relaxed);  // one block: born full
+  page_xthread(pg).store(kUseDelayed, std::memory_order_relaxed);  // one block: born full
   queue_push_back(&h->large, pg);
   count_alloc(h, pg->block_size);
   return pg->start;

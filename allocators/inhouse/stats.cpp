@@ -13,6 +13,7 @@ void count_alloc(Heap* h, size_t bytes) {
     h->allocs.add(1);
     h->alloc_bytes.add(bytes);
   } else {
+    ALLOC_TEST_HOOK(shared_count, nullptr);
     g_other_allocs.fetch_add(1, std::memory_order_relaxed);
     g_other_alloc_bytes.fetch_add(bytes, std::memory_order_relaxed);
   }
@@ -22,6 +23,7 @@ void count_free(Heap* h, size_t bytes) {
     h->frees.add(1);
     h->free_bytes.add(bytes);
   } else {
+    ALLOC_TEST_HOOK(shared_count, nullptr);
     g_other_frees.fetch_add(1, std::memory_order_relaxed);
     g_other_free_bytes.fetch_add(bytes, std::memory_order_relaxed);
   }
@@ -77,7 +79,7 @@ void census(alloc_census_t* c) {
         g += len != 0 ? len : 1;
         c->spans++;
         c->blocks_live += pg->used;
-        for (Block* b = reinterpret_cast<Block*>(pg->xthread.load(std::memory_order_acquire) & ~kStateMask);
+        for (Block* b = reinterpret_cast<Block*>(page_xthread(pg).load(std::memory_order_acquire) & ~kStateMask);
              b != nullptr; b = b->next) {
           c->blocks_remote++;
         }

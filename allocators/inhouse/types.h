@@ -142,8 +142,9 @@ enum PageFlag : uint8_t {
   kPageSentinel = 16,  // Segment::sentinel and pages[0] (the header slot): never a real page
 };
 
-// Cross-thread free state machine of a page: Page::xthread holds the page's
-// remote-free list (blocks are 16-aligned) and, in its low bit, the state.
+// Cross-thread free state machine of a page: its xthread word
+// (Segment::remote, page_xthread) holds the page's remote-free list (blocks
+// are 16-aligned) and, in its low bit, the state.
 //
 //                 page_mark_full (owner): CAS 0|kNoDelayed -> 0|kUseDelayed,
 //                 only with an empty list (else it collects the list instead)
@@ -178,7 +179,7 @@ constexpr uintptr_t kUseDelayed = 1;
 constexpr uintptr_t kStateMask = 1;
 
 // Descriptor of a span (the head slot) or of an interior slot (delta != 0).
-// Owner heap's thread only, except `xthread` (any thread pushes or claims).
+// Owner heap's thread only; its remote-free word is Segment::remote.
 struct Page {
   Block* free;                      // owner: local free list
   uint32_t used;                    // owner: blocks handed out, including ones now on `remote`
@@ -191,10 +192,27 @@ struct Page {
   char* start;                      // owner: first block
   uint32_t capacity;                // owner: blocks in the span
   uint32_t reserved;                // owner: blocks carved so far (lazy free-list build)
-  std::atomic<uintptr_t> xthread;   // any thread: remote-free list | delayed-free state
+  uint64_t pad1;                    // unused (the remote-free word is Segment::remote)
   Page* next;                       // owner: queue link
   Page* prev;                       // owner: queue link
 };
+
+// The remote-free word of the span whose head is this slot, on a cache line
+// of its own. It used to sit in Page next to `free` and `used`, which the
+// owner writes on every allocation: each remote free's CAS then took that
+// line from the owner and the owner's next allocation took it back, two
+// cache-line transfers per remote free (xmalloc 2 threads, issue 14). Here
+// the owner touches the line only when it collects, arms or disarms.
+// `block_size` lets a remote free of a block in a class page's head slot
+// (every page of classes up to 8 KiB) read nothing from the descriptor,
+// whose line the owner writes on every allocation.
+struct alignas(64) RemoteWord {
+  std::atomic<uintptr_t> xthread;  // any thread: remote-free list | delayed-free state
+  uint32_t block_size;             // owner (page_init, page_retire): block size of the live
+                                   // class page headed by this slot, else 0; read by remote
+                                   // freers, which hold one of its blocks
+};
+static_assert(sizeof(RemoteWord) == 64, "one remote-free word per cache line");
 
 enum SegmentKind : uint32_t { kSegmentSmall = 0x5e6a11, kSegmentHuge = 0x5e6b16 };
 
@@ -230,8 +248,13 @@ struct Segment {
                                           // (exact after a full scan; a free raises it to the
                                           // run it joins), so large_span_alloc skips segments
                                           // without room
+  RemoteWord remote[kSlotsPerSegment];    // any thread: remote-free word of the span headed
+                                          // by each slot (page_xthread)
 };
 static_assert(sizeof(Segment) <= kSlotSize, "segment header must fit slot 0");
+static_assert(offsetof(Segment, remote) % 64 == 0 && offsetof(Segment, remote) >= sizeof(Page) +
+                                                         offsetof(Segment, sentinel),
+              "remote-free words share no cache line with the page descriptors");
 static_assert(offsetof(Segment, sentinel) == offsetof(Segment, pages) + kSlotsPerSegment * sizeof(Page),
               "page_of(seg, seg + 4 MiB) must land on the sentinel");
 static_assert(offsetof(Segment, pages) <= kHugeHeader, "huge header");

@@ -113,6 +113,7 @@ bool SlabMagazines::depot_put(Depot& d, void** full, void*** empty_out) {
 // bound. Magazines are never freed before the destructor, so the scan is safe
 // under mu_.
 void** SlabMagazines::steal(Magazine* self, void** empty) {
+  if (depot_max_ == 0) return nullptr;  // No depots: no registry lock per refill.
   std::lock_guard<std::mutex> lock(mu_);
   for (Magazine* v : magazines_) {
     if (v == self) continue;

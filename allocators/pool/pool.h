@@ -7,14 +7,15 @@
 // pops it and Pool::free_trusted pushes it with no atomic read-modify-write,
 // no lock and no call: 9 instructions each with a single test, plus one
 // load of the pool pointer in the adapter (docs/pool_family.md, "Fast
-// paths"). The magazine is two halves; a full half goes to the pool's depot
-// and an empty one takes a full half from it, in O(1) (swapping arrays);
-// only an empty depot sends a refill to the slab (one CAS, Slab::alloc_batch)
+// paths"). The magazine is two halves; a full half goes to the thread's own
+// depot and an empty one takes a full half from it, in O(1) (swapping
+// arrays), or else steals one from another thread's depot; only when every
+// depot is empty does a refill go to the slab (one CAS, Slab::alloc_batch),
 // and only a depot at its bound sends a spill there. A block freed by another
 // thread simply enters that thread's magazine (every block belongs to the one
 // slab, so nothing is lost). Thread exit (a thread_local destructor, see
-// common/thread_registry.h) gives the magazine's full halves to the depot and
-// the rest to the slab; pool_thread_flush does the same and then gives the
+// common/thread_registry.h) gives the magazine's full halves to its depot and
+// the rest to the slab; pool_thread_flush does the same and then gives every
 // depot back to the slab. A pool destroyed while threads hold magazines is
 // handled by the registry.
 //
@@ -53,8 +54,9 @@ typedef struct pool_options {
 mempool_t* pool_create(size_t block_size, size_t blocks_per_thread, size_t total_blocks);
 mempool_t* pool_create_ex(const pool_options_t* options);
 
-/* A block, or NULL when the slab and the depot are exhausted (blocks cached
-   by other threads are not taken back). Fast path: no atomic RMW, no lock. */
+/* A block, or NULL when the slab and the depots are exhausted (blocks in
+   other threads' magazines are not taken back; their depots are). Fast
+   path: no atomic RMW, no lock. */
 void* pool_alloc(mempool_t* pool);
 
 /* Frees a block (any thread may free any block). Returns POOL_OK or
@@ -65,7 +67,7 @@ void* pool_alloc(mempool_t* pool);
 int pool_free(mempool_t* pool, void* ptr);
 
 /* Gives the calling thread's cached blocks back now (as thread exit does:
-   full halves to the pool's depot, the rest to the slab), then the depot's
+   full halves to its depot, the rest to the slab), then every depot's
    halves to the slab. */
 void pool_thread_flush(mempool_t* pool);
 
@@ -101,7 +103,7 @@ class Pool final {
   };
   struct Stats {
     size_t allocated;  // Handed out, not freed.
-    size_t cached;     // Held in live thread magazines and the depot.
+    size_t cached;     // Held in live thread magazines and the depots.
     size_t in_slab;    // Free in the slab (stack or never carved).
     size_t capacity;   // Blocks of all mapped slab regions.
   };

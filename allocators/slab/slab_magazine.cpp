@@ -21,7 +21,6 @@ SlabMagazines::SlabMagazines(Slab* slab, const Options& o) : slab_(slab) {
   // Ids are never reused; four billion owners in one process is not a case.
   if (id_ >= (uint64_t{1} << 32)) half_ = 0;
   key_base_ = id_ << 32;
-  depot_.full.reserve(depot_max_);
 }
 
 SlabMagazines::~SlabMagazines() {
@@ -33,9 +32,9 @@ SlabMagazines::~SlabMagazines() {
   for (Magazine* m : magazines_) {
     delete[] m->slots;
     delete[] m->other;
+    for (void** a : m->depot.empty) delete[] a;
     delete m;
   }
-  for (void** a : depot_.empty) delete[] a;
 }
 
 SlabMagazines::Magazine* SlabMagazines::attach() {
@@ -49,6 +48,7 @@ SlabMagazines::Magazine* SlabMagazines::attach() {
       m = new Magazine;
       m->slots = new void*[half_];
       m->other = new void*[half_];
+      m->depot.full.reserve(depot_max_);
       magazines_.push_back(m);
     }
   }
@@ -83,40 +83,54 @@ void SlabMagazines::publish_count() {
   if (t.owner == id_) write_back(&t);
 }
 
-void** SlabMagazines::depot_take(void** empty) {
-  if (depot_.halves.load(std::memory_order_relaxed) == 0) return nullptr;
-  std::lock_guard<std::mutex> lock(depot_.mu);
-  if (depot_.full.empty()) return nullptr;
-  void** full = depot_.full.back();
-  depot_.full.pop_back();
-  depot_.empty.push_back(empty);
-  depot_.halves.store(static_cast<uint32_t>(depot_.full.size()), std::memory_order_relaxed);
+void** SlabMagazines::depot_take(Depot& d, void** empty) {
+  if (d.halves.load(std::memory_order_relaxed) == 0) return nullptr;
+  std::lock_guard<std::mutex> lock(d.mu);
+  if (d.full.empty()) return nullptr;
+  void** full = d.full.back();
+  d.full.pop_back();
+  d.empty.push_back(empty);
+  d.halves.store(static_cast<uint32_t>(d.full.size()), std::memory_order_relaxed);
   return full;
 }
 
-bool SlabMagazines::depot_put(void** full, void*** empty_out) {
-  std::lock_guard<std::mutex> lock(depot_.mu);
-  if (depot_.full.size() >= depot_max_) return false;
-  depot_.full.push_back(full);
-  depot_.halves.store(static_cast<uint32_t>(depot_.full.size()), std::memory_order_relaxed);
-  if (depot_.empty.empty()) {
+bool SlabMagazines::depot_put(Depot& d, void** full, void*** empty_out) {
+  std::lock_guard<std::mutex> lock(d.mu);
+  if (d.full.size() >= depot_max_) return false;
+  d.full.push_back(full);
+  d.halves.store(static_cast<uint32_t>(d.full.size()), std::memory_order_relaxed);
+  if (d.empty.empty()) {
     *empty_out = nullptr;
   } else {
-    *empty_out = depot_.empty.back();
-    depot_.empty.pop_back();
+    *empty_out = d.empty.back();
+    d.empty.pop_back();
   }
   return true;
 }
 
-void** SlabMagazines::retire(void** half) {
-  if (depot_.halves.load(std::memory_order_relaxed) < depot_max_) {
+// Only when the thread's own depot is empty. The empty array stays in the
+// victim's depot, so each depot's arrays (full plus empty) stay within its
+// bound. Magazines are never freed before the destructor, so the scan is safe
+// under mu_.
+void** SlabMagazines::steal(Magazine* self, void** empty) {
+  if (depot_max_ == 0) return nullptr;  // No depots: no registry lock per refill.
+  std::lock_guard<std::mutex> lock(mu_);
+  for (Magazine* v : magazines_) {
+    if (v == self) continue;
+    if (void** full = depot_take(v->depot, empty)) return full;
+  }
+  return nullptr;
+}
+
+void** SlabMagazines::retire(Magazine* m, void** half) {
+  if (m->depot.halves.load(std::memory_order_relaxed) < depot_max_) {
     if (check_depot_) {
       slab_->depot_check_in(half, static_cast<unsigned>(half_));
     } else {
       slab_->check_block_starts(half, static_cast<unsigned>(half_));
     }
     void** empty = nullptr;
-    if (depot_put(half, &empty)) return empty != nullptr ? empty : new void*[half_];
+    if (depot_put(m->depot, half, &empty)) return empty != nullptr ? empty : new void*[half_];
   }
   // The depot is at its bound: the blocks go back to the slab (each checked).
   slab_->free_batch(half, static_cast<unsigned>(half_));
@@ -129,11 +143,16 @@ uint32_t SlabMagazines::reload(Magazine* m) {
   if (m->other_count.load(std::memory_order_relaxed) == half_) {
     std::swap(m->slots, m->other);
     m->other_count.store(0, std::memory_order_relaxed);
-  } else if (void** full = depot_take(m->slots)) {
-    if (check_depot_) slab_->depot_check_out(full, n);
-    m->slots = full;
   } else {
-    n = slab_->alloc_batch(m->slots, n, /*to_cache=*/true);
+    // The own depot first: the thread's blocks and arrays come back to it.
+    void** full = depot_take(m->depot, m->slots);
+    if (full == nullptr) full = steal(m, m->slots);
+    if (full != nullptr) {
+      if (check_depot_) slab_->depot_check_out(full, n);
+      m->slots = full;
+    } else {
+      n = slab_->alloc_batch(m->slots, n, /*to_cache=*/true);
+    }
   }
   t.slots = m->slots;
   return n;
@@ -145,7 +164,7 @@ void SlabMagazines::unload(Magazine* m) {
     std::swap(m->slots, m->other);
     m->other_count.store(static_cast<uint32_t>(half_), std::memory_order_relaxed);
   } else {
-    m->slots = retire(m->slots);
+    m->slots = retire(m, m->slots);
   }
   t.slots = m->slots;
 }
@@ -203,11 +222,11 @@ void SlabMagazines::release_thread_state(void* state) {
   }
   uint32_t n = m->count.load(std::memory_order_relaxed);
   if (n == half_) {
-    m->slots = retire(m->slots);
+    m->slots = retire(m, m->slots);
   } else {
     slab_->free_batch(m->slots, n);
   }
-  if (m->other_count.load(std::memory_order_relaxed) == half_) m->other = retire(m->other);
+  if (m->other_count.load(std::memory_order_relaxed) == half_) m->other = retire(m, m->other);
   m->count.store(0, std::memory_order_relaxed);
   m->other_count.store(0, std::memory_order_relaxed);
   std::lock_guard<std::mutex> lock(mu_);
@@ -215,21 +234,29 @@ void SlabMagazines::release_thread_state(void* state) {
 }
 
 void SlabMagazines::flush_depot() {
-  std::vector<void**> full;
-  {
-    std::lock_guard<std::mutex> lock(depot_.mu);
-    full.swap(depot_.full);
-    depot_.full.reserve(depot_max_);
-    depot_.halves.store(0, std::memory_order_relaxed);
+  std::lock_guard<std::mutex> registry(mu_);
+  for (Magazine* m : magazines_) {
+    std::vector<void**> full;
+    {
+      std::lock_guard<std::mutex> lock(m->depot.mu);
+      full.swap(m->depot.full);
+      m->depot.full.reserve(depot_max_);
+      m->depot.halves.store(0, std::memory_order_relaxed);
+    }
+    for (void** h : full) slab_->free_batch(h, static_cast<unsigned>(half_));
+    std::lock_guard<std::mutex> lock(m->depot.mu);
+    m->depot.empty.insert(m->depot.empty.end(), full.begin(), full.end());
   }
-  for (void** h : full) slab_->free_batch(h, static_cast<unsigned>(half_));
-  std::lock_guard<std::mutex> lock(depot_.mu);
-  depot_.empty.insert(depot_.empty.end(), full.begin(), full.end());
 }
 
 size_t SlabMagazines::depot_halves() {
-  std::lock_guard<std::mutex> lock(depot_.mu);
-  return depot_.full.size();
+  std::lock_guard<std::mutex> registry(mu_);
+  size_t n = 0;
+  for (Magazine* m : magazines_) {
+    std::lock_guard<std::mutex> lock(m->depot.mu);
+    n += m->depot.full.size();
+  }
+  return n;
 }
 
 size_t SlabMagazines::cached_blocks() {

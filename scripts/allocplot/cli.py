@@ -14,9 +14,9 @@ import sys
 from allocplot.load import SchemaError, check_metric, load_phases, load_results
 from allocplot.plot import PLOT_NAMES, plot_all
 from allocplot.report import write_report
-from allocplot.significance import compare_frames, compare_report, stats_table
+from allocplot.significance import compare_frames, compare_report, scaling_report, stats_table
 from allocplot.style import parse_formats
-from allocplot.stats import (check_complete, cv_markdown, markdown_table, phase_table,
+from allocplot.stats import (CALIBRATION, check_complete, cv_markdown, markdown_table, phase_table,
                              select_rows, to_markdown)
 
 CSV_HELP = "a results.csv written by allocbench run (docs/csv_schema.md)"
@@ -106,6 +106,15 @@ def build_parser():
     pc.add_argument("csv", help=CSV_HELP)
     pc.add_argument("--metric", default="wall_s", help=METRIC_HELP + " (default: wall_s)")
     _filter_options(pc, "include")
+    ps = sub.add_parser("scaling", help="throughput at each thread count over the lowest, "
+                        "with its CI and the harness's own scaling",
+                        description="Print, per (allocator, workload, profile) and thread "
+                        "count above the cell's lowest, the ratio of medians of --metric there "
+                        "to at the lowest thread count, with a 95%% bootstrap CI (unpaired), "
+                        "and the calibration's (null) ratio on the same trace.")
+    ps.add_argument("csv", help=CSV_HELP)
+    ps.add_argument("--metric", default="mops", help=METRIC_HELP + " (default: mops)")
+    _filter_options(ps, "include")
     pk = sub.add_parser("check", help="fail (exit 1) unless every (allocator, workload, "
                         "threads) has an ok row and the plots exist",
                         description="Exit 1, one line per problem on stderr, unless each "
@@ -165,7 +174,7 @@ def _run(args):
         return _compare(args)
     if args.cmd == "report":
         return _report(args)
-    if args.cmd in ("table", "cv"):
+    if args.cmd in ("table", "cv", "scaling"):
         check_metric(args.metric)  # before reading the file: a typo needs no data
     df = load_results(args.csv)
     if args.cmd == "plot":
@@ -193,6 +202,12 @@ def _run(args):
     elif args.cmd == "cv":
         df = select_rows(df, _names(args.allocators), _names(args.workloads))
         print(cv_markdown(df, args.metric))
+    elif args.cmd == "scaling":
+        named = _names(args.allocators)
+        select_rows(df, named)  # unknown names are an error
+        calibration = [CALIBRATION] if (df["allocator"] == CALIBRATION).any() else []
+        keep = None if named is None else named + calibration
+        print(scaling_report(select_rows(df, keep, _names(args.workloads)), args.metric))
     elif args.cmd == "check":
         problems = check_complete(df, _names(args.allocators), _names(args.workloads))
         if args.plots:

@@ -384,3 +384,56 @@ def stats_table(df, metric, baseline=None, allocators=None):
             if warning:
                 lines.append(warning)
     return "\n".join(lines)
+
+
+def scaling_table(df, metric="mops"):
+    """Per (allocator, workload, profile) and each thread count above the
+    lowest in the file for that cell: the ratio of medians of `metric` at that
+    count to at the lowest (a throughput's scaling), with its unpaired
+    bootstrap CI (ratio_ci: different thread counts are different cells, so
+    their repetitions are not paired), and the calibration's own scaling on
+    the same trace, the ceiling a harness-bound figure can reach."""
+    samples = cell_samples(df, metric)
+    groups = {}
+    for (alloc, w, p, t), s in samples.items():
+        groups.setdefault((alloc, w, p), {})[int(t)] = s.values
+    rows = []
+    for (alloc, w, p), by_t in sorted(groups.items()):
+        base_t = min(by_t)
+        null = groups.get((CALIBRATION, w, p), {})
+        for t in sorted(by_t):
+            if t == base_t:
+                continue
+            a, b = by_t[base_t], by_t[t]
+            lo, hi = ratio_ci(a, b, paired=False)
+            med_a = float(np.median(a))
+            ratio = float(np.median(b)) / med_a if med_a > 0 else float("nan")
+            harness = (float(np.median(null[t]) / np.median(null[base_t]))
+                       if base_t in null and t in null and np.median(null[base_t]) > 0
+                       else float("nan"))
+            rows.append({"allocator": alloc, "workload": w, "profile": p, "threads": t,
+                         "base_threads": base_t, "n_base": len(a), "n": len(b),
+                         "median_base": med_a, "median": float(np.median(b)),
+                         "ratio": ratio, "ci_lo": lo, "ci_hi": hi, "harness_ratio": harness})
+    return pd.DataFrame(rows, columns=CELL + ["base_threads", "n_base", "n", "median_base",
+                                              "median", "ratio", "ci_lo", "ci_hi",
+                                              "harness_ratio"])
+
+
+def scaling_report(df, metric="mops"):
+    """The `allocplot scaling` output: a caption and a pipe table."""
+    t = scaling_table(df, metric)
+    cells = pd.DataFrame({
+        "from threads": [str(v) for v in t["base_threads"]],
+        "n": [f"{a}/{b}" for a, b in zip(t["n_base"], t["n"])],
+        "median there": [_g(v) for v in t["median_base"]],
+        "median here": [_g(v) for v in t["median"]],
+        "scaling [CI]": [format_ci(r, lo, hi) for r, lo, hi in t[["ratio", "ci_lo", "ci_hi"]].values],
+        f"{CALIBRATION} scaling": ["n/a" if np.isnan(v) else f"{v:.3g}" for v in t["harness_ratio"]],
+    }, index=pd.MultiIndex.from_frame(t[CELL]) if len(t) else
+        pd.MultiIndex.from_tuples([], names=CELL))
+    caption = (f"{metric}: scaling = median at `threads` / median at the cell's lowest thread "
+               f"count (`from threads`); [..] = {LEVEL:.0%} percentile bootstrap CI "
+               f"({RESAMPLES} resamples, seed {SEED}), unpaired; `{CALIBRATION} scaling`: the "
+               f"harness alone on the same trace")
+    return "\n".join([caption, to_markdown(cells)])

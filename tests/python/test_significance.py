@@ -238,6 +238,40 @@ class StatsTableTest(unittest.TestCase):
         self.assertEqual(sum("warning" in line for line in out.splitlines()), 1)
 
 
+class ScalingTest(TempDir):
+    """`allocplot scaling`: throughput at 2 threads over 1, with a CI, next
+    to the calibration's own scaling on the same trace."""
+
+    def _frame(self):
+        rows = []
+        for rep in range(5):
+            j = 1 + 0.01 * (rep - 2)
+            for alloc, t, mops in [("slab", 1, 100.0), ("slab", 2, 170.0), ("null", 1, 300.0),
+                                   ("null", 2, 525.0), ("pool", 1, 80.0)]:
+                rows.append(dict(run_id="r", repetition=rep, status="ok", allocator=alloc,
+                                 workload="fixed_size", profile="64", threads=t, mops=mops * j))
+        return pd.DataFrame(rows)
+
+    def test_ratio_ci_and_harness(self):
+        t = sg.scaling_table(self._frame()).set_index("allocator")
+        self.assertNotIn("pool", t.index)  # one thread count only: nothing to scale from
+        self.assertAlmostEqual(t.loc["slab", "ratio"], 1.7)
+        self.assertAlmostEqual(t.loc["slab", "harness_ratio"], 1.75)
+        self.assertLess(t.loc["slab", "ci_lo"], 1.7)
+        self.assertGreater(t.loc["slab", "ci_hi"], 1.7)
+        self.assertEqual((t.loc["slab", "n_base"], t.loc["slab", "n"]), (5, 5))
+        out = sg.scaling_report(self._frame())
+        self.assertIn("| slab | fixed_size | 64 | 2 | 1 | 5/5 | 100 | 170 | 1.7 [", out)
+
+    def test_cli_and_unknown_allocator(self):
+        rc, out, err = run_cli(["scaling", FIXTURE])
+        self.assertEqual(rc, 0, err)
+        self.assertIn("scaling [CI]", out)
+        rc, _, err = run_cli(["scaling", FIXTURE, "--allocators", "nosuch"])
+        self.assertEqual(rc, 2)
+        self.assertIn("unknown allocator", err)
+
+
 if __name__ == "__main__":
     unittest.main()
 

@@ -30,3 +30,4 @@ gen liballoc_best_peer.md "$py" scripts/best_peer.py $lib/results.csv --markdown
 gen liballoc_time_vs_mimalloc.md scripts/allocplot.sh compare $lib/results.csv --allocators mimalloc,inhouse --metric net_ns_per_op
 gen liballoc_rss_vs_jemalloc.md scripts/allocplot.sh compare $lib/results.csv --allocators jemalloc,inhouse --metric peak_rss_net_bytes
 gen liballoc_faults_vs_glibc.md scripts/allocplot.sh compare $lib/results.csv --allocators glibc,inhouse --metric minflt
+gen scaling.md scripts/allocplot.sh scaling $fixed/results.csv

@@ -31,3 +31,7 @@ gen liballoc_time_vs_mimalloc.md scripts/allocplot.sh compare $lib/results.csv -
 gen liballoc_rss_vs_jemalloc.md scripts/allocplot.sh compare $lib/results.csv --allocators jemalloc,inhouse --metric peak_rss_net_bytes
 gen liballoc_faults_vs_glibc.md scripts/allocplot.sh compare $lib/results.csv --allocators glibc,inhouse --metric minflt
 gen scaling.md scripts/allocplot.sh scaling $fixed/results.csv
+large=docs/reports/i14b_liballoc_large_run
+gen large_time_vs_mimalloc.md scripts/allocplot.sh compare $large/results.csv --allocators mimalloc,inhouse --metric net_ns_per_op
+gen large_rss_vs_jemalloc.md scripts/allocplot.sh compare $large/results.csv --allocators jemalloc,inhouse --metric peak_rss_net_bytes
+gen large_best_peer.md "$py" scripts/best_peer.py $large/results.csv --peers glibc,jemalloc,tcmalloc,mimalloc --markdown

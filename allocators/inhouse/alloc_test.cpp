@@ -372,6 +372,19 @@ long thread_minor_faults() {
   return ru.ru_minflt;
 }
 
+// Expects fewer than 64 minor faults of the calling thread since `since`
+// (a thread_minor_faults() reading): memory reused resident. Not checked
+// under TSan, whose shadow of a new address range faults on its own.
+void expect_few_faults_since(long since, const char* what) {
+  const long faults = thread_minor_faults() - since;
+#if !defined(__SANITIZE_THREAD__)
+  EXPECT_LT(faults, 64) << what;
+#else
+  (void)faults;
+  (void)what;
+#endif
+}
+
 // A huge realloc that grows by mremap (no cached mapping is large enough to
 // copy into) takes the resident pages of a smaller cached mapping as its new
 // tail instead of fresh pages (issue 14): the tail's writes take no page
@@ -405,12 +418,7 @@ TEST(InhouseAlloc, HugeReallocGrowthTakesItsTailFromTheCache) {
   EXPECT_LT(stats().bytes_mapped, mid.bytes_mapped + (size_t{2} << 20));
   long f0 = thread_minor_faults();
   for (size_t off = n; off < grown; off += 4096) q[off] = 1;
-  long faults = thread_minor_faults() - f0;
-#if !defined(__SANITIZE_THREAD__)  // TSan's shadow of the new address range faults on its own
-  EXPECT_LT(faults, 64) << "the new tail (512 pages) faulted";
-#else
-  (void)faults;
-#endif
+  expect_few_faults_since(f0, "the new tail (512 pages) faulted");
   fill(q, grown, 13);
   char* r = static_cast<char*>(alloc_realloc(q, size_t{9} << 20));  // several VMAs now: copied
   ASSERT_NE(r, nullptr);
@@ -455,12 +463,7 @@ TEST(InhouseAlloc, HugeCacheKeepsTheTailOfALargerMappingForTheNextBlock) {
   ASSERT_NE(b, nullptr);
   EXPECT_EQ(b, p + (size_t{8} << 20));
   for (size_t off = 0; off < second; off += 4096) b[off] = 2;
-  const long faults = thread_minor_faults() - f0;
-#if !defined(__SANITIZE_THREAD__)  // TSan's shadow of the block's range faults on its own
-  EXPECT_LT(faults, 64) << "the second block (3072 pages) faulted";
-#else
-  (void)faults;
-#endif
+  expect_few_faults_since(f0, "the second block (3072 pages) faulted");
   EXPECT_EQ(stats().bytes_mapped, mid.bytes_mapped) << "the second block was mapped afresh";
   fill(a, first, 21);
   fill(b, second, 22);
@@ -496,12 +499,7 @@ TEST(InhouseAlloc, HugeCacheMergesAFreedBlockWithItsCachedNeighbour) {
   char* b = static_cast<char*>(alloc_malloc(big));
   ASSERT_EQ(b, p) << "the larger block did not get the merged mapping";
   for (size_t off = 0; off < big; off += 4096) b[off] = 2;
-  const long faults = thread_minor_faults() - f0;
-#if !defined(__SANITIZE_THREAD__)  // TSan's shadow of the block's range faults on its own
-  EXPECT_LT(faults, 64) << "the block (5120 pages) faulted";
-#else
-  (void)faults;
-#endif
+  expect_few_faults_since(f0, "the block (5120 pages) faulted");
   EXPECT_EQ(stats().bytes_mapped, mid.bytes_mapped) << "the block was mapped afresh";
   fill(b, big, 23);
   EXPECT_TRUE(check(b, big, 23));

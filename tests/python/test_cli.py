@@ -18,7 +18,7 @@ from allocplot.stats import cv_markdown, cv_table, select_rows, workload_names
 from test_allocplot import (FIXTURE, FIXTURE_NEW_FIGURES, FIXTURES, TempDir, frame,
                             raw_fixture, run_cli)
 
-SUBCOMMANDS = ["plot", "table", "cv", "check", "phases", "compare", "report"]
+SUBCOMMANDS = ["plot", "table", "cv", "check", "phases", "compare", "report", "scaling"]
 SCRIPTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts")
 
 

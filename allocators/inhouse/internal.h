@@ -206,12 +206,14 @@ ALLOC_INLINE size_t slot_index(Segment* seg, Page* pg) { return static_cast<size
 ALLOC_INLINE RemoteWord* remote_of(Segment* seg, const void* p) {
   return &seg->remote[(reinterpret_cast<uintptr_t>(p) - reinterpret_cast<uintptr_t>(seg)) >> kSlotShift];
 }
-// The remote-free word of a span (types.h, RemoteWord). `pg` is a span's
-// head descriptor inside a segment header. Cost: a mask and an index.
-ALLOC_INLINE std::atomic<uintptr_t>& page_xthread(Page* pg) {
+// The RemoteWord of a span (types.h). `pg` is a span's head descriptor
+// inside a segment header. Cost: a mask and an index.
+ALLOC_INLINE RemoteWord& remote_word(Page* pg) {
   Segment* seg = segment_of(pg);
-  return seg->remote[slot_index(seg, pg)].xthread;
+  return seg->remote[slot_index(seg, pg)];
 }
+// The remote-free word of a span.
+ALLOC_INLINE std::atomic<uintptr_t>& page_xthread(Page* pg) { return remote_word(pg).xthread; }
 
 ALLOC_INLINE uint64_t slot_bits(size_t idx, size_t count) {
   return ((count >= 64) ? ~uint64_t{0} : ((uint64_t{1} << count) - 1)) << idx;

@@ -84,8 +84,7 @@ void page_init(Heap* h, Page* pg, int cls) {
   pg->capacity = static_cast<uint32_t>((static_cast<size_t>(pg->slots) << kSlotShift) / pg->block_size);
   pg->reserved = 0;
   page_xthread(pg).store(kNoDelayed, std::memory_order_relaxed);
-  Segment* seg = segment_of(pg);
-  seg->remote[slot_index(seg, pg)].block_size = pg->block_size;
+  remote_word(pg).block_size = pg->block_size;
   pg->next = pg->prev = nullptr;
   (void)h;
 }
@@ -94,8 +93,7 @@ void page_init(Heap* h, Page* pg, int cls) {
 void page_retire(Heap* h, Page* pg) {
   int cls = pg->cls;
   bool in_class_queue = !(pg->flags & (kPageLarge | kPageFull));
-  Segment* seg = segment_of(pg);
-  seg->remote[slot_index(seg, pg)].block_size = 0;  // the slot may next be inside another span
+  remote_word(pg).block_size = 0;  // the slot may next be inside another span
   queue_remove(queue_of(h, pg), pg);
   if (in_class_queue) update_direct(h, cls);
   span_free(h, pg);

@@ -16,7 +16,11 @@ void*& batch_link(void* p) { return static_cast<void**>(p)[1]; }
 
 PoolTls::PoolTls(size_t max_bytes, size_t large_cache_bytes)
     : source_(max_bytes, large_cache_bytes) {
-  for (unsigned c = 0; c < kNumClasses; ++c) limit_[c] = 2 * class_batch(c);
+  for (unsigned c = 0; c < kNumClasses; ++c) {
+    start_[c] = 2 * class_batch(c);
+    size_t by_bytes = kMaxListBytes / detail::class_size(c);
+    max_[c] = static_cast<uint32_t>(by_bytes > start_[c] ? by_bytes : start_[c]);
+  }
   id_ = detail::thread_registry_add(this);
 }
 
@@ -37,6 +41,7 @@ PoolTls::ThreadCache* PoolTls::attach() {
       caches_.push_back(tc);
     }
   }
+  reset_limits(tc);
   detail::thread_state_attach(id_, tc);
   return tc;
 }
@@ -98,6 +103,34 @@ void PoolTls::give(unsigned c, void* first, void* last, uint32_t n) {
   }
 }
 
+void PoolTls::reset_limits(ThreadCache* tc) {
+  for (unsigned c = 0; c < kNumClasses; ++c) {
+    tc->lists[c].limit = start_[c];
+    tc->spilled[c] = 0;
+  }
+  tc->growth_bytes = 0;
+}
+
+void PoolTls::grow_limit(ThreadCache* tc, unsigned c) {
+  FreeList& l = tc->lists[c];
+  tc->spilled[c] = 0;
+  uint32_t b = class_batch(c);
+  size_t bytes = size_t{b} * detail::class_size(c);
+  if (l.limit + b > max_[c] || tc->growth_bytes + bytes > kGrowthBudgetBytes) return;
+  l.limit += b;
+  tc->growth_bytes += bytes;
+}
+
+void PoolTls::note_spill(ThreadCache* tc, unsigned c) {
+  FreeList& l = tc->lists[c];
+  uint32_t b = class_batch(c);
+  tc->spilled[c] += b;
+  if (tc->spilled[c] < l.limit || l.limit < start_[c] + b) return;
+  tc->spilled[c] = 0;
+  l.limit -= b;
+  tc->growth_bytes -= size_t{b} * detail::class_size(c);
+}
+
 void* PoolTls::allocate_slow(size_t size, size_t alignment) {
   unsigned c = detail::class_of_aligned(size, alignment);
   if (c >= kNumClasses) return source_.alloc_large(size == 0 ? 1 : size, alignment);
@@ -111,6 +144,7 @@ void* PoolTls::allocate_slow(size_t size, size_t alignment) {
     l.count.store(l.count.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
     return p;
   }
+  grow_limit(tc, c);
   uint32_t n = 0;
   void* chain = take_batch(c, &n);
   if (chain == nullptr) return nullptr;
@@ -130,16 +164,20 @@ void PoolTls::deallocate_slow(void* p) {
   unsigned c = seg->cls;
   FreeList& l = tc->lists[c];
   uint32_t n = l.count.load(std::memory_order_relaxed);
-  if (n >= limit_[c]) {
-    // Cut one batch off the top of the list and give it back.
+  if (n >= l.limit) {
+    // Cut batches off the top of the list and give them back until the push
+    // below fits (one, or two when note_spill lowered the limit).
     uint32_t b = class_batch(c);
-    void* first = l.head;
-    void* last = first;
-    for (uint32_t i = 1; i < b; ++i) last = link(last);
-    l.head = link(last);
-    link(last) = nullptr;
-    n -= b;
-    give(c, first, last, b);
+    while (n >= l.limit) {
+      void* first = l.head;
+      void* last = first;
+      for (uint32_t i = 1; i < b; ++i) last = link(last);
+      l.head = link(last);
+      link(last) = nullptr;
+      n -= b;
+      give(c, first, last, b);
+      note_spill(tc, c);
+    }
   }
   link(p) = l.head;
   l.head = p;

@@ -4,8 +4,16 @@
 // the free blocks' first word). allocate pops it and deallocate pushes onto the
 // calling thread's list whatever thread allocated the block, with no atomic
 // RMW and no lock. A list that runs empty takes one batch (class_batch blocks)
-// from the class's central store; a list that grows past two batches gives one
-// batch back. The central store is one spin lock per class (on its own cache
+// from the class's central store; a list that grows past its limit gives one
+// batch back. The limit adapts, as tcmalloc's max_length does: it starts at two
+// batches, grows by one batch each time the list runs empty (a thread that
+// allocates many blocks then frees them keeps them all, instead of trading
+// batches with other threads through the central lock), and shrinks by one
+// batch for each limit's worth of blocks the list gives back with no refill
+// between (a thread that only frees ends at the starting limit; one that
+// frees more than its limit in a burst and then allocates again keeps it). Growth is bounded per class (kMaxListBytes) and per
+// thread (kGrowthBudgetBytes above the starting limits), so a thread caches at
+// most the sum of its starting limits plus 4 MiB. The central store is one spin lock per class (on its own cache
 // line) guarding a stack of whole batches (so a transfer is O(1) under the
 // lock), a list of loose blocks (from thread exits) and the segment being
 // carved. Blocks are carved lazily from segments (common/segment.h), whose
@@ -86,7 +94,7 @@ class alignas(64) PoolTls final : public detail::ThreadStateOwner {
     if (seg->kind == detail::SegmentKind::kClass && sc.id == id_) {
       FreeList& l = static_cast<ThreadCache*>(sc.state)->lists[seg->cls];
       uint32_t n = l.count.load(std::memory_order_relaxed);
-      if (n < limit_[seg->cls]) {
+      if (n < l.limit) {
         *static_cast<void**>(p) = l.head;
         l.head = p;
         l.count.store(n + 1, std::memory_order_relaxed);
@@ -113,14 +121,23 @@ class alignas(64) PoolTls final : public detail::ThreadStateOwner {
   void release_thread_state(void* state) override;
 
  private:
+  // Per-class bound on one list's adaptive limit, in bytes (never below the
+  // starting two batches), and per-thread bound on the bytes all of a
+  // thread's limits may grow above their starting values.
+  static constexpr size_t kMaxListBytes = size_t{1} << 20;
+  static constexpr size_t kGrowthBudgetBytes = size_t{4} << 20;
+
   struct FreeList {
     void* head = nullptr;            // Owner thread only.
     std::atomic<uint32_t> count{0};  // Blocks in the list; owner stores, stats read.
+    uint32_t limit = 0;              // Adaptive bound on count. Owner thread only.
   };
   // Written on every operation by its thread only: whole cache lines of its
   // own, so two threads' caches never share one (whoever allocated them).
   struct alignas(64) ThreadCache {
     FreeList lists[detail::kNumClasses];
+    size_t growth_bytes = 0;                 // Sum over lists of (limit - start) * class size.
+    uint32_t spilled[detail::kNumClasses];  // Blocks given back since the list's last refill.
   };
   struct alignas(64) Central {
     detail::SpinLock lock;
@@ -139,11 +156,18 @@ class alignas(64) PoolTls final : public detail::ThreadStateOwner {
   void* take_batch(unsigned c, uint32_t* count);
   // Gives a chain of n blocks (first..last) of class c to the central store.
   void give(unsigned c, void* first, void* last, uint32_t n);
+  // The limit policy: called when list c of tc ran empty, and when it gave a
+  // batch back.
+  void grow_limit(ThreadCache* tc, unsigned c);
+  void note_spill(ThreadCache* tc, unsigned c);
+  // Sets every list of tc to its starting limit.
+  void reset_limits(ThreadCache* tc);
 
   // Read by every fast path, written only by the constructor: on lines of
   // their own (the class is 64-aligned; source_ starts a new line).
   uint64_t id_;                               // Registry id. Immutable.
-  uint32_t limit_[detail::kNumClasses];       // Thread list bound per class. Immutable.
+  uint32_t start_[detail::kNumClasses];       // Starting list limit per class. Immutable.
+  uint32_t max_[detail::kNumClasses];         // Largest list limit per class. Immutable.
   alignas(64) detail::SegmentSource source_;  // Segments and fallback blocks.
   Central central_[detail::kNumClasses];      // One per class, each on its own line.
   std::mutex mu_;                             // Guards caches_ and spare_.

@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+#include <vector>
+
 #include "allocators/common/testing/multi_size_pool_tests.h"
 
 namespace allocbench {
@@ -37,15 +40,91 @@ TEST(PoolTlsApi, CApiRoundTrip) {
   pool_tls_destroy(p);
 }
 
-TEST(PoolTlsApi, ThreadCacheIsBoundedAndSpillsBatches) {
+// Allocates n blocks of `size` on the calling thread, frees them all there and
+// returns the blocks the pool's thread caches hold afterwards.
+size_t cached_after_round(PoolTls& pool, size_t size, size_t n) {
+  std::vector<void*> v;
+  for (size_t i = 0; i < n; ++i) v.push_back(pool.allocate(size, 16));
+  for (void* p : v) pool.deallocate(p, size, 16);
+  return pool.stats().cached_blocks;
+}
+
+TEST(PoolTlsApi, ThreadCacheKeepsTheBlocksItReuses) {
+  PoolTls pool;
+  const unsigned batch = detail::class_batch(detail::class_of(64));
+  size_t cached = cached_after_round(pool, 64, 10000);
+  EXPECT_GE(cached, 10000u) << "the limit grew by a batch per refill, so every free stays";
+  EXPECT_LT(cached, 10000u + batch) << "beside the rest of the last batch taken";
+  size_t carved = pool.stats().allocated_blocks + pool.stats().cached_blocks +
+                  pool.stats().shared_free_blocks;
+  EXPECT_EQ(cached_after_round(pool, 64, 10000), cached);
+  pool_family_stats_t st = pool.stats();
+  EXPECT_EQ(st.allocated_blocks + st.cached_blocks + st.shared_free_blocks, carved)
+      << "the second round reused the cache and carved nothing";
+  EXPECT_EQ(st.shared_free_blocks, 0u) << "no batch went back to the central store";
+}
+
+TEST(PoolTlsApi, ListLimitIsBoundedPerClass) {
+  PoolTls pool;
+  size_t cached = cached_after_round(pool, 64, 40000);
+  EXPECT_LE(cached * 64, size_t{1} << 20) << "one list holds at most 1 MiB";
+  const unsigned batch = detail::class_batch(detail::class_of(64));
+  EXPECT_GE(cached * 64, (size_t{1} << 20) - 4 * batch * 64)
+      << "and grows to it, losing a batch only per list's worth given back";
+  EXPECT_GE(pool.stats().shared_free_blocks, 40000u - cached);
+}
+
+TEST(PoolTlsApi, ThreadCacheGrowthIsBoundedPerThread) {
+  PoolTls pool;
+  size_t total = 0, start = 0;
+  for (size_t size : {64, 128, 256, 512, 1024, 2048, 4096}) {
+    size_t before = pool.stats().cached_blocks;
+    size_t after = cached_after_round(pool, size, (size_t{3} << 20) / (2 * size));
+    total += (after - before) * size;
+    start += 2u * detail::class_batch(detail::class_of(size)) * size;
+  }
+  EXPECT_LE(total, start + (size_t{4} << 20)) << "growth above the starting limits is 4 MiB";
+  EXPECT_GT(total, start + (size_t{3} << 20)) << "and the budget is used";
+}
+
+TEST(PoolTlsApi, ThreadThatOnlyFreesGivesBatchesBack) {
   PoolTls pool;
   std::vector<void*> v;
   for (int i = 0; i < 10000; ++i) v.push_back(pool.allocate(64, 16));
-  for (void* p : v) pool.deallocate(p, 64, 16);
-  pool_family_stats_t st = pool.stats();
+  pool.thread_flush();
+  size_t cached = SIZE_MAX, shared = 0;
+  std::thread consumer([&] {
+    for (void* p : v) pool.deallocate(p, 64, 16);
+    pool_family_stats_t st = pool.stats();
+    cached = st.cached_blocks;
+    shared = st.shared_free_blocks;
+  });
+  consumer.join();
   unsigned c = detail::class_of(64);
-  EXPECT_LE(st.cached_blocks, 2u * detail::class_batch(c)) << "the cache spills past 2 batches";
-  EXPECT_GE(st.shared_free_blocks, 10000u - 2u * detail::class_batch(c));
+  EXPECT_LE(cached, 2u * detail::class_batch(c)) << "a list that never refills keeps its start";
+  EXPECT_GE(shared, 10000u - 2u * detail::class_batch(c));
+}
+
+TEST(PoolTlsApi, LimitShrinksForEachListsWorthGivenBack) {
+  PoolTls pool;
+  std::vector<void*> foreign;
+  for (int i = 0; i < 40000; ++i) foreign.push_back(pool.allocate(64, 16));
+  pool.thread_flush();
+  const unsigned batch = detail::class_batch(detail::class_of(64));
+  size_t grown = 0, after = 0;
+  std::thread t([&] {
+    grown = cached_after_round(pool, 64, 10000);
+    for (void* p : foreign) pool.deallocate(p, 64, 16);
+    after = pool.stats().cached_blocks;
+  });
+  t.join();
+  // The round left the limit at the start (two batches) plus a batch per
+  // refill. 40000 frees with no refill give back about 3.9 limits' worth, so
+  // the limit falls by three batches and the list stays below it.
+  const size_t limit = 2 * batch + batch * ((10000 + batch - 1) / batch);
+  EXPECT_GE(grown, 10000u);
+  EXPECT_LT(after, limit - 3 * batch);
+  EXPECT_GE(after, limit - 5 * batch);
 }
 
 }  // namespace

@@ -1,0 +1,27 @@
+#!/bin/sh
+# Regenerates every table of design note section 13 from the committed runs
+# docs/reports/i14c_{fixed,liballoc}_run (run from the repository's root).
+# Each file starts with the command that wrote it; after a change,
+# `/usr/bin/python3 scripts/doc_tables.py --write` updates the note's copies.
+set -eu
+out=docs/reports/i14c
+fixed=docs/reports/i14c_fixed_run
+lib=docs/reports/i14c_liballoc_run
+py=$(sh scripts/find_python.sh)
+
+gen() {  # gen FILE CMD...: FILE holds the command, then its output
+  file=$1
+  shift
+  { printf '```sh\n%s\n```\n\n' "$*"; "$@"; } > "$out/$file"
+}
+
+gen fixed_contention_mops.md scripts/allocplot.sh table $fixed/results.csv --metric mops --allocators null,pool,slab,pool_tls,mimalloc,glibc
+gen scaling.md scripts/allocplot.sh scaling $fixed/results.csv
+for a in pool slab; do
+  for b in mimalloc glibc; do
+    gen ${a}_vs_$b.md scripts/allocplot.sh compare $fixed/results.csv --allocators $b,$a --metric net_ns_per_op
+  done
+done
+gen liballoc_best_peer.md "$py" scripts/best_peer.py $lib/results.csv --markdown
+gen liballoc_time_vs_mimalloc.md scripts/allocplot.sh compare $lib/results.csv --allocators mimalloc,inhouse --metric net_ns_per_op
+gen liballoc_rss_vs_jemalloc.md scripts/allocplot.sh compare $lib/results.csv --allocators jemalloc,inhouse --metric peak_rss_net_bytes

@@ -51,6 +51,30 @@ std::string cpu_model() {
   return "unknown";
 }
 
+// The first processor's vendor, family, model, stepping and cache size from
+// /proc/cpuinfo. "model name" alone can be the same string on different parts
+// (a VM often shows just "AMD EPYC"), and runs on two of them do not compare.
+std::string cpu_id() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  std::string vendor, family, model, stepping, cache;
+  while (std::getline(in, line) && !line.empty()) {
+    size_t colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    std::string key = line.substr(0, line.find_last_not_of(" \t", colon - 1) + 1);
+    std::string value = colon + 2 <= line.size() ? line.substr(colon + 2) : "";
+    if (key == "vendor_id") vendor = value;
+    else if (key == "cpu family") family = value;
+    else if (key == "model") model = value;
+    else if (key == "stepping") stepping = value;
+    else if (key == "cache size") cache = value;
+  }
+  if (vendor.empty() && family.empty() && model.empty()) return "unknown";
+  std::string out = vendor + " family " + family + " model " + model + " stepping " + stepping;
+  if (!cache.empty()) out += ", cache " + cache;
+  return out;
+}
+
 std::string shell_quote(const std::string& s) {
   std::string out = "'";
   for (char c : s) {
@@ -168,6 +192,7 @@ std::string write_context(const std::string& path, const RunContext& ctx) {
   j["start_time"] = ctx.start_time;
   j["command_line"] = ctx.command_line;
   j["cpu_model"] = cpu_model();
+  j["cpu_id"] = cpu_id();
   j["cores"] = platform::cpu_count();
   j["page_size"] = platform::page_size();
   j["kernel"] = std::string(u.sysname) + " " + u.release + " " + u.version;

@@ -163,12 +163,15 @@ TEST(Runner, MatrixRowsAndSkips) {
   EXPECT_TRUE(exists(dir + "/context.json"));
   std::string ctx = slurp(dir + "/context.json");
   for (const char* key :
-       {"\"cpu_model\"", "\"kernel\"", "\"compiler\"", "\"glibc\"", "\"git_commit\"",
+       {"\"cpu_model\"", "\"cpu_id\"", "\"kernel\"", "\"compiler\"", "\"glibc\"", "\"git_commit\"",
         "\"git_dirty\"", "\"build_flags\"", "\"allocator_versions\"", "\"lock_mismatches\"",
         "\"command_line\"", "\"start_time\"", "\"thp_enabled\"", "\"cpu_governor\"",
         "\"loadavg_at_start\"", "\"pinned_cpus\"", "\"aslr_disabled\""}) {
     EXPECT_NE(ctx.find(key), std::string::npos) << key;
   }
+  // cpu_id tells apart CPUs whose model name reads the same.
+  EXPECT_NE(ctx.find(" family "), std::string::npos) << ctx;
+  EXPECT_EQ(ctx.find("\"cpu_id\": \"unknown\""), std::string::npos) << ctx;
   // A second run into the same directory refuses and keeps the results.
   std::string before = slurp(dir + "/results.csv");
   Result again = sh(bin() + " run --allocators glibc --workloads ttl_ring --ops 1000 --out " + dir);

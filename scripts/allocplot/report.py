@@ -212,7 +212,8 @@ def plan_section(loaded):
                       ""])
 
 
-MACHINE_FIELDS = [("cpu_model", "CPU"), ("cores", "cores"), ("machine", "architecture"),
+MACHINE_FIELDS = [("cpu_model", "CPU"), ("cpu_id", "CPU family, model, stepping"),
+                  ("cores", "cores"), ("machine", "architecture"),
                   ("page_size", "page size (bytes)"), ("kernel", "kernel"),
                   ("compiler", "compiler"), ("glibc", "glibc"), ("build_flags", "build flags"),
                   ("git_commit", "git commit"), ("git_dirty", "uncommitted changes"),

@@ -279,6 +279,14 @@ class SectionTest(unittest.TestCase):
         self.assertIn("(not recorded)", report.command_section(loaded))
         self.assertIn("not recorded", report.machine_section(loaded))
 
+    def test_machine_section_gives_the_cpu_id(self):
+        loaded = self.loaded()
+        loaded["context"] = dict(loaded["context"], cpu_model="AMD EPYC",
+                                 cpu_id="AuthenticAMD family 26 model 2 stepping 1, cache 1024 KB")
+        text = report.machine_section(loaded)
+        self.assertIn("| CPU family, model, stepping | AuthenticAMD family 26 model 2 stepping 1, "
+                      "cache 1024 KB |", text)
+
     def test_dirty_tree_and_other_run_ids_are_caveats(self):
         loaded = self.loaded()
         loaded["context"] = dict(loaded["context"], git_dirty=True, run_id="other")

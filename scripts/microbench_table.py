@@ -90,7 +90,8 @@ def table(costs):
 
 def main(argv):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--size", type=int, help="the pair size in bytes (default: the only one present)")
+    ap.add_argument("--size", type=int,
+                    help="the pair size in bytes (default: the only one present)")
     ap.add_argument("files", nargs="+")
     args = ap.parse_args(argv)
     try:

@@ -2,28 +2,29 @@
 //
 // Every thread has, per pool, one free list per size class (intrusive, through
 // the free blocks' first word). allocate pops it and deallocate pushes onto the
-// calling thread's list whatever thread allocated the block, with no atomic
-// RMW and no lock. A list that runs empty takes one batch (class_batch blocks)
-// from the class's central store; a list that grows past its limit gives one
-// batch back. The limit adapts, as tcmalloc's max_length does: it starts at two
+// calling thread's list whatever thread allocated the block, with no atomic RMW
+// and no lock. A list that runs empty takes one batch (class_batch blocks) from
+// the class's central store; a list that grows past its limit gives one batch
+// back. The limit adapts, as tcmalloc's max_length does: it starts at two
 // batches, grows by one batch each time the list runs empty (a thread that
 // allocates many blocks then frees them keeps them all, instead of trading
 // batches with other threads through the central lock), and shrinks by one
 // batch for each limit's worth of blocks the list gives back with no refill
-// between (a thread that only frees ends at the starting limit; one that
-// frees more than its limit in a burst and then allocates again keeps it). Growth is bounded per class (kMaxListBytes) and per
-// thread (kGrowthBudgetBytes above the starting limits), so a thread caches at
-// most the sum of its starting limits plus 4 MiB. The central store is one spin lock per class (on its own cache
-// line) guarding a stack of whole batches (so a transfer is O(1) under the
-// lock), a list of loose blocks (from thread exits) and the segment being
+// between (a thread that only frees ends at the starting limit; one that frees
+// more than its limit in a burst and then allocates again keeps it). Growth is
+// bounded per class (kMaxListBytes) and per thread (kGrowthBudgetBytes above
+// the starting limits), so a thread caches at most the sum of its starting
+// limits plus 4 MiB. The central store is one spin lock per class (on its own
+// cache line) guarding a stack of whole batches (so a transfer is O(1) under
+// the lock), a list of loose blocks (from thread exits) and the segment being
 // carved. Blocks are carved lazily from segments (common/segment.h), whose
-// header gives the class of any block by masking its address, so frees from
-// any thread need no size. Requests above 256 KiB (or alignments that do not
-// fit a class) take the fallback path: one aligned mapping each, counted in
+// header gives the class of any block by masking its address, so frees from any
+// thread need no size. Requests above 256 KiB (or alignments that do not fit a
+// class) take the fallback path: one aligned mapping each, counted in
 // fallback_allocations, kept in a bounded cache for reuse when freed (see
-// SegmentSource in common/segment.h for the policy that gives it back).
-// Thread exit (or pool_tls_thread_flush) returns the thread's lists to the
-// central stores. Class segments are never returned to the OS before destroy.
+// SegmentSource in common/segment.h for the policy that gives it back). Thread
+// exit (or pool_tls_thread_flush) returns the thread's lists to the central
+// stores. Class segments are never returned to the OS before destroy.
 #ifndef ALLOCBENCH_ALLOCATORS_POOL_TLS_POOL_TLS_H_
 #define ALLOCBENCH_ALLOCATORS_POOL_TLS_POOL_TLS_H_
 

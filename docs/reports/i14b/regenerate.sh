@@ -8,13 +8,8 @@ out=docs/reports/i14b
 fixed=docs/reports/i14b_fixed_run
 reclaim=docs/reports/i14b_reclaim_run
 lib=docs/reports/i14b_liballoc_run
-py=$(sh scripts/find_python.sh)
 
-gen() {  # gen FILE CMD...: FILE holds the command, then its output
-  file=$1
-  shift
-  { printf '```sh\n%s\n```\n\n' "$*"; "$@"; } > "$out/$file"
-}
+. docs/reports/gen.sh
 
 gen fixed_contention_mops.md scripts/allocplot.sh table $fixed/results.csv --metric mops --allocators null,pool,slab,pool_tls,mimalloc,glibc
 for a in pool slab; do

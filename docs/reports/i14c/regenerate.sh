@@ -11,13 +11,8 @@ lib=docs/reports/i14c_liballoc_run
 bfixed=docs/reports/i14c_b_fixed_run
 blib=docs/reports/i14c_b_liballoc_run
 bmicro=docs/reports/i14c_b_microbench_run
-py=$(sh scripts/find_python.sh)
 
-gen() {  # gen FILE CMD...: FILE holds the command, then its output
-  file=$1
-  shift
-  { printf '```sh\n%s\n```\n\n' "$*"; "$@"; } > "$out/$file"
-}
+. docs/reports/gen.sh
 
 gen fixed_contention_mops.md scripts/allocplot.sh table $fixed/results.csv --metric mops --allocators null,pool,slab,pool_tls,mimalloc,glibc
 gen scaling.md scripts/allocplot.sh scaling $fixed/results.csv

@@ -107,23 +107,34 @@ void PoolTls::reset_limits(ThreadCache* tc) {
   for (unsigned c = 0; c < kNumClasses; ++c) {
     tc->lists[c].limit = start_[c];
     tc->spilled[c] = 0;
+    tc->refills[c] = 0;
   }
   tc->growth_bytes = 0;
 }
 
-void PoolTls::grow_limit(ThreadCache* tc, unsigned c) {
-  FreeList& l = tc->lists[c];
+void PoolTls::note_refill(ThreadCache* tc, unsigned c) {
   tc->spilled[c] = 0;
+  if (tc->refills[c] != UINT32_MAX) ++tc->refills[c];
+}
+
+bool PoolTls::grow_limit(ThreadCache* tc, unsigned c) {
+  FreeList& l = tc->lists[c];
   uint32_t b = class_batch(c);
   size_t bytes = size_t{b} * detail::class_size(c);
-  if (l.limit + b > max_[c] || tc->growth_bytes + bytes > kGrowthBudgetBytes) return;
+  if (tc->refills[c] == 0 || l.limit + b > max_[c] ||
+      tc->growth_bytes + bytes > kGrowthBudgetBytes) {
+    return false;
+  }
+  --tc->refills[c];
   l.limit += b;
   tc->growth_bytes += bytes;
+  return true;
 }
 
 void PoolTls::note_spill(ThreadCache* tc, unsigned c) {
   FreeList& l = tc->lists[c];
   uint32_t b = class_batch(c);
+  tc->refills[c] = 0;
   tc->spilled[c] += b;
   if (tc->spilled[c] < l.limit || l.limit < start_[c] + b) return;
   tc->spilled[c] = 0;
@@ -144,10 +155,10 @@ void* PoolTls::allocate_slow(size_t size, size_t alignment) {
     l.count.store(l.count.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
     return p;
   }
-  grow_limit(tc, c);
   uint32_t n = 0;
   void* chain = take_batch(c, &n);
   if (chain == nullptr) return nullptr;
+  note_refill(tc, c);
   l.head = link(chain);
   l.count.store(n - 1, std::memory_order_relaxed);
   return chain;
@@ -164,7 +175,7 @@ void PoolTls::deallocate_slow(void* p) {
   unsigned c = seg->cls;
   FreeList& l = tc->lists[c];
   uint32_t n = l.count.load(std::memory_order_relaxed);
-  if (n >= l.limit) {
+  if (n >= l.limit && !grow_limit(tc, c)) {
     // Cut batches off the top of the list and give them back until the push
     // below fits (one, or two when note_spill lowered the limit).
     uint32_t b = class_batch(c);

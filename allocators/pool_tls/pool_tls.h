@@ -4,14 +4,16 @@
 // the free blocks' first word). allocate pops it and deallocate pushes onto the
 // calling thread's list whatever thread allocated the block, with no atomic RMW
 // and no lock. A list that runs empty takes one batch (class_batch blocks) from
-// the class's central store; a list that grows past its limit gives one batch
-// back. The limit adapts, as tcmalloc's max_length does: it starts at two
-// batches, grows by one batch each time the list runs empty (a thread that
-// allocates many blocks then frees them keeps them all, instead of trading
-// batches with other threads through the central lock), and shrinks by one
-// batch for each limit's worth of blocks the list gives back with no refill
-// between (a thread that only frees ends at the starting limit; one that frees
-// more than its limit in a burst and then allocates again keeps it). Growth is
+// the class's central store; a full list gives batches back. The limit
+// adapts, as tcmalloc's max_length does: it starts at two batches. A full
+// list that has refilled since it last gave a batch back grows its limit by a
+// batch instead, once per such refill (a thread that allocates many blocks
+// then frees them keeps them all, instead of trading batches with other
+// threads through the central lock; one that only allocates in a class grows
+// nothing there). It shrinks by one batch for each limit's worth of blocks the
+// list gives back with no refill between (a thread that only frees ends at
+// the starting limit; one that frees more than its limit in a burst and then
+// allocates again keeps it). Growth is
 // bounded per class (kMaxListBytes) and per thread (kGrowthBudgetBytes above
 // the starting limits), so a thread caches at most the sum of its starting
 // limits plus 4 MiB. The central store is one spin lock per class (on its own
@@ -139,6 +141,7 @@ class alignas(64) PoolTls final : public detail::ThreadStateOwner {
     FreeList lists[detail::kNumClasses];
     size_t growth_bytes = 0;                 // Sum over lists of (limit - start) * class size.
     uint32_t spilled[detail::kNumClasses];  // Blocks given back since the list's last refill.
+    uint32_t refills[detail::kNumClasses];  // Refills since the list last gave a batch back.
   };
   struct alignas(64) Central {
     detail::SpinLock lock;
@@ -157,15 +160,21 @@ class alignas(64) PoolTls final : public detail::ThreadStateOwner {
   void* take_batch(unsigned c, uint32_t* count);
   // Gives a chain of n blocks (first..last) of class c to the central store.
   void give(unsigned c, void* first, void* last, uint32_t n);
-  // The limit policy: called when list c of tc ran empty, and when it gave a
-  // batch back.
-  void grow_limit(ThreadCache* tc, unsigned c);
+  // The limit policy. note_refill: list c of tc ran empty and took a batch.
+  // grow_limit: list c is full; raises its limit by a batch (and returns
+  // true) if it refilled since it last gave a batch back, within the class
+  // and thread bounds. So a limit grows only over blocks the list holds: a
+  // thread that only allocates in a class spends no budget on it.
+  // note_spill: list c gave a batch back.
+  void note_refill(ThreadCache* tc, unsigned c);
+  bool grow_limit(ThreadCache* tc, unsigned c);
   void note_spill(ThreadCache* tc, unsigned c);
   // Sets every list of tc to its starting limit.
   void reset_limits(ThreadCache* tc);
 
-  // Read by every fast path, written only by the constructor: on lines of
-  // their own (the class is 64-aligned; source_ starts a new line).
+  // Written only by the constructor: id_ is read by every fast path, the
+  // limits by the slow paths. On lines of their own (the class is 64-aligned;
+  // source_ starts a new line).
   uint64_t id_;                               // Registry id. Immutable.
   uint32_t start_[detail::kNumClasses];       // Starting list limit per class. Immutable.
   uint32_t max_[detail::kNumClasses];         // Largest list limit per class. Immutable.

@@ -53,7 +53,7 @@ TEST(PoolTlsApi, ThreadCacheKeepsTheBlocksItReuses) {
   PoolTls pool;
   const unsigned batch = detail::class_batch(detail::class_of(64));
   size_t cached = cached_after_round(pool, 64, 10000);
-  EXPECT_GE(cached, 10000u) << "the limit grew by a batch per refill, so every free stays";
+  EXPECT_GE(cached, 10000u) << "the full list grew a batch per refill, so every free stays";
   EXPECT_LT(cached, 10000u + batch) << "beside the rest of the last batch taken";
   size_t carved = pool.stats().allocated_blocks + pool.stats().cached_blocks +
                   pool.stats().shared_free_blocks;
@@ -125,6 +125,47 @@ TEST(PoolTlsApi, LimitShrinksForEachListsWorthGivenBack) {
   EXPECT_GE(grown, 10000u);
   EXPECT_LT(after, limit - 3 * batch);
   EXPECT_GE(after, limit - 5 * batch);
+}
+
+// Review finding: limits grew at every refill, so a thread that only
+// allocated (and kept) blocks of some classes spent the growth budget on
+// lists that held nothing, and its 64 B list could then keep 2,798 of 10,000.
+TEST(PoolTlsApi, ListsThatOnlyAllocateSpendNoGrowthBudget) {
+  PoolTls pool;
+  std::vector<void*> kept;
+  for (size_t size : {128, 256, 512, 1024}) {
+    for (size_t i = 0; i < (size_t{3} << 19) / size; ++i) kept.push_back(pool.allocate(size, 16));
+  }
+  EXPECT_GE(cached_after_round(pool, 64, 10000), 10000u)
+      << "1.5 MiB held in each of four classes left the budget whole";
+  for (void* p : kept) pool.deallocate(p, 0, 16);
+}
+
+// The budget a limit spends comes back when the limit shrinks.
+TEST(PoolTlsApi, GrowthBudgetComesBackWhenALimitShrinks) {
+  PoolTls pool;
+  const unsigned batch = detail::class_batch(detail::class_of(1024));  // 32 KiB of 1 KiB blocks
+  // Blocks for another thread to free into its 64 B list with no refill:
+  // each limit's worth (16,384) lowers that limit by a batch (4 KiB), so 36
+  // rounds give back about 144 KiB of budget.
+  std::vector<void*> foreign;
+  for (int i = 0; i < 36 * 16384; ++i) foreign.push_back(pool.allocate(64, 16));
+  pool.thread_flush();
+  size_t spent = 0, refunded = 0;
+  std::thread t([&] {
+    // 1 MiB lists of five classes: more than the 4 MiB budget.
+    for (size_t size : {64, 128, 256, 512, 2048}) {
+      cached_after_round(pool, size, (size_t{1} << 20) / size);
+    }
+    size_t at = pool.stats().cached_blocks;
+    spent = cached_after_round(pool, 1024, 400) - at;
+    for (void* p : foreign) pool.deallocate(p, 64, 16);
+    at = pool.stats().cached_blocks;
+    refunded = cached_after_round(pool, 1024, 400) - at;
+  });
+  t.join();
+  EXPECT_LE(spent, 3u * batch) << "with the budget spent, 1 KiB grows a batch at most";
+  EXPECT_GE(refunded, 4u * batch) << "the 144 KiB given back let it grow four batches more";
 }
 
 }  // namespace

@@ -37,3 +37,8 @@ gen b_microbench.md "$py" scripts/microbench_table.py $bmicro/microbench.json $b
 gen b_liballoc_best_peer.md "$py" scripts/best_peer.py $blib/results.csv --markdown
 gen b_liballoc_time_vs_mimalloc.md scripts/allocplot.sh compare $blib/results.csv --allocators mimalloc,inhouse --metric net_ns_per_op
 gen b_liballoc_rss_vs_jemalloc.md scripts/allocplot.sh compare $blib/results.csv --allocators jemalloc,inhouse --metric peak_rss_net_bytes
+
+# After the review fix of pool_tls's limits (288567a), host B, 15 repetitions.
+bfix=docs/reports/i14c_b_fix_run
+gen b_fix_scaling.md scripts/allocplot.sh scaling $bfix/results.csv
+gen b_fix_mops.md scripts/allocplot.sh table $bfix/results.csv --metric mops --allocators null,pool,slab,pool_tls,mimalloc,glibc

@@ -6,7 +6,7 @@ repetitions, median [min-max], and the ratios of medians to mimalloc and glibc.
 
 When the files hold the `null` adapter's benchmark of the same size, the pair
 cost includes what `null` costs (two virtual adapter calls and the store into
-the block; docs/metrics.md). The table then also gives each allocator's cost
+the block; runner/microbench.cpp). The table then also gives each allocator's cost
 net of `null`'s median and the ratios of those net figures; a net median at or
 below zero is printed as such, and no ratio is formed against it.
 
@@ -79,11 +79,11 @@ def table(costs):
         c = costs[a]
         row = (f"| {a} | {len(c)} | {med[a]:.2f} [{min(c):.2f}-{max(c):.2f}] | "
                f"{med[a] / med['mimalloc']:.2f} | {med[a] / med['glibc']:.2f} |")
-        if net:
+        if net and a == HARNESS:
+            row += " (the harness) | | |"
+        elif net:
             n = {k: med[k] - med[HARNESS] for k in (a, *REFERENCES)}
-            cell = "(the harness)" if a == HARNESS else f"{n[a]:.2f}"
-            row += (f" {cell} | {_ratio(n[a], n['mimalloc'])} | {_ratio(n[a], n['glibc'])} |"
-                    if a != HARNESS else f" {cell} | | |")
+            row += f" {n[a]:.2f} | {_ratio(n[a], n['mimalloc'])} | {_ratio(n[a], n['glibc'])} |"
         lines.append(row)
     return lines
 

@@ -13,10 +13,9 @@
 // nothing there). It shrinks by one batch for each limit's worth of blocks the
 // list gives back with no refill between (a thread that only frees ends at
 // the starting limit; one that frees more than its limit in a burst and then
-// allocates again keeps it). Growth is
-// bounded per class (kMaxListBytes) and per thread (kGrowthBudgetBytes above
-// the starting limits), so a thread caches at most the sum of its starting
-// limits plus 4 MiB. The central store is one spin lock per class (on its own
+// allocates again keeps it). Growth is bounded per class (kMaxListBytes) and
+// per thread (kGrowthBudgetBytes above the starting limits), so a thread
+// caches at most the sum of its starting limits plus 4 MiB. The central store is one spin lock per class (on its own
 // cache line) guarding a stack of whole batches (so a transfer is O(1) under
 // the lock), a list of loose blocks (from thread exits) and the segment being
 // carved. Blocks are carved lazily from segments (common/segment.h), whose

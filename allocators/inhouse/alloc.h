@@ -95,6 +95,8 @@ typedef struct alloc_census_t {
   uint64_t bytes_active;        /* bytes of spans in use plus live huge mappings */
   uint64_t bytes_dirty_free;    /* free slots of owned segments that may be resident */
   uint64_t bytes_mapped;        /* address space mapped from the OS */
+  uint64_t blocks_cached;       /* other heaps' blocks a thread freed and keeps in its
+                                   remote-free cache (counted in blocks_live) */
 } alloc_census_t;
 
 ALLOC_API void alloc_census(alloc_census_t* out);

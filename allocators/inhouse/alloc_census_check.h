@@ -53,6 +53,7 @@ inline std::string census_to_string(const alloc_census_t& c) {
   put("blocks_live", c.blocks_live);
   put("blocks_remote", c.blocks_remote);
   put("blocks_delayed", c.blocks_delayed);
+  put("blocks_cached", c.blocks_cached);
   put("huge_live", c.huge_live);
   put("huge_cached", c.huge_cached);
   put("bytes_active", c.bytes_active);
@@ -75,6 +76,7 @@ inline ::testing::AssertionResult census_no_leak_since(const alloc_census_t& bef
   same("blocks_live", before.blocks_live, now.blocks_live);
   same("blocks_remote", before.blocks_remote, now.blocks_remote);
   same("blocks_delayed", before.blocks_delayed, now.blocks_delayed);
+  same("blocks_cached", before.blocks_cached, now.blocks_cached);
   same("large_spans", before.large_spans, now.large_spans);
   same("huge_live", before.huge_live, now.huge_live);
   same("pages_full", before.pages_full, now.pages_full);

@@ -854,11 +854,16 @@ TEST(InhouseAlloc, CrossThreadFreeAndThreadExit) {
   });
   t.join();
   EXPECT_GE(stats().heaps_abandoned, before.heaps_abandoned + 1);
-  // This thread frees them (remote frees into the abandoned heap).
-  for (size_t i = 0; i < blocks.size(); ++i) {
-    ASSERT_TRUE(check(blocks[i], 16, static_cast<uint8_t>(i)));
-    alloc_free(blocks[i]);
-  }
+  // Another thread frees them (remote frees into the abandoned heap). Its
+  // exit gives back what it kept in its remote-free cache: without that,
+  // the abandoned heap would keep those blocks' pages, and stay abandoned.
+  std::thread v([&] {
+    for (size_t i = 0; i < blocks.size(); ++i) {
+      ASSERT_TRUE(check(blocks[i], 16, static_cast<uint8_t>(i)));
+      alloc_free(blocks[i]);
+    }
+  });
+  v.join();
   // A new thread adopts the abandoned heap, finds everything free and, on
   // exit, returns all of it.
   std::thread u([] { alloc_free(alloc_malloc(10)); });
@@ -904,10 +909,16 @@ TEST(InhouseAlloc, CensusSeesLiveAndRemotelyFreedBlocks) {
   EXPECT_GE(held.spans, base.spans + 2);
   EXPECT_FALSE(census_no_leak_since(base));
 
-  for (int i = 0; i < 50; ++i) alloc_free(small[i]);  // onto the owner's cross-thread list
+  for (int i = 0; i < 50; ++i) alloc_free(small[i]);  // into this thread's remote-free cache
   alloc_census_t remote;
   alloc_census(&remote);
   EXPECT_EQ(remote.blocks_live, held.blocks_live);
+  EXPECT_EQ(remote.blocks_cached, base.blocks_cached + 50);
+  EXPECT_EQ(remote.blocks_remote + remote.blocks_delayed, base.blocks_remote + base.blocks_delayed);
+  alloc_trim();  // gives the cache back: onto the owner's cross-thread list
+  alloc_census(&remote);
+  EXPECT_EQ(remote.blocks_live, held.blocks_live);
+  EXPECT_EQ(remote.blocks_cached, 0u);
   EXPECT_EQ(remote.blocks_remote + remote.blocks_delayed,
             base.blocks_remote + base.blocks_delayed + 50);
   EXPECT_FALSE(census_no_leak_since(base));
@@ -916,6 +927,54 @@ TEST(InhouseAlloc, CensusSeesLiveAndRemotelyFreedBlocks) {
   alloc_free(large);
   alloc_free(huge);
   alloc_free(huge_aligned);
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    phase = 2;
+  }
+  cv.notify_all();
+  owner.join();
+  EXPECT_TRUE(census_no_leak_since(base));
+}
+
+// The remote-free cache (types.h): a block of another thread's heap that
+// this thread frees is what this thread's next allocation of the class
+// gets; the cache holds at most max(16, 16 KiB / size) blocks of a class
+// and gives the rest back to their owner; alloc_trim gives back all of it.
+TEST(InhouseAlloc, RemoteFreeCacheReusesBoundsAndGivesBack) {
+  const alloc_census_t base = census_baseline();
+  constexpr int kBlocks = 1000;
+  constexpr uint64_t kLimit = 16384 / 64;
+  std::mutex mu;
+  std::condition_variable cv;
+  int phase = 0;  // 1: owner allocated; 2: owner may exit
+  std::vector<void*> blocks;
+  std::thread owner([&] {
+    for (int i = 0; i < kBlocks + 1; ++i) blocks.push_back(alloc_malloc(64));
+    std::unique_lock<std::mutex> lock(mu);
+    phase = 1;
+    cv.notify_all();
+    cv.wait(lock, [&] { return phase == 2; });
+  });
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return phase == 1; });
+  }
+  void* first = blocks[kBlocks];
+  alloc_free(first);
+  void* again = alloc_malloc(64);
+  EXPECT_EQ(again, first) << "a remotely freed block is reused by the thread that freed it";
+  alloc_free(again);
+  for (int i = 0; i < kBlocks; ++i) alloc_free(blocks[i]);
+  alloc_census_t c;
+  alloc_census(&c);
+  EXPECT_GE(c.blocks_cached, base.blocks_cached + 1);
+  EXPECT_LE(c.blocks_cached, base.blocks_cached + kLimit + 1);
+  EXPECT_EQ(c.blocks_cached + c.blocks_remote + c.blocks_delayed,
+            base.blocks_cached + base.blocks_remote + base.blocks_delayed + kBlocks + 1);
+  alloc_trim();
+  alloc_census(&c);
+  EXPECT_EQ(c.blocks_cached, 0u);
+  EXPECT_EQ(c.blocks_remote + c.blocks_delayed, base.blocks_remote + base.blocks_delayed + kBlocks + 1);
   {
     std::lock_guard<std::mutex> lock(mu);
     phase = 2;

@@ -121,14 +121,15 @@ void* core_alloc(size_t n, size_t alignment, bool* zeroed) {
 
 // Free paths
 
-// Frees a block of another heap's page (the state machine above). Lock-free:
-// both lists only have push and take-all, so neither has an ABA problem. On
-// an armed page the one CAS that claims the notification decides that the
-// block goes to the owner's delayed list; after it this thread never touches
-// the page again (the owner may retire it as soon as the block arrives).
-// `owner` (read from the segment) is stable: the segment holds `b`.
-// `xthread` is the remote-free word of b's page.
-void free_remote(Heap* owner, std::atomic<uintptr_t>* xthread, Block* b) {
+// Frees blocks of another heap's page (the state machine above): the chain
+// `head` .. `tail` (linked through `next`, all of one page). Lock-free: both
+// lists only have push and take-all, so neither has an ABA problem. On an
+// armed page the one CAS that claims the notification decides that the
+// chain goes to the owner's delayed list; after it this thread never touches
+// the page again (the owner may retire it as soon as the blocks arrive).
+// `owner` (read from the segment) is stable: the segment holds the blocks.
+// `xthread` is the remote-free word of their page.
+void free_remote(Heap* owner, std::atomic<uintptr_t>* xthread, Block* head, Block* tail) {
   uintptr_t old = xthread->load(std::memory_order_relaxed);
   for (;;) {
     if ((old & kStateMask) == kUseDelayed) {
@@ -136,19 +137,66 @@ void free_remote(Heap* owner, std::atomic<uintptr_t>* xthread, Block* b) {
                                           std::memory_order_relaxed)) {
         continue;
       }
-      ALLOC_TEST_HOOK(remote_claimed, b);
-      Block* head = owner->delayed.load(std::memory_order_relaxed);
+      ALLOC_TEST_HOOK(remote_claimed, head);
+      Block* first = owner->delayed.load(std::memory_order_relaxed);
       do {
-        b->next = head;
-      } while (!owner->delayed.compare_exchange_weak(head, b, std::memory_order_release,
+        tail->next = first;
+      } while (!owner->delayed.compare_exchange_weak(first, head, std::memory_order_release,
                                                      std::memory_order_relaxed));
       return;
     }
-    b->next = reinterpret_cast<Block*>(old & ~kStateMask);
-    if (xthread->compare_exchange_weak(old, reinterpret_cast<uintptr_t>(b) | (old & kStateMask),
+    tail->next = reinterpret_cast<Block*>(old & ~kStateMask);
+    if (xthread->compare_exchange_weak(old, reinterpret_cast<uintptr_t>(head) | (old & kStateMask),
                                        std::memory_order_release, std::memory_order_relaxed)) {
       return;
     }
+  }
+}
+
+// core_free finds a block's cache with size_to_class(block size): every
+// class the cache takes must map back to itself.
+constexpr bool remote_cache_classes_exact() {
+  for (int c = 1; c < kRemoteCacheClasses; ++c) {
+    if (kClasses.small[(kClasses.size[c] + 15) >> 4] != c) return false;
+  }
+  return kRemoteCacheMaxBlock <= 1024;
+}
+static_assert(remote_cache_classes_exact(), "remote-free cache: class of a class size");
+
+// Gives the remote-free cache `rc` of heap `h` back to the blocks' owners:
+// each run of consecutive blocks of one page with one push (a consumer that
+// frees in allocation order makes long runs). A block of `h`'s own is freed
+// locally (not expected: a block's segment keeps its heap while it is live).
+// The frees were counted when the blocks entered the cache.
+void remote_cache_flush(Heap* h, Page* rc) {
+  Block* b = rc->free;
+  rc->free = nullptr;
+  rc->used = 0;
+  rc->reserved = 0;
+  if (h->direct[rc->cls] == rc) update_direct(h, rc->cls);
+  while (b != nullptr) {
+    Segment* seg = segment_of(b);
+    RemoteWord* rw = remote_of(seg, b);
+    Block* tail = b;
+    while (tail->next != nullptr && remote_of(segment_of(tail->next), tail->next) == rw) tail = tail->next;
+    Block* next = tail->next;
+    Heap* owner = seg->heap;
+    if (ALLOC_UNLIKELY(owner == h)) {
+      for (Block* x = b; x != next;) {
+        Block* after = x->next;
+        page_free_local(h, page_of(seg, x), x);
+        x = after;
+      }
+    } else {
+      free_remote(owner, &rw->xthread, b, tail);
+    }
+    b = next;
+  }
+}
+
+void remote_cache_flush_all(Heap* h) {
+  for (int cls = 1; cls < kRemoteCacheClasses; ++cls) {
+    if (h->rcache[cls].free != nullptr) remote_cache_flush(h, &h->rcache[cls]);
   }
 }
 
@@ -169,12 +217,29 @@ void core_free(void* p) {
     uint32_t bs = rw->block_size;
     if (ALLOC_LIKELY(bs != 0)) {
       count_free(h, bs);
-      free_remote(owner, &rw->xthread, b);
+      if (bs <= kRemoteCacheMaxBlock && !g_debug && h != &g_empty_heap) {
+        // Into this thread's remote-free cache (types.h), which its next
+        // allocation of the class pops like a page.
+        Page* rc = &h->rcache[size_to_class(bs)];
+        b->next = rc->free;
+        rc->free = b;
+        rc->reserved++;
+        uint32_t held = rc->reserved - rc->used;
+        if (ALLOC_UNLIKELY(held > rc->capacity)) {
+          remote_cache_flush(h, rc);
+        } else if (held >= kRemoteCacheBatch) {
+          // Allocations take the cache first, a batch at a time: switching
+          // at every push cost a slow-path allocation per remote free.
+          h->direct[rc->cls] = rc;
+        }
+        return;
+      }
+      free_remote(owner, &rw->xthread, b, b);
       return;
     }
     Page* pg = page_of(seg, p);  // an interior slot of a span, or a large span
     count_free(h, pg->block_size);
-    free_remote(owner, &page_xthread(pg), b);
+    free_remote(owner, &page_xthread(pg), b, b);
     return;
   }
   Page* pg = page_of(seg, p);
@@ -188,10 +253,12 @@ size_t core_usable_size(const void* p) {
   return page_of(seg, p)->block_size;
 }
 
-// Collects, retires and purges everything the heap can give back. Caller is
+// Gives back the remote-free cache, then collects, retires and purges
+// everything the heap can give back. Caller is
 // the heap's owner (or holds it exclusively while abandoned). Large spans
 // need no visit: a remote free of one always arrives through `delayed`.
 void heap_collect_all(Heap* h) {
+  remote_cache_flush_all(h);
   heap_drain_delayed(h);
   for (int cls = 1; cls < kNumClasses; ++cls) {
     Page* pg = h->queues[cls].first;

@@ -188,7 +188,17 @@ Page* page_find(Heap* h, int cls) {
 // Allocation paths
 
 ALLOC_NOINLINE void* alloc_class_slow(Heap* h, int cls) {
-  Page* pg = page_find(h, cls);
+  Page* pg;
+  if (cls < kRemoteCacheClasses && h->rcache[cls].free != nullptr && !g_debug) {
+    pg = &h->rcache[cls];
+    h->direct[cls] = pg;  // the class's pages are dry: the remote-free cache first
+  } else {
+    if (cls < kRemoteCacheClasses && h->direct[cls] == &h->rcache[cls]) {
+      update_direct(h, cls);  // the cache ran dry: its page again
+    }
+    pg = h->direct[cls];
+    if (pg->free == nullptr) pg = page_find(h, cls);
+  }
   if (pg == nullptr) {
     errno = ENOMEM;
     return nullptr;

@@ -91,6 +91,9 @@ void census(alloc_census_t* c) {
     for (Page* pg = h->full.first; pg != nullptr; pg = pg->next) c->pages_full++;
     for (Page* pg = h->large.first; pg != nullptr; pg = pg->next) c->large_spans++;
     for (Block* b = h->delayed.load(std::memory_order_acquire); b != nullptr; b = b->next) c->blocks_delayed++;
+    for (int cls = 1; cls < kRemoteCacheClasses; ++cls) {
+      for (Block* b = h->rcache[cls].free; b != nullptr; b = b->next) c->blocks_cached++;
+    }
   }
   for (Segment* seg = g_segment_cache; seg != nullptr; seg = seg->next) c->segments_cached++;
   for (Segment* seg = g_huge_cache; seg != nullptr; seg = seg->next) c->huge_cached++;

@@ -10,10 +10,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
 #include <cstddef>
+#include <functional>
 #include <mutex>
 #include <random>
 #include <set>
@@ -874,33 +876,56 @@ TEST(InhouseAlloc, CrossThreadFreeAndThreadExit) {
   EXPECT_TRUE(census_no_leak_since(census));
 }
 
+// A thread that runs `setup` on its own heap, then stays alive and quiet
+// (so nothing collects its cross-thread lists early) until told to run
+// `then` and exit.
+class ParkedOwner {
+ public:
+  ParkedOwner(std::function<void()> setup, std::function<void()> then = [] {})
+      : thread_([this, setup, then] {
+          setup();
+          std::unique_lock<std::mutex> lock(mu_);
+          phase_ = 1;
+          cv_.notify_all();
+          cv_.wait(lock, [this] { return phase_ == 2; });
+          lock.unlock();
+          then();
+        }) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return phase_ == 1; });
+  }
+  void finish() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      phase_ = 2;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int phase_ = 0;  // 1: setup done; 2: run `then` and exit
+  std::thread thread_;
+};
+
 // The census counts what the allocator really holds, blocks freed by another
 // thread that their owner has not collected yet included, and the leak check
 // built on it fails while anything is held. The owner stays alive (and quiet)
 // until the end, so nothing collects its cross-thread lists early.
 TEST(InhouseAlloc, CensusSeesLiveAndRemotelyFreedBlocks) {
   const alloc_census_t base = census_baseline();
-  std::mutex mu;
-  std::condition_variable cv;
-  int phase = 0;  // 1: owner allocated; 2: owner may exit
   std::vector<void*> small;
   void* large = nullptr;
   void* huge = nullptr;
   void* huge_aligned = nullptr;
-  std::thread owner([&] {
+  ParkedOwner owner([&] {
     for (int i = 0; i < 100; ++i) small.push_back(alloc_malloc(64));
     large = alloc_malloc(300000);
     huge = alloc_malloc(size_t{3} << 20);
     huge_aligned = alloc_aligned(size_t{8} << 20, 100);
-    std::unique_lock<std::mutex> lock(mu);
-    phase = 1;
-    cv.notify_all();
-    cv.wait(lock, [&] { return phase == 2; });
   });
-  {
-    std::unique_lock<std::mutex> lock(mu);
-    cv.wait(lock, [&] { return phase == 1; });
-  }
   alloc_census_t held;
   alloc_census(&held);
   EXPECT_GE(held.blocks_live, base.blocks_live + 100);
@@ -927,12 +952,7 @@ TEST(InhouseAlloc, CensusSeesLiveAndRemotelyFreedBlocks) {
   alloc_free(large);
   alloc_free(huge);
   alloc_free(huge_aligned);
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    phase = 2;
-  }
-  cv.notify_all();
-  owner.join();
+  owner.finish();
   EXPECT_TRUE(census_no_leak_since(base));
 }
 
@@ -944,21 +964,10 @@ TEST(InhouseAlloc, RemoteFreeCacheReusesBoundsAndGivesBack) {
   const alloc_census_t base = census_baseline();
   constexpr int kBlocks = 1000;
   constexpr uint64_t kLimit = 16384 / 64;
-  std::mutex mu;
-  std::condition_variable cv;
-  int phase = 0;  // 1: owner allocated; 2: owner may exit
   std::vector<void*> blocks;
-  std::thread owner([&] {
+  ParkedOwner owner([&] {
     for (int i = 0; i < kBlocks + 1; ++i) blocks.push_back(alloc_malloc(64));
-    std::unique_lock<std::mutex> lock(mu);
-    phase = 1;
-    cv.notify_all();
-    cv.wait(lock, [&] { return phase == 2; });
   });
-  {
-    std::unique_lock<std::mutex> lock(mu);
-    cv.wait(lock, [&] { return phase == 1; });
-  }
   void* first = blocks[kBlocks];
   alloc_free(first);
   void* again = alloc_malloc(64);
@@ -975,13 +984,52 @@ TEST(InhouseAlloc, RemoteFreeCacheReusesBoundsAndGivesBack) {
   alloc_census(&c);
   EXPECT_EQ(c.blocks_cached, 0u);
   EXPECT_EQ(c.blocks_remote + c.blocks_delayed, base.blocks_remote + base.blocks_delayed + kBlocks + 1);
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    phase = 2;
-  }
-  cv.notify_all();
-  owner.join();
+  owner.finish();
   EXPECT_TRUE(census_no_leak_since(base));
+}
+
+// The remote-free word counts its blocks (types.h), and the owner takes a
+// list freed in random order as its free list without walking it: the
+// census sees every block on the lists, the owner gets every one of them
+// back, and its pages' counts come out right (nothing leaks once it exits).
+// Blocks of 256 B: above the remote-free cache, so each free reaches the
+// owner's page at once. Both orders: shuffled (taken unwalked) and in the
+// order handed out (walked).
+TEST(InhouseAlloc, RemoteFreesCountedAndTakenBackInAnyOrder) {
+  for (bool shuffled : {true, false}) {
+    SCOPED_TRACE(shuffled ? "shuffled" : "in order");
+    const alloc_census_t base = census_baseline();
+    constexpr int kBlocks = 200;
+    std::vector<void*> blocks;
+    std::set<void*> freed;
+    size_t found = 0;
+    ParkedOwner owner([&] { for (int i = 0; i < kBlocks; ++i) blocks.push_back(alloc_malloc(256)); },
+                      [&] {
+                        // Allocates until every freed block came back (its page
+                        // runs dry, then collects), at most 50 pages' worth.
+                        std::vector<void*> mine;
+                        for (int i = 0; i < 50 * 256 && found < freed.size(); ++i) {
+                          void* p = alloc_malloc(256);
+                          mine.push_back(p);
+                          found += freed.count(p);
+                        }
+                        for (void* p : mine) alloc_free(p);
+                      });
+    std::vector<void*> order = blocks;
+    if (shuffled) std::shuffle(order.begin(), order.end(), std::mt19937(7));
+    for (void* p : order) {
+      alloc_free(p);
+      freed.insert(p);
+    }
+    alloc_census_t c;
+    alloc_census(&c);
+    EXPECT_EQ(c.blocks_live, base.blocks_live + kBlocks);
+    EXPECT_EQ(c.blocks_cached, base.blocks_cached);
+    EXPECT_EQ(c.blocks_remote + c.blocks_delayed, base.blocks_remote + base.blocks_delayed + kBlocks);
+    owner.finish();
+    EXPECT_EQ(found, freed.size()) << "the owner allocates the remotely freed blocks again";
+    EXPECT_TRUE(census_no_leak_since(base));
+  }
 }
 
 TEST(InhouseAlloc, ChildOfForkCanAllocate) {

@@ -128,8 +128,9 @@ void* core_alloc(size_t n, size_t alignment, bool* zeroed) {
 // chain goes to the owner's delayed list; after it this thread never touches
 // the page again (the owner may retire it as soon as the blocks arrive).
 // `owner` (read from the segment) is stable: the segment holds the blocks.
-// `xthread` is the remote-free word of their page.
-void free_remote(Heap* owner, std::atomic<uintptr_t>* xthread, Block* head, Block* tail) {
+// `xthread` is the remote-free word of their page; `n` is the chain's length,
+// added to the word's count.
+void free_remote(Heap* owner, std::atomic<uintptr_t>* xthread, Block* head, Block* tail, uint32_t n) {
   uintptr_t old = xthread->load(std::memory_order_relaxed);
   for (;;) {
     if ((old & kStateMask) == kUseDelayed) {
@@ -145,8 +146,9 @@ void free_remote(Heap* owner, std::atomic<uintptr_t>* xthread, Block* head, Bloc
                                                      std::memory_order_relaxed));
       return;
     }
-    tail->next = reinterpret_cast<Block*>(old & ~kStateMask);
-    if (xthread->compare_exchange_weak(old, reinterpret_cast<uintptr_t>(head) | (old & kStateMask),
+    tail->next = remote_list_head(old);
+    uintptr_t count = static_cast<uintptr_t>(remote_list_count(old) + n) << kRemoteCountShift;
+    if (xthread->compare_exchange_weak(old, count | reinterpret_cast<uintptr_t>(head) | (old & kStateMask),
                                        std::memory_order_release, std::memory_order_relaxed)) {
       return;
     }
@@ -178,7 +180,11 @@ void remote_cache_flush(Heap* h, Page* rc) {
     Segment* seg = segment_of(b);
     RemoteWord* rw = remote_of(seg, b);
     Block* tail = b;
-    while (tail->next != nullptr && remote_of(segment_of(tail->next), tail->next) == rw) tail = tail->next;
+    uint32_t n = 1;
+    while (tail->next != nullptr && remote_of(segment_of(tail->next), tail->next) == rw) {
+      tail = tail->next;
+      ++n;
+    }
     Block* next = tail->next;
     Heap* owner = seg->heap;
     if (ALLOC_UNLIKELY(owner == h)) {
@@ -188,7 +194,7 @@ void remote_cache_flush(Heap* h, Page* rc) {
         x = after;
       }
     } else {
-      free_remote(owner, &rw->xthread, b, tail);
+      free_remote(owner, &rw->xthread, b, tail, n);
     }
     b = next;
   }
@@ -234,12 +240,12 @@ void core_free(void* p) {
         }
         return;
       }
-      free_remote(owner, &rw->xthread, b, b);
+      free_remote(owner, &rw->xthread, b, b, 1);
       return;
     }
     Page* pg = page_of(seg, p);  // an interior slot of a span, or a large span
     count_free(h, pg->block_size);
-    free_remote(owner, &page_xthread(pg), b, b);
+    free_remote(owner, &page_xthread(pg), b, b, 1);
     return;
   }
   Page* pg = page_of(seg, p);

@@ -146,7 +146,7 @@ ALLOC_NOINLINE void freeing_heap_init();
 void heap_drain_delayed(Heap* h);
 Heap* current_heap_for_alloc();
 void* core_alloc(size_t n, size_t alignment, bool* zeroed);
-void free_remote(Heap* owner, std::atomic<uintptr_t>* xthread, Block* head, Block* tail);
+void free_remote(Heap* owner, std::atomic<uintptr_t>* xthread, Block* head, Block* tail, uint32_t n);
 void remote_cache_flush(Heap* h, Page* rc);
 void remote_cache_flush_all(Heap* h);
 void core_free(void* p);

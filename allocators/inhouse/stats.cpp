@@ -79,10 +79,8 @@ void census(alloc_census_t* c) {
         g += len != 0 ? len : 1;
         c->spans++;
         c->blocks_live += pg->used;
-        for (Block* b = reinterpret_cast<Block*>(page_xthread(pg).load(std::memory_order_acquire) & ~kStateMask);
-             b != nullptr; b = b->next) {
-          c->blocks_remote++;
-        }
+        // The word's count, which the owner's collect subtracts from `used`.
+        c->blocks_remote += remote_list_count(page_xthread(pg).load(std::memory_order_relaxed));
       }
     }
     for (int cls = 1; cls < kNumClasses; ++cls) {

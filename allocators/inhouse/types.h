@@ -196,11 +196,11 @@ enum PageFlag : uint8_t {
 // never unmapped, so a late push onto an abandoned heap is still seen by
 // whoever adopts or reclaims it.
 //
-// The word's top 16 bits count the blocks on the list (user addresses fit in
-// 47 bits), so that the owner takes a list it can use as its free list
-// without walking it to count (the walk missed the cache on every block,
-// which the remote thread had written last: 15% of liballoc's samples on
-// larson at 2 threads, issue 14). A class page holds at most 4096 blocks.
+// The word's top 16 bits count the blocks on the list (liballoc's segments
+// lie below kAddressLimit, 2^48), so that the owner can take a list as its
+// free list without walking it to count (the walk missed the cache on every
+// block, which the remote thread had written last: 15% of liballoc's samples
+// on larson at 2 threads, issue 14). A class page holds at most 4096 blocks.
 constexpr uintptr_t kNoDelayed = 0;
 constexpr uintptr_t kUseDelayed = 1;
 constexpr uintptr_t kStateMask = 1;

@@ -31,42 +31,46 @@ const char* cell_stage_name(CellStage s) {
 CellTimeline::CellTimeline(uint64_t period_ns)
     : period_ns_(std::max<uint64_t>(period_ns, 1)),
       t0_ns_(platform::now_ns()),
-      samples_(4096),
-      thread_([this] { run(); }) {}
+      samples_(4096) {
+  sample_locked();  // The first "setup" sample, before any set_stage() can come.
+  thread_ = std::thread([this] { run(); });
+}
 
 void CellTimeline::set_stage(CellStage s) {
-  stage_.store(static_cast<uint8_t>(s), std::memory_order_relaxed);
   std::lock_guard<std::mutex> lock(mu_);
-  wake_ = true;
-  cv_.notify_one();
+  stage_ = static_cast<uint8_t>(s);
+  sample_locked();
 }
 
 void CellTimeline::stop() {
   if (!thread_.joinable()) return;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    stop_.store(true, std::memory_order_relaxed);
-    wake_ = true;
+    stop_ = true;
     cv_.notify_one();
   }
   thread_.join();
 }
 
+void CellTimeline::sample_locked() {
+  const uint64_t now = platform::now_ns();
+  samples_.push_back({now - t0_ns_, platform::resident_bytes(), stage_});
+}
+
 void CellTimeline::run() {
   using Clock = std::chrono::steady_clock;  // CLOCK_MONOTONIC, as platform::now_ns().
-  uint64_t deadline = t0_ns_;
+  uint64_t deadline = t0_ns_;  // Sampled by the constructor.
+  std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
     const uint64_t now = platform::now_ns();
-    samples_.push_back({now - t0_ns_, platform::resident_bytes(), stage_.load()});
-    if (stop_.load(std::memory_order_relaxed)) return;
     if (now >= deadline) {
       deadline += period_ns_;
       if (deadline <= now) deadline += (now - deadline) / period_ns_ * period_ns_ + period_ns_;
     }
-    std::unique_lock<std::mutex> lock(mu_);
     const Clock::time_point until{std::chrono::nanoseconds(deadline)};
-    cv_.wait_until(lock, until, [this] { return wake_; });
-    wake_ = false;
+    cv_.wait_until(lock, until, [this] { return stop_; });  // Returns at the deadline or stop.
+    sample_locked();
+    if (stop_) return;
   }
 }
 

@@ -5,7 +5,6 @@
 #ifndef ALLOCBENCH_RUNNER_CELL_TIMELINE_H_
 #define ALLOCBENCH_RUNNER_CELL_TIMELINE_H_
 
-#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
@@ -29,9 +28,11 @@ const char* cell_stage_name(CellStage s);
 
 // Samples this process's RSS (/proc/self/statm) every `period_ns` at
 // absolute deadlines t0 + k * period (a late wake-up skips the deadlines it
-// missed), plus one sample at every stage change, taken as soon as the
-// sampling thread wakes. Cost to the cell: one statm read (a few us) per
-// sample on its own thread, and 24 bytes a sample. Thread-safe: set_stage()
+// missed), plus one sample at every stage change, taken by set_stage() at
+// the change, so a stage shorter than the period still has its sample.
+// Cost to the cell: one statm read (a few us) per periodic sample on the
+// sampling thread, one per set_stage() on the caller's (no stage change is
+// inside a timed replay), and 24 bytes a sample. Thread-safe: set_stage()
 // from any thread; stop() and write() by the owner.
 class CellTimeline {
  public:
@@ -54,16 +55,16 @@ class CellTimeline {
     uint64_t stage;
   };
   void run();
+  void sample_locked();  // Appends a sample now; mu_ held.
 
   const uint64_t period_ns_;
   const uint64_t t0_ns_;
-  std::mutex mu_;                  // Guards wake_ and the condition variable.
-  std::condition_variable cv_;     // Wakes the sampler: a stage change or stop.
-  bool wake_ = false;              // mu_.
-  std::atomic<uint8_t> stage_{0};  // Written by the cell's main thread.
-  std::atomic<bool> stop_{false};  // Written by the owner.
-  MappedArray<Sample> samples_;    // Written by the sampling thread until joined.
-  std::thread thread_;             // Last: starts once the fields above exist.
+  std::mutex mu_;                // Guards the fields below (samples_ until joined).
+  std::condition_variable cv_;   // Wakes the sampler to stop.
+  uint8_t stage_ = 0;            // mu_.
+  bool stop_ = false;            // mu_.
+  MappedArray<Sample> samples_;  // mu_: the sampler and set_stage() append.
+  std::thread thread_;           // Started by the constructor after the first sample.
 };
 
 }  // namespace allocbench

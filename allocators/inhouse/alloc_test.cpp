@@ -968,12 +968,14 @@ TEST(InhouseAlloc, RemoteFreeCacheReusesBoundsAndGivesBack) {
   ParkedOwner owner([&] {
     for (int i = 0; i < kBlocks + 1; ++i) blocks.push_back(alloc_malloc(64));
   });
-  void* first = blocks[kBlocks];
-  alloc_free(first);
+  // A batch of remote frees (types.h, kRemoteCacheBatch): the next
+  // allocation takes the last of them.
+  constexpr int kBatch = 8;
+  for (int i = kBlocks + 1 - kBatch; i <= kBlocks; ++i) alloc_free(blocks[i]);
   void* again = alloc_malloc(64);
-  EXPECT_EQ(again, first) << "a remotely freed block is reused by the thread that freed it";
+  EXPECT_EQ(again, blocks[kBlocks]) << "a remotely freed block is reused by the thread that freed it";
   alloc_free(again);
-  for (int i = 0; i < kBlocks; ++i) alloc_free(blocks[i]);
+  for (int i = 0; i <= kBlocks - kBatch; ++i) alloc_free(blocks[i]);
   alloc_census_t c;
   alloc_census(&c);
   EXPECT_GE(c.blocks_cached, base.blocks_cached + 1);
@@ -986,6 +988,40 @@ TEST(InhouseAlloc, RemoteFreeCacheReusesBoundsAndGivesBack) {
   EXPECT_EQ(c.blocks_remote + c.blocks_delayed, base.blocks_remote + base.blocks_delayed + kBlocks + 1);
   owner.finish();
   EXPECT_TRUE(census_no_leak_since(base));
+}
+
+// Passive false sharing (Hoard's cache-scratch, workloads/false_sharing.cpp):
+// thread 0 allocates neighbouring 8-byte objects and hands one to another
+// thread, which frees it and then allocates, writes and frees objects of
+// that size in a loop. None of those objects may lie on the line of the
+// object thread 0 still writes: a block or two freed by another thread stays
+// in the remote-free cache until it holds a batch (types.h,
+// kRemoteCacheBatch), and the thread serves itself from a page of its own.
+TEST(InhouseAlloc, AHandedOverBlockIsNotReusedOnItsOwnersLine) {
+  constexpr uintptr_t kLine = 64;
+  void* kept = nullptr;
+  void* handed = nullptr;
+  ParkedOwner owner([&] {
+    kept = alloc_malloc(8);
+    handed = alloc_malloc(8);
+  });
+  const uintptr_t line = reinterpret_cast<uintptr_t>(kept) / kLine;
+  ASSERT_EQ(reinterpret_cast<uintptr_t>(handed) / kLine, line)
+      << "the two objects are neighbours on one line";
+  int on_line = 0;
+  std::thread([&] {
+    alloc_free(handed);
+    for (int i = 0; i < 1000; ++i) {
+      void* p = alloc_malloc(8);
+      on_line += reinterpret_cast<uintptr_t>(p) / kLine == line;
+      *static_cast<volatile uint64_t*>(p) = i;
+      alloc_free(p);
+    }
+    alloc_trim();
+  }).join();
+  EXPECT_EQ(on_line, 0) << "allocations on the line the owner's live object is on";
+  owner.finish();
+  alloc_free(kept);
 }
 
 // The remote-free word counts its blocks (types.h), and the owner takes a

@@ -205,9 +205,15 @@ Page* page_find(Heap* h, int cls) {
 
 ALLOC_NOINLINE void* alloc_class_slow(Heap* h, int cls) {
   Page* pg;
-  if (cls < kRemoteCacheClasses && h->rcache[cls].free != nullptr && !g_debug) {
+  if (cls < kRemoteCacheClasses && h->rcache[cls].reserved - h->rcache[cls].used >= kRemoteCacheBatch &&
+      !g_debug) {
+    // The class's pages are dry: the remote-free cache first, if it holds a
+    // batch. Fewer blocks stay: the one block another thread handed over
+    // shares a line with that thread's live neighbours (passive false
+    // sharing, Hoard's cache-scratch), and a thread that reused it would
+    // write that line on every allocation.
     pg = &h->rcache[cls];
-    h->direct[cls] = pg;  // the class's pages are dry: the remote-free cache first
+    h->direct[cls] = pg;
   } else {
     if (cls < kRemoteCacheClasses && h->direct[cls] == &h->rcache[cls]) {
       update_direct(h, cls);  // the cache ran dry: its page again

@@ -83,7 +83,8 @@ constexpr size_t kHugeCacheMaxBytes = size_t{64} << 20;  // ...up to this many b
 // keeps it on a per-class list of its own heap and hands it out again on
 // its next allocation of that class, as tcmalloc's thread caches do,
 // instead of pushing it to the owner at once with a CAS (once it holds
-// kRemoteCacheBatch blocks, or when the class's pages run dry). A class list holds
+// kRemoteCacheBatch blocks: a thread never reuses a lone block another thread
+// handed it, which shares a line with that thread's objects). A class list holds
 // at most max(kRemoteCacheMinBlocks, kRemoteCacheBytes / size) blocks (at
 // most 4 x 16 KiB per thread); one over that, the whole list goes back to
 // the owners, a CAS per run of blocks of one page. heap_collect_all (thread

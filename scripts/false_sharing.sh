@@ -18,6 +18,8 @@ shift $(($# < 3 ? $# : 3))
 probe=$build/tests/false_sharing_probe
 mkdir -p "$out"
 "$probe" --self-check
+echo "This host, two threads writing (min, max of 5): $("$probe" --line-cost)"
+echo
 echo "| allocator | passive: rounds on a shared line | active: rounds on a shared line |"
 echo "|---|---|---|"
 for pattern in passive active; do

@@ -21,8 +21,14 @@
 // with S summed over both threads (so at most 2N). `--self-check` runs the
 // same count on lines chosen to be shared (S = 2N) and on lines chosen to be
 // apart (0) without calling malloc, and exits 1 unless the count finds
-// exactly that. A bad argument: usage, exit 2.
+// exactly that. `--line-cost` calls no malloc either: it times two threads
+// writing 2e8 times each to two words 16 bytes apart (one line), then 128
+// apart (two lines), and prints ns per write of each (the median of 5 runs
+// of each, alternated): whether a shared line costs time on this host at
+// all, and so whether cache_scratch's times can show false sharing. A bad
+// argument: usage, exit 2.
 #include <algorithm>
+#include <chrono>
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
@@ -102,6 +108,39 @@ int self_check() {
   return all == 2 * kRounds && none == 0 ? 0 : 1;
 }
 
+alignas(64) uint64_t words[32];
+
+void write_word(int index) {
+  volatile uint64_t* w = &words[index];
+  for (uint64_t k = 0; k < 200000000; ++k) {
+    (void)*w;
+    *w = k;
+  }
+}
+
+// Wall ns per write with two threads writing words[0] and words[other].
+double write_ns(int other) {
+  const auto t0 = std::chrono::steady_clock::now();
+  std::thread a(write_word, 0);
+  std::thread b(write_word, other);
+  a.join();
+  b.join();
+  return std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count() / 2e8;
+}
+
+int line_cost() {
+  double one[5], two[5];
+  for (int r = 0; r < 5; ++r) {
+    one[r] = write_ns(2);   // 16 bytes apart
+    two[r] = write_ns(16);  // 128 bytes apart
+  }
+  std::sort(one, one + 5);
+  std::sort(two, two + 5);
+  std::printf("one line %.2f ns/write [%.2f, %.2f]; two lines %.2f ns/write [%.2f, %.2f]; ratio %.2f\n",
+              one[2], one[0], one[4], two[2], two[0], two[4], one[2] / two[2]);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -109,12 +148,14 @@ int main(int argc, char** argv) {
   long shared;
   if (std::strcmp(arg, "--self-check") == 0) {
     return self_check();
+  } else if (std::strcmp(arg, "--line-cost") == 0) {
+    return line_cost();
   } else if (std::strcmp(arg, "passive") == 0) {
     shared = passive();
   } else if (std::strcmp(arg, "active") == 0) {
     shared = active();
   } else {
-    std::fprintf(stderr, "usage: false_sharing_probe passive|active|--self-check\n");
+    std::fprintf(stderr, "usage: false_sharing_probe passive|active|--self-check|--line-cost\n");
     return 2;
   }
   std::printf("ok\n");

@@ -222,24 +222,13 @@ void core_free(void* p) {
     RemoteWord* rw = remote_of(seg, p);
     uint32_t bs = rw->block_size;
     if (ALLOC_LIKELY(bs != 0)) {
-      count_free(h, bs);
       if (bs <= kRemoteCacheMaxBlock && !g_debug && h != &g_empty_heap) {
         // Into this thread's remote-free cache (types.h), which its next
         // allocation of the class pops like a page.
-        Page* rc = &h->rcache[size_to_class(bs)];
-        b->next = rc->free;
-        rc->free = b;
-        rc->reserved++;
-        uint32_t held = rc->reserved - rc->used;
-        if (ALLOC_UNLIKELY(held > rc->capacity)) {
-          remote_cache_flush(h, rc);
-        } else if (held >= kRemoteCacheBatch) {
-          // Allocations take the cache first, a batch at a time: switching
-          // at every push cost a slow-path allocation per remote free.
-          h->direct[rc->cls] = rc;
-        }
+        remote_cache_push(h, b, bs);
         return;
       }
+      count_free(h, bs);
       free_remote(owner, &rw->xthread, b, b, 1);
       return;
     }

@@ -344,6 +344,16 @@ TEST_F(InhousePreload, OwnProbeProgram) {
   EXPECT_NE(p.pre.err.find("liballoc active: yes"), std::string::npos) << p.pre.err;
 }
 
+// A library the program links runs its constructor, which allocates, before
+// liballoc.so's constructors (the preloaded library is initialized after the
+// program's own dependencies): malloc must work before liballoc's start-up.
+// With g_empty_heap initialized at run time this crashed (as `perf --version`
+// did, through glib's constructor).
+TEST_F(InhousePreload, AllocationInALibraryConstructorBeforeLiballocStarts) {
+  Pair p = compare(Spec{{ALLOC_EARLY_CTOR_PROBE}}, "early_ctor");
+  EXPECT_NE(p.pre.out.find("failures 0"), std::string::npos) << p.pre.out;
+}
+
 // The unit test links its own static copy of the allocator (alloc_api), which
 // also reports under ALLOC_STATS=1 with the same pid and exe. liballoc.so's
 // report is the one more that the preloaded run must show.

@@ -8,12 +8,12 @@ namespace allocbench {
 namespace detail {
 namespace inhouse {
 
-Page g_empty_page{};                       // never has blocks: forces the slow path
-Heap g_empty_heap(&g_empty_page);          // every thread's heap until its first allocation
+ALLOC_CONSTINIT Page g_empty_page{};       // never has blocks: forces the slow path
+ALLOC_CONSTINIT Heap g_empty_heap(&g_empty_page);  // every thread's heap until its first allocation
 __thread Heap* tl_heap ALLOC_TLS = &g_empty_heap;  // the calling thread's heap (owner)
 __thread bool tl_exiting ALLOC_TLS = false;
 
-GlobalLock g_lock;                         // heap registry, abandoned list, segment cache
+ALLOC_CONSTINIT GlobalLock g_lock;         // heap registry, abandoned list, segment cache
 Heap* g_all_heaps = nullptr;               // g_lock
 Heap* g_abandoned = nullptr;               // g_lock
 Heap* g_free_heaps = nullptr;              // g_lock

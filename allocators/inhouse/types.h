@@ -28,6 +28,16 @@
 #define ALLOC_NOINLINE __attribute__((noinline))
 #define ALLOC_INLINE inline __attribute__((always_inline))
 #define ALLOC_TLS __attribute__((tls_model("initial-exec")))
+// A global that malloc reads before liballoc's own constructors run (a
+// library's constructor may allocate first, as glib's does under
+// LD_PRELOAD): the build fails unless the compiler initializes it at compile
+// time. Dynamic initialization left g_empty_heap's `direct` null until then,
+// and `perf --version` crashed in its first malloc.
+#if defined(__clang__)
+#define ALLOC_CONSTINIT [[clang::require_constant_initialization]]
+#else
+#define ALLOC_CONSTINIT __constinit
+#endif
 
 namespace allocbench {
 namespace detail {
@@ -220,21 +230,26 @@ static_assert(kAddressLimit <= (uintptr_t{1} << kRemoteCountShift), "segments (o
 
 // Descriptor of a span (the head slot) or of an interior slot (delta != 0).
 // Owner heap's thread only; its remote-free word is Segment::remote.
+// Default member initializers: without them GCC 12 does not initialize
+// g_empty_heap at compile time (its remote-free cache pages, value-
+// initialized and then assigned in Heap's constructor, count as
+// uninitialized in constant evaluation). Pages in segments are mapped
+// memory and never constructed, so this costs nothing there.
 struct Page {
-  Block* free;                      // owner: local free list
-  uint32_t used;                    // owner: blocks handed out, including ones now on `remote`
-  uint8_t flags;                    // owner: PageFlag bits; 0 on the fast free path
-  uint8_t cls;                      // owner: size class, 0 for a large span
-  uint8_t slots;                    // owner: span length in slots (large: slots it touches)
-  uint8_t pad0;                     // unused
-  uint32_t block_size;              // owner: bytes per block (large: the span, whole granules)
-  uint32_t delta;                   // owner: bytes back to the head descriptor (interior slots)
-  char* start;                      // owner: first block
-  uint32_t capacity;                // owner: blocks in the span
-  uint32_t reserved;                // owner: blocks carved so far (lazy free-list build)
-  uint64_t pad1;                    // unused (the remote-free word is Segment::remote)
-  Page* next;                       // owner: queue link
-  Page* prev;                       // owner: queue link
+  Block* free = nullptr;            // owner: local free list
+  uint32_t used = 0;                // owner: blocks handed out, including ones now on `remote`
+  uint8_t flags = 0;                // owner: PageFlag bits; 0 on the fast free path
+  uint8_t cls = 0;                  // owner: size class, 0 for a large span
+  uint8_t slots = 0;                // owner: span length in slots (large: slots it touches)
+  uint8_t pad0 = 0;                 // unused
+  uint32_t block_size = 0;          // owner: bytes per block (large: the span, whole granules)
+  uint32_t delta = 0;               // owner: bytes back to the head descriptor (interior slots)
+  char* start = nullptr;            // owner: first block
+  uint32_t capacity = 0;            // owner: blocks in the span
+  uint32_t reserved = 0;            // owner: blocks carved so far (lazy free-list build)
+  uint64_t pad1 = 0;                // unused (the remote-free word is Segment::remote)
+  Page* next = nullptr;             // owner: queue link
+  Page* prev = nullptr;             // owner: queue link
 };
 
 // The remote-free word of the span whose head is this slot, on a cache line

@@ -14,6 +14,10 @@
 #     --workloads larson:default,mixed_sizes:small,xmalloc --threads 1,2 --reps 7 --order shuffled \
 #     --warmup 1 --min-time 0.3 --out /tmp/i14h_run
 # (then context.json, results.csv and run.json copied here).
+# docs/reports/i14h_intr_run: the same, with inhouse_uni =
+# intrusive_unified_cache.patch on eb936c0 (--allocator-lib
+# inhouse_uni=...@eb936c0+uni_intrusive) in place of the two variants, and
+# --allocators inhouse,inhouse_uni,tcmalloc,jemalloc,mimalloc.
 set -eu
 out=docs/reports/i14h
 run=docs/reports/i14h_run
@@ -26,3 +30,6 @@ gen unified_vs_tcmalloc.md scripts/allocplot.sh compare $run/results.csv --alloc
 gen unified_rss_ab.md scripts/allocplot.sh compare $run/results.csv --allocators inhouse,inhouse_unified --metric peak_rss_net_bytes
 gen time_vs_mimalloc.md scripts/allocplot.sh compare $run/results.csv --allocators mimalloc,inhouse --metric net_ns_per_op
 gen liballoc_best_peer.md "$py" scripts/best_peer.py $run/results.csv --markdown
+gen intrusive_unified_ab.md scripts/allocplot.sh compare docs/reports/i14h_intr_run/results.csv --allocators inhouse,inhouse_uni --metric net_ns_per_op
+gen intr_run_time_vs_mimalloc.md scripts/allocplot.sh compare docs/reports/i14h_intr_run/results.csv --allocators mimalloc,inhouse --metric net_ns_per_op
+gen intr_run_liballoc_best_peer.md "$py" scripts/best_peer.py docs/reports/i14h_intr_run/results.csv --markdown

@@ -323,8 +323,13 @@ ALLOC_INLINE bool block_known(const void* p) {
 
 // The fast paths.
 
-// Fast path: in release builds about 15 instructions with one branch to the
-// slow path (class lookup, TLS load, direct page, free-list pop, counters).
+// Fast path: in release builds 27 instructions to the return for a size up
+// to 1 KiB (`objdump -d --disassemble=malloc liballoc.so`), one branch to the
+// slow path (a dry page, or above 64 KiB; 1-64 KiB take a longer class
+// lookup): size tests 4, TLS load 2, class
+// lookup 5, direct page and free-list pop 7, the two statistics counters 7,
+// return 2. mimalloc's `mi_malloc` runs about 16 a call on the same trace
+// (cachegrind, design note section 18).
 ALLOC_INLINE void* do_malloc(size_t n) {
   if (ALLOC_LIKELY(n <= kMaxClassSize)) {
     Heap* h = tl_heap;
